@@ -1,0 +1,39 @@
+# Two commands: `make run` (set up everything, then serve) and `make test` (set up, then the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HTMX := static/vendor/htmx.min.js
+PORT ?= 5000
+DEMO_SERVICES ?= 2000
+export FLASK_APP := app
+
+.PHONY: run test test-pg setup migrate seed clean bench
+
+run: setup
+	$(BIN)/flask seed-demo --services $(DEMO_SERVICES)
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+# The same suite against a throw-away PostgreSQL on loopback (needs the postgresql package).
+test-pg: setup
+	TEST_DATABASE_URL=$$(scripts/pg-test-server start) $(BIN)/python -m pytest
+
+setup: $(VENV)/.installed $(HTMX) migrate
+
+migrate: $(VENV)/.installed
+	$(BIN)/alembic upgrade head
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

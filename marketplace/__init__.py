@@ -1,0 +1,43 @@
+"""The application factory. Flask is imported inside it so `from marketplace import policy` stays pure."""
+from typing import TYPE_CHECKING, Mapping, Optional
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def create_app(test_config: Optional[Mapping] = None) -> "Flask":
+    from flask import Flask
+
+    from .config import INSTANCE, ROOT, Config
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(INSTANCE))
+    app.config.from_mapping(Config().as_dict())
+    if test_config:
+        app.config.from_mapping(test_config)
+    INSTANCE.mkdir(exist_ok=True)
+
+    from . import errors, htmx, templating
+    from .extensions import csrf, db, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    htmx.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+
+    from .accounts import bp as accounts_bp
+    from .admin import bp as admin_bp
+    from .catalog import bp as catalog_bp
+    from .health import bp as health_bp
+    from .pages import bp as pages_bp
+    from .workbench import bp as workbench_bp
+
+    for bp in (catalog_bp, pages_bp, accounts_bp, admin_bp, workbench_bp, health_bp):
+        app.register_blueprint(bp)
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+    return app

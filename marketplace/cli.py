@@ -1,0 +1,55 @@
+"""Commands: `flask --app app create-reviewer EMAIL`, `flask --app app seed-demo [--services N]`."""
+import time
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from . import audit
+from .extensions import db
+from .models import AccountStatus, Role, User, utcnow
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_reviewer)
+    app.cli.add_command(seed_demo_command)
+
+
+@click.command("create-reviewer")
+@click.argument("email")
+@click.option("--name", default="省统筹中心审核员", show_default=True)
+@click.password_option(prompt="密码 (password)", confirmation_prompt=True)
+def create_reviewer(email: str, name: str, password: str) -> None:
+    """Create an approved reviewer account (the password is prompted for)."""
+    email = email.strip().lower()
+    if len(password) < 8:
+        raise click.ClickException("密码至少8位")
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise click.ClickException(f"{email} 已存在")
+    user = User(email=email, phone="", name=name, password_hash=generate_password_hash(password),
+                role=Role.REVIEWER, status=AccountStatus.ACTIVE, approved_at=utcnow())
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user", user.id, "create_reviewer", None, AccountStatus.ACTIVE, "flask create-reviewer")
+    db.session.commit()
+    click.echo(f"审核员账号已创建: {email}")
+
+
+@click.command("seed-demo")
+@click.option("--services", default=2000, show_default=True, help="How many services to generate in all.")
+@click.option("--seed", default=20250327, show_default=True, help="Random seed (the demo is deterministic).")
+def seed_demo_command(services: int, seed: int) -> None:
+    """Fill an empty database with the demo catalog and demo accounts."""
+    from .demo import seed_demo
+
+    started = time.perf_counter()
+    summary = seed_demo(db.session, services=services, seed=seed)
+    if summary.get("skipped"):
+        click.echo("数据库中已有服务目录，跳过演示数据。")
+        return
+    click.echo(f"演示数据: {summary['providers']} 个服务单位, {summary['instruments']} 台仪器, "
+               f"{summary['services']} 项服务 ({time.perf_counter() - started:.1f}s)")
+    click.echo("演示账号 (demo logins):")
+    for role, email, password, note in summary["logins"]:
+        click.echo(f"  {role:<6} {email:<24} {password}  {note}")

@@ -1,0 +1,45 @@
+"""Configuration read from the environment; tests pass their own mapping."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE / 'marketplace.db'}"
+
+
+def database_url() -> str:
+    """DATABASE_URL from the environment, normalised for SQLAlchemy + psycopg 3."""
+    url = os.environ.get("DATABASE_URL") or default_database_url()
+    for legacy in ("postgres://", "postgresql://"):
+        if url.startswith(legacy):
+            return "postgresql+psycopg://" + url[len(legacy):]
+    return url
+
+
+class Config:
+    def __init__(self) -> None:
+        env = os.environ
+        self.SECRET_KEY = env.get("SECRET_KEY") or "dev-only-insecure-key"
+        self.DATABASE_URL = database_url()
+        self.UPLOAD_FOLDER = env.get("UPLOAD_FOLDER") or str(INSTANCE / "uploads")
+        self.PRODUCTION = env.get("APP_ENV") == "production"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.PRODUCTION
+        self.REMEMBER_COOKIE_SECURE = self.PRODUCTION
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.MAX_CONTENT_LENGTH = 210 * 1024 * 1024
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.WTF_I18N_ENABLED = False  # use WTForms' bundled zh catalogue (Form.Meta.locales), no Babel
+        self.SMS_BACKEND = env.get("SMS_BACKEND") or "log"
+        self.LOGIN_MAX_FAILURES = 5
+        self.LOGIN_WINDOW_MINUTES = 15
+        self.PER_PAGE = 20
+        if self.PRODUCTION and self.SECRET_KEY == "dev-only-insecure-key":
+            raise RuntimeError("SECRET_KEY must be set in production")
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -1,0 +1,43 @@
+"""Chinese error pages; fragment requests get a short fragment instead of a whole page."""
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .db import db
+from .htmx import is_htmx
+
+MESSAGES = {
+    400: ("请求有误", "提交的内容无法处理，请返回重试。"),
+    401: ("请先登录", "该操作需要登录。"),
+    403: ("没有权限", "您没有权限访问此页面或执行此操作。"),
+    404: ("页面不存在", "您访问的页面不存在或已被移除。"),
+    405: ("请求方式不支持", "该地址不支持此请求方式。"),
+    413: ("文件过大", "上传的内容超过了大小限制。"),
+    429: ("操作过于频繁", "请稍后再试。"),
+    500: ("系统繁忙", "服务器出现错误，我们已记录，请稍后再试。"),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, (str(code), "请求无法完成。"))
+    # The 500 page stands alone: the layout queries the database, which may be what failed.
+    template = "errors/fragment.html" if is_htmx() else "errors/500.html" if code == 500 else "errors/page.html"
+    return render_template(template, code=code, title=title, message=detail or message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_e):
+        return render_error(400, "页面已过期或缺少安全令牌，请刷新页面后重试。")
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        if e.code in MESSAGES:
+            return render_error(e.code, getattr(e, "chinese_detail", None))
+        return e
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception):
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return render_error(500)

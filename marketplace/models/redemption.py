@@ -1,0 +1,187 @@
+"""Claims (兑付) with their materials, review batches, publicity, objections and payments."""
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
+                        Text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import Enterprise, StoredFile
+from .base import Base, Timestamped, utcnow
+from .orders import Order
+from .vouchers import Voucher
+
+
+class RedemptionStatus:
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CORRECTION = "correction"
+    APPROVED = "approved"        # passed review, waiting for publicity
+    PUBLICITY = "publicity"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    REJECTED = "rejected"
+    LABELS = {DRAFT: "暂存", SUBMITTED: "审核中", CORRECTION: "待补正", APPROVED: "审核通过",
+              PUBLICITY: "公示中", AWAITING_PAYMENT: "待兑付", PAID: "已兑付", REJECTED: "审核不通过"}
+
+
+class ReviewBatch(Base):
+    """专家集中审核: the experts recorded as reviewers of a set of claims."""
+    __tablename__ = "review_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    experts: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PublicityBatch(Base):
+    """公示: approved claims (or third-party shop applications) shown publicly for a period."""
+    __tablename__ = "publicity_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "redemption" | "shop"
+    title: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PaymentBatch(Base):
+    __tablename__ = "payment_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paid_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(100))
+    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Redemption(Timestamped, Base):
+    """One claim: online (from an order) or offline (provider not on the platform)."""
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        CheckConstraint("requested_fen >= 0 AND approved_fen >= 0 AND local_match_fen >= 0", name="amounts_not_negative"),
+        CheckConstraint("approved_fen <= requested_fen", name="approved_within_requested"),
+        Index("ix_redemptions_enterprise_status", "enterprise_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "online" | "offline"
+    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("orders.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    voucher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("vouchers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=RedemptionStatus.DRAFT, index=True)
+    contract_amount_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
+    eligible_spend_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    requested_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    approved_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    local_match_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Offline claims name a provider that is not on the platform.
+    provider_name: Mapped[str] = mapped_column(String(200), default="")
+    provider_credit_code: Mapped[str] = mapped_column(String(18), default="")
+    provider_contact: Mapped[str] = mapped_column(String(50), default="")
+    provider_phone: Mapped[str] = mapped_column(String(30), default="")
+    provider_unit_type: Mapped[str] = mapped_column(String(40), default="")
+    qualification_kind: Mapped[str] = mapped_column(String(20), default="")
+    qualification_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    qualification_expires_on: Mapped[Optional[date]] = mapped_column(Date)
+    # SPEC 1.5 declarations the enterprise ticks; stored with the time they were made.
+    declared_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    declarations: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    decision_reason: Mapped[Optional[str]] = mapped_column(Text)
+    provider_confirmed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    review_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("review_batches.id"))
+    publicity_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("publicity_batches.id"), index=True)
+    payment_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("payment_batches.id"), index=True)
+
+    order: Mapped[Optional[Order]] = relationship()
+    enterprise: Mapped[Enterprise] = relationship()
+    voucher: Mapped[Optional[Voucher]] = relationship()
+    materials: Mapped[list["Material"]] = relationship(order_by="Material.id", cascade="all, delete-orphan")
+    invoices: Mapped[list["Invoice"]] = relationship(order_by="Invoice.id", cascade="all, delete-orphan")
+    receipts: Mapped[list["BankReceipt"]] = relationship(order_by="BankReceipt.id", cascade="all, delete-orphan")
+    service_lines: Mapped[list["RedemptionServiceLine"]] = relationship(order_by="RedemptionServiceLine.position",
+                                                                        cascade="all, delete-orphan")
+
+    @property
+    def status_label(self) -> str:
+        return RedemptionStatus.LABELS.get(self.status, self.status)
+
+
+class MaterialKind:
+    LABELS = {"contract": "合同", "report": "服务完成证明/检验检测报告", "rnd_proof": "研发活动证明",
+              "other": "其他材料"}
+
+
+class Material(Base):
+    __tablename__ = "materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    correction_note: Mapped[Optional[str]] = mapped_column(Text)
+
+    file: Mapped[StoredFile] = relationship()
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(40), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    correction_note: Mapped[Optional[str]] = mapped_column(Text)
+
+    file: Mapped[Optional[StoredFile]] = relationship()
+
+
+class BankReceipt(Base):
+    __tablename__ = "bank_receipts"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id", ondelete="CASCADE"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    correction_note: Mapped[Optional[str]] = mapped_column(Text)
+
+    file: Mapped[Optional[StoredFile]] = relationship()
+
+
+class RedemptionServiceLine(Base):
+    """服务明细 of an offline claim: a service name or the instrument that provided it."""
+    __tablename__ = "redemption_service_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    service_name: Mapped[str] = mapped_column(String(200), default="")
+    instrument_name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Objection(Base):
+    """异议 lodged during publicity; an open one pauses its claim (or shop application)."""
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    redemption_id: Mapped[Optional[int]] = mapped_column(ForeignKey("redemptions.id"), index=True)
+    provider_id: Mapped[Optional[int]] = mapped_column(ForeignKey("providers.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    resolution: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    resolved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))

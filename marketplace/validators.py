@@ -1,0 +1,170 @@
+"""Checks for Chinese identifiers and phone numbers; each returns a Chinese message or None.
+
+Plain Python (no Flask, no database) so forms, the demo generator and tests can share them.
+"""
+
+import re
+import unicodedata
+from datetime import date
+
+# GB 32100-2015: 31 characters, no I, O, S, V, Z.
+CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+# GB 11643-1999: ISO 7064 MOD 11-2.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+
+ID_TYPES = {
+    "id_card": "居民身份证",
+    "passport": "护照",
+    "hk_macau": "港澳通行证",
+    "taiwan": "台胞证",
+}
+
+_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?|[48]00-?\d{3}-?\d{4}", re.ASCII)
+_OTHER_ID = re.compile(r"[0-9A-Z]{5,20}")
+_ID_CARD = re.compile(r"\d{17}[\dX]", re.ASCII)
+_BANK_BRANCH_CODE = re.compile(r"\d{12}", re.ASCII)
+
+
+def _normalize(text):
+    """Full-width characters to ASCII (as typed with a Chinese IME), trimmed and upper-cased."""
+    return unicodedata.normalize("NFKC", text or "").strip().upper()
+
+
+# ---------------------------------------------------------------- 统一社会信用代码 / 工商注册号
+
+def normalize_credit_code(code):
+    return _normalize(code)
+
+
+def _credit_check_char(body17):
+    total = sum(CREDIT_CODE_CHARSET.index(char) * weight for char, weight in zip(body17, _CREDIT_CODE_WEIGHTS))
+    return CREDIT_CODE_CHARSET[-total % 31]
+
+
+def make_credit_code(body17):
+    """Append the GB 32100-2015 check character to the first 17 characters of a credit code."""
+    body = normalize_credit_code(body17)
+    if len(body) != 17 or any(char not in CREDIT_CODE_CHARSET for char in body):
+        raise ValueError(f"「{body17}」不是17位合法的统一社会信用代码主体")
+    return body + _credit_check_char(body)
+
+
+def _registration_check_digit(body14):
+    """ISO 7064 MOD 11,10, as used by the 15-digit 工商注册号 (GS 15-2006)."""
+    product = 10
+    for digit in body14:
+        product = ((product + int(digit)) % 10 or 10) * 2 % 11
+    return str((11 - product) % 10)
+
+
+def make_registration_number(body14):
+    """Append the check digit to the first 14 digits of a legacy 工商注册号."""
+    body = normalize_credit_code(body14)
+    if len(body) != 14 or not body.isascii() or not body.isdigit():
+        raise ValueError(f"「{body14}」不是14位数字")
+    return body + _registration_check_digit(body)
+
+
+def credit_code_problem(code):
+    code = normalize_credit_code(code)
+    if not code:
+        return "请填写统一社会信用代码"
+    if len(code) == 15:
+        return _registration_number_problem(code)
+    if len(code) != 18:
+        return "统一社会信用代码应为18位（旧版工商注册号为15位数字）"
+    if any(char not in CREDIT_CODE_CHARSET for char in code):
+        return "统一社会信用代码只能包含数字和大写字母（不含I、O、S、V、Z）"
+    if _credit_check_char(code[:17]) != code[17]:
+        return "统一社会信用代码校验位不正确，请核对"
+    return None
+
+
+def _registration_number_problem(number):
+    if not number.isascii() or not number.isdigit():
+        return "15位工商注册号应全部为数字"
+    if _registration_check_digit(number[:14]) != number[14]:
+        return "工商注册号校验位不正确，请核对"
+    return None
+
+
+# ---------------------------------------------------------------- 证件号码
+
+def normalize_id_number(number):
+    return _normalize(number)
+
+
+def _id_check_char(body17):
+    return _ID_CHECK_CHARS[sum(int(digit) * weight for digit, weight in zip(body17, _ID_WEIGHTS)) % 11]
+
+
+def make_id_number(body17):
+    """Append the GB 11643-1999 check character to the first 17 digits of an ID card number."""
+    body = normalize_id_number(body17)
+    if len(body) != 17 or not body.isascii() or not body.isdigit():
+        raise ValueError(f"「{body17}」不是17位数字")
+    return body + _id_check_char(body)
+
+
+def id_number_problem(id_type, number, today=None):
+    number = normalize_id_number(number)
+    if id_type not in ID_TYPES:
+        return "请选择证件类型"
+    if not number:
+        return "请填写证件号码"
+    if id_type == "id_card":
+        return _id_card_problem(number, today or date.today())
+    if not _OTHER_ID.fullmatch(number):
+        return f"{ID_TYPES[id_type]}号码应为5–20位字母或数字"
+    return None
+
+
+def _id_card_problem(number, today):
+    if not _ID_CARD.fullmatch(number):
+        return "居民身份证号码应为18位（最后一位可以是X）"
+    if not _plausible_birth_date(number[6:14], today):
+        return "居民身份证号码中的出生日期不正确"
+    if _id_check_char(number[:17]) != number[17]:
+        return "居民身份证号码校验位不正确，请核对"
+    return None
+
+
+def _plausible_birth_date(yyyymmdd, today):
+    try:
+        born = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+    except ValueError:
+        return False
+    return date(1900, 1, 1) <= born <= today
+
+
+# ---------------------------------------------------------------- 电话 / 联行号
+
+def mobile_problem(phone):
+    phone = (phone or "").strip()
+    if not phone:
+        return "请填写手机号码"
+    if not _MOBILE.fullmatch(phone):
+        return "手机号码应为11位，以13–19开头"
+    return None
+
+
+def phone_problem(phone):
+    phone = (phone or "").strip()
+    if not phone:
+        return "请填写联系电话"
+    if not (_MOBILE.fullmatch(phone) or _LANDLINE.fullmatch(phone)):
+        return "请填写手机号码或带区号的固定电话（如025-83235635）"
+    return None
+
+
+def bank_branch_code_problem(code):
+    code = (code or "").strip()
+    if not code:
+        return "请填写联行号"
+    if not _BANK_BRANCH_CODE.fullmatch(code):
+        return "联行号应为12位数字"
+    return None

@@ -1,0 +1,211 @@
+"""The world the tests run in: the real app on a real database (a SQLite file, or the PostgreSQL
+named by TEST_DATABASE_URL), migrated with Alembic once per run and emptied after every test."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from werkzeug.security import generate_password_hash
+
+from marketplace import create_app
+from marketplace.config import ROOT
+from marketplace.db import make_engine
+from marketplace.extensions import db
+from marketplace.models import (AccountStatus, Base, Category, Enterprise, Field, Instrument, Provider, Role,
+                                Service, ServiceStatus, ShopStatus, User, utcnow)
+from marketplace.validators import make_credit_code, make_id_number
+
+PASSWORD = "correct-horse-42"
+# One hash for every test user: hashing is deliberately slow.
+PASSWORD_HASH = generate_password_hash(PASSWORD)
+CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def migrate(url: str) -> None:
+    config = AlembicConfig(str(ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url)
+    config.attributes["skip_logging"] = True
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    migrate(url)
+    return url
+
+
+class CsrfClient(FlaskClient):
+    """Each request runs in its own application context, as in production (its own `g` and database
+    session, not the test's), and posts carry the CSRF token the page gave, as a browser's do
+    (unless csrf=False)."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        page = self.get("/auth/login").get_data(as_text=True)
+        return CSRF_IN_PAGE.search(page).group(1)
+
+    def post(self, *args, csrf: bool = True, **kwargs):
+        if csrf:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                      "UPLOAD_FOLDER": str(tmp_path / "uploads"), "STRICT_TEMPLATES": True})
+    app.test_client_class = CsrfClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        empty_all_tables(db.engine)
+        db.engine.dispose()
+
+
+def empty_all_tables(engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def client(app) -> CsrfClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Factory:
+    """Builds users, organisations and listings straight in the database."""
+
+    def __init__(self):
+        self.serial = 0
+
+    def _next(self) -> int:
+        self.serial += 1
+        return self.serial
+
+    def user(self, role: str, status: str = AccountStatus.ACTIVE, **fields) -> User:
+        n = self._next()
+        user = User(email=f"{role}{n}@example.cn", phone=f"139{n:08d}", name=f"测试用户{n}",
+                    password_hash=PASSWORD_HASH, role=role, status=status,
+                    approved_at=utcnow() if status == AccountStatus.ACTIVE else None, **fields)
+        db.session.add(user)
+        db.session.flush()
+        return user
+
+    def enterprise(self, city: str = "南京", status: str = AccountStatus.ACTIVE) -> User:
+        user = self.user(Role.ENTERPRISE, status)
+        n = self._next()
+        db.session.add(Enterprise(user=user, name=f"江苏测试科技有限公司{n}", city=city,
+                                  credit_code=make_credit_code(f"91320100MA{n:07d}"),
+                                  legal_rep_name="张三", legal_rep_id_type="id_card",
+                                  legal_rep_id_number=make_id_number(f"32010219800101{n % 1000:03d}")))
+        db.session.commit()
+        return user
+
+    def provider(self, city: str = "徐州", status: str = AccountStatus.ACTIVE,
+                 shop_status: str = ShopStatus.OPEN, name: str | None = None) -> User:
+        user = self.user(Role.PROVIDER, status)
+        n = self._next()
+        db.session.add(Provider(user=user, name=name or f"测试检测中心{n}", city=city, district="云龙区",
+                                credit_code=make_credit_code(f"12320300MB{n:07d}"), unit_type="university",
+                                status=shop_status, opened_at=utcnow() if shop_status == ShopStatus.OPEN else None))
+        db.session.commit()
+        return user
+
+    def reviewer(self) -> User:
+        user = self.user(Role.REVIEWER)
+        db.session.commit()
+        return user
+
+    def service(self, provider: Provider, name: str = "场发射扫描电镜形貌分析", price_fen: int | None = 40000,
+                status: str = ServiceStatus.LISTED, **fields) -> Service:
+        field = db.session.query(Field).filter_by(name="新材料").one_or_none() or Field(name="新材料", position=1)
+        top = Category(name="微区分析", position=1)
+        child = Category(name="微观形貌分析", parent=top, position=1)
+        instrument = Instrument(provider=provider, name="场发射扫描电子显微镜", manufacturer="日立",
+                                model="SU8010", original_value_fen=150_000_000)
+        service = Service(provider=provider, nature="instrument_sharing", name=name, instrument=instrument,
+                          description="利用场发射扫描电子显微镜对材料表面进行高分辨率微观形貌观察与分析，并出具报告。",
+                          cycle="7-10个自然日", category=child, price_fen=price_fen, status=status,
+                          published_at=utcnow() if status == ServiceStatus.LISTED else None, fields=[field],
+                          **fields)
+        db.session.add(service)
+        db.session.commit()
+        return service
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory()
+
+
+@pytest.fixture
+def enterprise(make) -> User:
+    return make.enterprise()
+
+
+@pytest.fixture
+def provider(make) -> User:
+    return make.provider()
+
+
+@pytest.fixture
+def reviewer(make) -> User:
+    return make.reviewer()
+
+
+@pytest.fixture
+def individual(make) -> User:
+    user = make.user(Role.INDIVIDUAL)
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def listed_service(make, provider) -> Service:
+    return make.service(provider.provider)
+
+
+class Auth:
+    def __init__(self, client: CsrfClient):
+        self.client = client
+
+    def login(self, user_or_email, password: str = PASSWORD, **kwargs):
+        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+        return self.client.post("/auth/login", data={"email": email, "password": password, **kwargs})
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
