@@ -6,7 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Timestamped, utcnow
+from .base import Base, Timestamped, label, utcnow
 
 if TYPE_CHECKING:
     from .catalog import Provider
@@ -60,13 +60,9 @@ class User(UserMixin, Timestamped, Base):
     def is_reviewer(self) -> bool:
         return self.role == Role.REVIEWER and self.is_approved
 
-    @property
-    def role_label(self) -> str:
-        return Role.LABELS.get(self.role, self.role)
+    role_label = label("role", Role.LABELS)
 
-    @property
-    def status_label(self) -> str:
-        return AccountStatus.LABELS.get(self.status, self.status)
+    status_label = label("status", AccountStatus.LABELS)
 
 
 class Enterprise(Timestamped, Base):

@@ -25,6 +25,11 @@ def china_today():
     return datetime.now(CHINA).date()
 
 
+def label(column: str, labels: dict) -> property:
+    """A read-only property giving the Chinese label of a coded column, e.g. status -> 审核中."""
+    return property(lambda self: labels.get(getattr(self, column), getattr(self, column)))
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

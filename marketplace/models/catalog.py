@@ -7,7 +7,7 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, Date
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from .accounts import StoredFile, User
-from .base import Base, Timestamped
+from .base import Base, Timestamped, label
 
 
 class ShopStatus:
@@ -99,9 +99,7 @@ class Provider(Timestamped, Base):
     def is_direct(self) -> bool:
         return self.unit_type in UnitType.DIRECT
 
-    @property
-    def status_label(self) -> str:
-        return ShopStatus.LABELS.get(self.status, self.status)
+    status_label = label("status", ShopStatus.LABELS)
 
     @property
     def address(self) -> str:
@@ -242,13 +240,9 @@ class Service(Timestamped, Base):
     def is_listed(self) -> bool:
         return self.status == ServiceStatus.LISTED
 
-    @property
-    def status_label(self) -> str:
-        return ServiceStatus.LABELS.get(self.status, self.status)
+    status_label = label("status", ServiceStatus.LABELS)
 
-    @property
-    def nature_label(self) -> str:
-        return ServiceNature.LABELS.get(self.nature, self.nature)
+    nature_label = label("nature", ServiceNature.LABELS)
 
 
 class ServiceImage(Base):

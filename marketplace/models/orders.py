@@ -7,7 +7,7 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Fo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import Enterprise, User
-from .base import Base, Timestamped, utcnow
+from .base import Base, Timestamped, label, utcnow
 from .catalog import Provider, Service
 
 
@@ -93,9 +93,7 @@ class Order(Timestamped, Base):
     items: Mapped[list["OrderItem"]] = relationship(order_by="OrderItem.id", cascade="all, delete-orphan")
     events: Mapped[list["OrderEvent"]] = relationship(order_by="OrderEvent.at", cascade="all, delete-orphan")
 
-    @property
-    def status_label(self) -> str:
-        return OrderStatus.LABELS.get(self.status, self.status)
+    status_label = label("status", OrderStatus.LABELS)
 
 
 class OrderItem(Base):

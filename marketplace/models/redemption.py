@@ -7,7 +7,7 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Fo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import Enterprise, StoredFile
-from .base import Base, Timestamped, utcnow
+from .base import Base, Timestamped, label, utcnow
 from .orders import Order
 from .vouchers import Voucher
 
@@ -111,9 +111,7 @@ class Redemption(Timestamped, Base):
     service_lines: Mapped[list["RedemptionServiceLine"]] = relationship(order_by="RedemptionServiceLine.position",
                                                                         cascade="all, delete-orphan")
 
-    @property
-    def status_label(self) -> str:
-        return RedemptionStatus.LABELS.get(self.status, self.status)
+    status_label = label("status", RedemptionStatus.LABELS)
 
 
 class MaterialKind:

@@ -7,7 +7,7 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Fo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import Enterprise, StoredFile
-from .base import Base, Timestamped
+from .base import Base, Timestamped, label
 
 
 class ApplicationStatus:
@@ -72,9 +72,7 @@ class VoucherApplication(Timestamped, Base):
     enterprise: Mapped[Enterprise] = relationship()
     stamped_sheet: Mapped[Optional[StoredFile]] = relationship(foreign_keys=[stamped_sheet_file_id])
 
-    @property
-    def status_label(self) -> str:
-        return ApplicationStatus.LABELS.get(self.status, self.status)
+    status_label = label("status", ApplicationStatus.LABELS)
 
 
 class Voucher(Base):
