@@ -2,7 +2,6 @@
 named by TEST_DATABASE_URL), migrated with Alembic once per run and emptied after every test."""
 import os
 import re
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -13,7 +12,6 @@ from werkzeug.security import generate_password_hash
 
 from marketplace import create_app
 from marketplace.config import ROOT
-from marketplace.db import make_engine
 from marketplace.extensions import db
 from marketplace.models import (AccountStatus, Base, Category, Enterprise, Field, Instrument, Provider, Role,
                                 Service, ServiceStatus, ShopStatus, User, utcnow)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from marketplace.accounts import sms
 from marketplace.accounts.access import roles_required
 from marketplace.extensions import db
-from marketplace.models import AccountStatus, AuditLog, Enterprise, Provider, Role, ShopStatus, User
+from marketplace.models import AccountStatus, AuditLog, Provider, Role, ShopStatus, User
 from marketplace.validators import make_credit_code
 
 from .conftest import PASSWORD

@@ -1,6 +1,6 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import audit
 from ..accounts.access import reviewer_required
@@ -10,6 +10,7 @@ from ..models import AccountStatus, Role, User, utcnow
 from ..pagination import paginate
 from . import bp
 from .forms import DecisionForm, RejectForm
+from .queues import QUEUES, register_queue
 
 
 @bp.before_request
@@ -18,11 +19,14 @@ def require_reviewer():
     """Every /admin route is for approved reviewers only."""
 
 
+register_queue("待审核账号", "admin.accounts", User.created_at, User.status == AccountStatus.PENDING,
+               User.role != Role.REVIEWER)
+
+
 @bp.get("/")
 def home():
-    pending_accounts = db.session.scalar(select(func.count(User.id)).where(User.status == AccountStatus.PENDING))
-    oldest = db.session.scalar(select(func.min(User.created_at)).where(User.status == AccountStatus.PENDING))
-    return render_template("admin/home.html", pending_accounts=pending_accounts, oldest_pending=oldest)
+    queues = [(queue, *queue.summary()) for queue in QUEUES]
+    return render_template("admin/home.html", queues=queues)
 
 
 @bp.get("/accounts")

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import routes, search_views  # noqa: E402,F401

@@ -5,7 +5,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import (Category, Field, Instrument, Order, OrderStatus, Provider, Service, ServiceStatus,
+from ..models import (Category, Field, Instrument, Order, Provider, Service, ServiceStatus,
                       ShopStatus, service_fields)
 
 SORTS = {"relevance": "综合排序", "price_asc": "价格从低到高", "price_desc": "价格从高到低", "newest": "最新发布"}

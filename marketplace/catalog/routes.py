@@ -1,10 +1,8 @@
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import policy
 from ..extensions import db
-from ..htmx import render_either
 from ..models import Category, Instrument, Provider, Service, ServiceStatus, ShopStatus
 from ..pagination import paginate
 from . import bp, queries
@@ -21,27 +19,6 @@ def home():
     topics = [(name, field_ids.get(name)) for name in TOPICS]
     return render_template("catalog/home.html", counters=queries.counters(), fields=fields, topics=topics,
                            categories=queries.category_tree(), latest=latest)
-
-
-def _search_args() -> queries.SearchArgs:
-    a = request.args
-    city = a.get("city", "").strip()
-    try:
-        city = policy.normalize_city(city) if city else ""
-    except ValueError:
-        city = ""
-    sort = a.get("sort", "relevance")
-    return queries.SearchArgs(q=a.get("q", "").strip()[:100], field=a.get("field", type=int),
-                              category=a.get("category", type=int), city=city, voucher=a.get("voucher") == "1",
-                              sort=sort if sort in queries.SORTS else "relevance")
-
-
-@bp.get("/services")
-def services():
-    args = _search_args()
-    page = paginate(queries.search_services(args), current_app.config["PER_PAGE"])
-    return render_either("catalog/services.html", "catalog/partials/results.html", args=args, page=page,
-                         fields=queries.fields(), categories=queries.category_tree(), sorts=queries.SORTS)
 
 
 @bp.get("/services/<int:service_id>")
