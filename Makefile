@@ -35,5 +35,10 @@ $(HTMX): package.json package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
+# Search latency at 35,000 and 350,000 services, indexed vs a LIKE scan (not part of `make test`; a few minutes).
+# BENCH_DATABASE_URL=postgresql://… adds PostgreSQL (that database is wiped).
+bench: $(VENV)/.installed
+	$(BIN)/python scripts/bench_search.py
+
 clean:
 	rm -rf $(VENV) node_modules static/vendor

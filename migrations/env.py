@@ -2,6 +2,7 @@
 from alembic import context
 from sqlalchemy import pool
 
+from marketplace.catalog.search import include_name
 from marketplace.config import INSTANCE, database_url
 from marketplace.db import make_engine
 from marketplace.models import Base
@@ -38,7 +39,7 @@ def run_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 

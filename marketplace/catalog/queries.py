@@ -1,14 +1,15 @@
-"""Read-side queries of the mall: counters, reference data, the service search."""
+"""Read-side queries of the mall: counters, reference data, the service search (engine in search.py)."""
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import (Category, Field, Instrument, Order, Provider, Service, ServiceStatus,
-                      ShopStatus, service_fields)
+from ..models import Category, Field, Instrument, Order, Provider, Service, ServiceStatus, ShopStatus
+from ..pagination import Page
+from .search import NEWEST, PRICE_ASC, PRICE_DESC, RELEVANCE, SearchArgs, search
 
-SORTS = {"relevance": "综合排序", "price_asc": "价格从低到高", "price_desc": "价格从高到低", "newest": "最新发布"}
+SORTS = {RELEVANCE: "综合排序", PRICE_ASC: "价格从低到高", PRICE_DESC: "价格从高到低", NEWEST: "最新发布"}
 
 
 @dataclass
@@ -39,54 +40,37 @@ def category_tree() -> list[Category]:
                               .options(selectinload(Category.children)).order_by(Category.position)).unique().all()
 
 
+def _card_options() -> tuple:
+    """What a service card shows besides the service itself."""
+    return joinedload(Service.provider), joinedload(Service.category), joinedload(Service.display_image)
+
+
 def listed_services() -> Select:
     return (select(Service).join(Service.provider)
             .where(Service.status == ServiceStatus.LISTED, Provider.status == ShopStatus.OPEN)
-            .options(joinedload(Service.provider), joinedload(Service.category), joinedload(Service.display_image)))
+            .options(*_card_options()))
 
 
-@dataclass
-class SearchArgs:
-    q: str = ""
-    field: int | None = None
-    category: int | None = None
-    city: str = ""
-    voucher: bool = False
-    sort: str = "relevance"
-
-    def params(self) -> dict:
-        """The non-default values, as URL query parameters (for the pager and shareable links)."""
-        values = {"q": self.q, "field": self.field, "category": self.category, "city": self.city,
-                  "voucher": "1" if self.voucher else None,
-                  "sort": None if self.sort == "relevance" else self.sort}
-        return {k: v for k, v in values.items() if v}
+def search_services(args: SearchArgs, page: int, per_page: int) -> Page:
+    """One page of the services matching `args`, in the asked order; past the last page, the last page."""
+    hits = search(args, (page - 1) * per_page, per_page)
+    if not hits.ids and hits.total:
+        page = -(-hits.total // per_page)
+        hits = search(args, (page - 1) * per_page, per_page)
+    # By primary key alone: search() returns only visible services, and a status filter here would tempt
+    # SQLite's planner into scanning the status index.
+    rows = {s.id: s for s in db.session.scalars(select(Service).where(Service.id.in_(hits.ids))
+                                                .options(*_card_options()))}
+    return Page([rows[i] for i in hits.ids], page, per_page, hits.total)
 
 
-def search_services(args: SearchArgs) -> Select:
-    """Substring search over the listing's own words, instrument and provider.
-    (The bigram full-text index replaces this scan in the catalog-and-search work.)"""
-    stmt = listed_services().outerjoin(Service.instrument)
-    if args.q:
-        like = f"%{args.q}%"
-        stmt = stmt.where(or_(Service.name.like(like), Service.description.like(like), Provider.name.like(like),
-                              Instrument.name.like(like), Instrument.model.like(like)))
-    if args.field:
-        stmt = stmt.where(Service.id.in_(select(service_fields.c.service_id)
-                                         .where(service_fields.c.field_id == args.field)))
-    if args.category:
-        child_ids = select(Category.id).where(or_(Category.id == args.category, Category.parent_id == args.category))
-        stmt = stmt.where(Service.category_id.in_(child_ids))
-    if args.city:
-        stmt = stmt.where(Provider.city == args.city)
-    if args.voucher:
-        stmt = stmt.where(Service.voucher_eligible.is_(True))
-    return stmt.order_by(*_order(args.sort))
+def districts(city: str) -> list[str]:
+    """The districts of a city where open shops are, for the district filter."""
+    return list(db.session.scalars(select(Provider.district).distinct()
+                                   .where(Provider.city == city, Provider.status == ShopStatus.OPEN,
+                                          Provider.district != "").order_by(Provider.district)))
 
 
-def _order(sort: str):
-    negotiable_last = Service.price_fen.is_(None)
-    if sort == "price_asc":
-        return negotiable_last, Service.price_fen.asc(), Service.id
-    if sort == "price_desc":
-        return negotiable_last, Service.price_fen.desc(), Service.id
-    return Service.published_at.desc(), Service.id.desc()
+def has_district(city: str, district: str) -> bool:
+    return db.session.scalar(select(Provider.id).where(Provider.city == city, Provider.district == district,
+                                                       Provider.status == ShopStatus.OPEN).limit(1)) is not None

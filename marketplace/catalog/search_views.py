@@ -1,28 +1,89 @@
-"""GET /services: the mall's search, answering the full page or, for htmx, the result fragment."""
-from flask import current_app, request
+"""GET /services: the mall's search, answering the full page or, for htmx, the result fragment.
+Filter values that make no sense are dropped with a note, never an error."""
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app, render_template, request
+from werkzeug.datastructures import MultiDict
 
 from .. import policy
-from ..htmx import render_either
-from ..pagination import paginate
+from ..extensions import db
+from ..htmx import is_htmx, render_either
+from ..models import Category, Field
+from ..pagination import page_number
 from . import bp, queries
 
-
-def _search_args() -> queries.SearchArgs:
-    a = request.args
-    city = a.get("city", "").strip()
-    try:
-        city = policy.normalize_city(city) if city else ""
-    except ValueError:
-        city = ""
-    sort = a.get("sort", "relevance")
-    return queries.SearchArgs(q=a.get("q", "").strip()[:100], field=a.get("field", type=int),
-                              category=a.get("category", type=int), city=city, voucher=a.get("voucher") == "1",
-                              sort=sort if sort in queries.SORTS else "relevance")
+MAX_QUERY = 100
+MAX_PRICE_YUAN = Decimal(90_000_000)
 
 
 @bp.get("/services")
 def services():
-    args = _search_args()
-    page = paginate(queries.search_services(args), current_app.config["PER_PAGE"])
+    args, notes = parse_search_args(request.args)
+    page = queries.search_services(args, page_number(), current_app.config["PER_PAGE"])
+    form = {} if is_htmx() else {"fields": queries.fields(), "categories": queries.category_tree(),
+                                  "sorts": queries.SORTS, "districts": queries.districts(args.city) if args.city else []}
     return render_either("catalog/services.html", "catalog/partials/results.html", args=args, page=page,
-                         fields=queries.fields(), categories=queries.category_tree(), sorts=queries.SORTS)
+                         notes=notes, **form)
+
+
+@bp.get("/services/districts")
+def districts():
+    """The district filter for the city just chosen; htmx swaps it into the search form."""
+    city = _city(request.args.get("city", "").strip(), [])
+    return render_template("catalog/partials/district_select.html", args=queries.SearchArgs(city=city),
+                           districts=queries.districts(city) if city else [])
+
+
+def parse_search_args(values: MultiDict) -> tuple[queries.SearchArgs, list[str]]:
+    notes: list[str] = []
+    city = _city(values.get("city", "").strip(), notes)
+    district = values.get("district", "").strip()
+    if district and not (city and queries.has_district(city, district)):
+        district = ""  # left over from the city chosen before
+    price_min = _price(values.get("price_min", ""), "最低价", notes)
+    price_max = _price(values.get("price_max", ""), "最高价", notes)
+    if price_min is not None and price_max is not None and price_min > price_max:
+        price_min, price_max = price_max, price_min
+    sort = values.get("sort", "relevance")
+    args = queries.SearchArgs(
+        q=values.get("q", "").strip()[:MAX_QUERY], city=city, district=district,
+        field=_known_id(values.get("field", ""), Field, "服务领域", notes),
+        category=_known_id(values.get("category", ""), Category, "服务类别", notes),
+        price_min_fen=price_min, price_max_fen=price_max, voucher=values.get("voucher") == "1",
+        qualified=values.get("qualified") == "1", sort=sort if sort in queries.SORTS else "relevance")
+    return args, notes
+
+
+def _city(raw: str, notes: list[str]) -> str:
+    if not raw:
+        return ""
+    try:
+        return policy.normalize_city(raw)
+    except ValueError:
+        notes.append(f"“{raw}”不是江苏省的设区市，已按全省显示。")
+        return ""
+
+
+def _known_id(raw: str, model, what: str, notes: list[str]) -> int | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if raw.isdigit() and len(raw) < 10 and db.session.get(model, int(raw)) is not None:
+        return int(raw)
+    notes.append(f"没有这个{what}，已忽略该条件。")
+    return None
+
+
+def _price(raw: str, what: str, notes: list[str]) -> int | None:
+    """Yuan as typed ("1,200" or "99.5") to fen."""
+    raw = raw.strip().replace(",", "").replace("，", "")
+    if not raw:
+        return None
+    try:
+        yuan = Decimal(raw)
+    except InvalidOperation:
+        yuan = None
+    if yuan is None or not yuan.is_finite() or yuan < 0 or yuan > MAX_PRICE_YUAN:
+        notes.append(f"{what}请填写不小于 0 的金额（元），已忽略。")
+        return None
+    return int(yuan * policy.FEN_PER_YUAN)
