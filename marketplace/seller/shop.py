@@ -1,0 +1,162 @@
+"""The provider's workbench home and its 开店申请 / 单位信息修改 page (SPEC 3.1)."""
+from dataclasses import dataclass
+from typing import Optional
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import audit, policy, uploads, validators
+from ..accounts.access import roles_required
+from ..errors import render_error
+from ..extensions import db
+from ..models import (Instrument, Provider, PublicityBatch, Service, ServiceStatus, ShopStatus, StoredFile,
+                      UnitType, china_today, utcnow)
+from . import bp
+from .shop_forms import ATTACHMENTS, QUALIFICATION_KINDS, ShopApplicationForm, ShopProfileForm
+
+EDITABLE = (ShopStatus.DRAFT, ShopStatus.REJECTED)
+# Services that travel with the application: drafts are submitted with it, pending ones wait for it.
+APPLICATION_SERVICES = (ServiceStatus.DRAFT, ServiceStatus.PENDING)
+SHOP_LABELS = {"unit_type": UnitType.LABELS, "id_type": validators.ID_TYPES, "qualification": QUALIFICATION_KINDS}
+SERVICE_COUNT_LABELS = {ServiceStatus.DRAFT: "草稿", ServiceStatus.PENDING: "审核中", ServiceStatus.LISTED: "已上架",
+                        ServiceStatus.REJECTED: "未通过", ServiceStatus.DELISTED: "已下架"}
+
+
+@dataclass
+class Attachment:
+    label: str
+    file: StoredFile
+
+    @property
+    def url(self) -> str:
+        return uploads.url_for_file(self.file)
+
+    @property
+    def is_image(self) -> bool:
+        return uploads.is_image(self.file)
+
+
+def attachments(provider: Provider) -> dict[str, Attachment]:
+    """The application's uploaded files by form field, in form order, loaded in one query."""
+    ids = {name: getattr(provider, column) for name, (column, _label) in ATTACHMENTS.items()}
+    files = {f.id: f for f in db.session.scalars(select(StoredFile).where(StoredFile.id.in_(
+        [file_id for file_id in ids.values() if file_id])))}
+    return {name: Attachment(label, files[ids[name]]) for name, (_column, label) in ATTACHMENTS.items()
+            if ids[name] in files}
+
+
+def entry_problems(provider: Provider) -> list[policy.Problem]:
+    return policy.provider_entry_problems(direct=provider.is_direct, founded_on=provider.founded_on,
+                                          qualification_expires_on=provider.qualification_expires_on,
+                                          today=china_today())
+
+
+def publicity_batch(provider: Provider) -> Optional[PublicityBatch]:
+    return db.session.get(PublicityBatch, provider.publicity_batch_id) if provider.publicity_batch_id else None
+
+
+def my_provider() -> Provider:
+    """The signed-in provider's own unit: the only shop a provider can reach here, whatever ids are sent."""
+    provider = current_user.provider
+    if provider is None:
+        abort(404)
+    return provider
+
+
+def service_counts(provider: Provider) -> dict[str, int]:
+    rows = db.session.execute(select(Service.status, func.count()).where(Service.provider_id == provider.id)
+                              .group_by(Service.status)).all()
+    counts = dict.fromkeys(SERVICE_COUNT_LABELS, 0)
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def application_service_count(counts: dict[str, int]) -> int:
+    return sum(counts[status] for status in APPLICATION_SERVICES)
+
+
+# ---------------------------------------------------------------- GET /seller
+
+@bp.get("")
+@roles_required("provider")
+def home():
+    provider = my_provider()
+    counts = service_counts(provider)
+    instrument_count = db.session.scalar(select(func.count(Instrument.id)).where(Instrument.provider_id == provider.id))
+    return render_template("seller/home.html", provider=provider, counts=counts, labels=SERVICE_COUNT_LABELS,
+                           application_services=application_service_count(counts),
+                           instrument_count=instrument_count, batch=publicity_batch(provider))
+
+
+# ---------------------------------------------------------------- /seller/shop
+
+@bp.route("/shop", methods=["GET", "POST"])
+@roles_required("provider")
+def shop_application():
+    provider = my_provider()
+    if provider.status in EDITABLE:
+        return _application(provider)
+    if provider.status == ShopStatus.OPEN:
+        return _profile(provider)
+    if request.method == "POST":
+        return render_error(409, f"开店申请{provider.status_label}，当前不能修改。")
+    return _render("seller/shop_status.html", provider)
+
+
+def _application(provider: Provider):
+    form = ShopApplicationForm(obj=provider, provider=provider)
+    if request.method == "GET":
+        form.hold_current_files({name: attachment.file for name, attachment in attachments(provider).items()})
+        return _render("seller/shop_application.html", provider, form=form)
+    submitting = request.form.get("action") == "submit"
+    # Validation stores (and commits) newly uploaded files, so a 422 answer keeps them for the next submit.
+    valid = form.validate_complete() if submitting else form.validate()
+    service_problem = _service_problem(provider) if submitting else None
+    if not valid or service_problem:
+        return _render("seller/shop_application.html", provider, form=form, service_problem=service_problem), 422
+    form.apply_to(provider)
+    if submitting:
+        _submit(provider)
+        flash("开店申请已提交，请等待省统筹中心审核。", "success")
+    else:
+        flash("店铺信息已保存（尚未提交审核）。", "success")
+    db.session.commit()
+    return redirect(url_for("seller.shop_application"), 303)
+
+
+def _service_problem(provider: Provider) -> Optional[str]:
+    if application_service_count(service_counts(provider)):
+        return None
+    return "开店申请须至少包含一项服务，请先新增服务（可保存为草稿）再提交审核。"
+
+
+def _submit(provider: Provider) -> None:
+    audit.record("provider", provider.id, "submit_application", provider.status, ShopStatus.PENDING)
+    provider.status, provider.status_reason, provider.submitted_at = ShopStatus.PENDING, None, utcnow()
+    drafts = db.session.scalars(select(Service).where(Service.provider_id == provider.id,
+                                                      Service.status == ServiceStatus.DRAFT))
+    for service in drafts:
+        audit.record("service", service.id, "submit_with_shop", service.status, ServiceStatus.PENDING)
+        service.status = ServiceStatus.PENDING
+
+
+def _profile(provider: Provider):
+    form = ShopProfileForm(obj=provider, provider=provider)
+    if request.method == "POST":
+        if not form.validate_complete():
+            return _render("seller/shop_profile.html", provider, form=form), 422
+        form.apply_to(provider)
+        audit.record("provider", provider.id, "edit_profile", provider.status, provider.status)
+        db.session.commit()
+        flash("单位信息已更新。", "success")
+        return redirect(url_for("seller.shop_application"), 303)
+    return _render("seller/shop_profile.html", provider, form=form)
+
+
+def _render(template: str, provider: Provider, **context):
+    context.setdefault("service_problem", None)
+    return render_template(template, provider=provider, attachments=attachments(provider),
+                           application_services=application_service_count(service_counts(provider)),
+                           shop_labels=SHOP_LABELS, batch=publicity_batch(provider), **context)
+
