@@ -52,6 +52,7 @@ class CsrfClient(FlaskClient):
     (unless csrf=False)."""
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # read file responses whole, so no file handle stays open
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

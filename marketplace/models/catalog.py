@@ -152,6 +152,8 @@ class Instrument(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(20), default=InstrumentStatus.AVAILABLE)
     description: Mapped[str] = mapped_column(Text, default="")
 
+    status_label = label("status", InstrumentStatus.LABELS)
+
     provider: Mapped[Provider] = relationship(back_populates="instruments")
     field: Mapped[Optional[Field]] = relationship()
     images: Mapped[list["InstrumentImage"]] = relationship(order_by="InstrumentImage.position",
