@@ -1,6 +1,5 @@
 """The policy page's voucher calculator: city + spend (+ what was already used this year) → provincial
 voucher and local matching, with the city's own settings (CitySetting) when the reviewer set them."""
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -12,28 +11,11 @@ from .catalog.estimate import limit_note, region_for_city
 from .extensions import db
 from .forms import Form, choices
 from .models import CitySetting
-
-MAX_YUAN = 10 ** 12
-_YUAN = re.compile(r"^(\d+)(?:\.(\d{1,2}))?$")
-
-
-def yuan_to_fen(text: str) -> int:
-    """"408,000" / "¥1234.5" / "15000元" -> fen; ValueError with a Chinese message otherwise."""
-    cleaned = re.sub(r"[\s,，]", "", text or "").lstrip("¥￥").removesuffix("元")
-    if cleaned.startswith("-"):
-        raise ValueError("金额不能为负数")
-    match = _YUAN.match(cleaned)
-    if not match:
-        raise ValueError("请输入数字金额（单位：元，最多两位小数），如 408000 或 1234.56")
-    fen = int(match.group(1)) * policy.FEN_PER_YUAN + int((match.group(2) or "").ljust(2, "0"))
-    if fen > MAX_YUAN * policy.FEN_PER_YUAN:
-        raise ValueError("金额过大，不能超过1万亿元")
-    return fen
-
+from .validators import parse_money
 
 def _yuan_amount(_form, field):
     try:
-        yuan_to_fen(field.data)
+        parse_money(field.data)
     except ValueError as error:
         raise ValidationError(str(error)) from None
 
@@ -59,11 +41,11 @@ class CalculatorForm(Form):
 
     @property
     def spend_fen(self) -> int:
-        return yuan_to_fen(self.spend.data)
+        return parse_money(self.spend.data)
 
     @property
     def used_fen(self) -> int:
-        return yuan_to_fen(self.used.data) if (self.used.data or "").strip() else 0
+        return parse_money(self.used.data) or 0
 
 
 @dataclass(frozen=True)

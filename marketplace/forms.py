@@ -2,7 +2,9 @@
 from typing import Callable, Optional
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, ValidationError
+from wtforms import SelectChoice, StringField, ValidationError
+
+from .validators import format_money_input, parse_money
 
 
 class Form(FlaskForm):
@@ -26,3 +28,20 @@ def problem_check(check: Callable[[str], Optional[str]]):
             if message:
                 raise ValidationError(message)
     return validator
+
+
+class MoneyField(StringField):
+    """An amount typed in 元 (or 万元), held as integer fen in `data` (None when empty); what the user
+    typed is shown again when the form comes back with an error."""
+
+    def __init__(self, label=None, validators=None, unit: str = "元", allow_negative: bool = False, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.unit, self.allow_negative = unit, allow_negative
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist:
+            self.data = parse_money(valuelist[0], self.unit, self.allow_negative)
+
+    def _value(self):
+        return self.raw_data[0] if self.raw_data else format_money_input(self.data, self.unit)

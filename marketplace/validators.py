@@ -6,6 +6,7 @@ Plain Python (no Flask, no database) so forms, the demo generator and tests can 
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 
 # GB 32100-2015: 31 characters, no I, O, S, V, Z.
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -168,3 +169,41 @@ def bank_branch_code_problem(code):
     if not _BANK_BRANCH_CODE.fullmatch(code):
         return "联行号应为12位数字"
     return None
+
+
+# ---------------------------------------------------------------- money typed by people
+
+MONEY_UNITS_FEN = {"元": 100, "万元": 1_000_000}
+MAX_MONEY_FEN = 10 ** 14  # 1万亿元: beyond any real amount, well inside BIGINT
+_AMOUNT = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
+
+
+def parse_money(text: str | None, unit: str = "元", allow_negative: bool = False) -> int | None:
+    """An amount as people type it ("408,000", "¥1234.5", "15000元", "1234.5" 万元) -> integer fen;
+    empty -> None. Raises ValueError with a Chinese message naming the problem."""
+    per_unit = MONEY_UNITS_FEN[unit]
+    cleaned = re.sub(r"[\s,，]", "", text or "").lstrip("¥￥").removesuffix(unit)
+    if not cleaned:
+        return None
+    if not _AMOUNT.fullmatch(cleaned):
+        raise ValueError(f"请填写数字金额（单位：{unit}），如 1500 或 1234.56")
+    fen = Decimal(cleaned) * per_unit
+    if fen < 0 and not allow_negative:
+        raise ValueError("金额不能为负数")
+    if fen != fen.to_integral_value():
+        places = "两" if per_unit == 100 else str(len(str(per_unit)) - 1)
+        raise ValueError(f"金额最多保留{places}位小数（精确到分）")
+    if abs(fen) > MAX_MONEY_FEN:
+        raise ValueError(f"金额过大，请核对单位（{unit}）")
+    return int(fen)
+
+
+def format_money_input(fen: int | None, unit: str = "元") -> str:
+    """The inverse of parse_money for pre-filling an input: 150050 -> "1500.50" (元), 1234500000 -> "1234.5" (万元)."""
+    if fen is None:
+        return ""
+    if unit == "元":
+        sign, (yuan, cents) = "-" if fen < 0 else "", divmod(abs(fen), 100)
+        return f"{sign}{yuan}.{cents:02d}"
+    text = format(Decimal(fen) / MONEY_UNITS_FEN[unit], "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -439,14 +439,14 @@ def test_policy_calculator_uses_the_citys_own_local_matching(client, app):
 
 
 @pytest.mark.parametrize("query, field, message", [
-    ("city=徐州&spend=abc", "spend", "请输入数字金额"),
+    ("city=徐州&spend=abc", "spend", "请填写数字金额"),
     ("city=徐州&spend=-5", "spend", "金额不能为负数"),
     ("city=徐州&spend=1000000000001", "spend", "金额过大"),
-    ("city=徐州&spend=12.345", "spend", "最多两位小数"),
+    ("city=徐州&spend=12.345", "spend", "最多保留两位小数"),
     ("city=徐州&spend=", "spend", "请填写服务金额"),
     ("city=北京&spend=1000", "city", "不是江苏省的设区市"),
     ("spend=1000", "city", "请选择企业注册地"),
-    ("city=徐州&spend=1000&used=一万", "used", "请输入数字金额"),
+    ("city=徐州&spend=1000&used=一万", "used", "请填写数字金额"),
 ])
 def test_policy_calculator_explains_bad_input_next_to_the_field(client, query, field, message):
     fragment = client.get(f"/policy/calculate?{query}", headers=HX)

@@ -196,9 +196,9 @@ def test_price_range_is_in_yuan_inclusive_and_leaves_out_negotiable(client, make
 
 
 @pytest.mark.parametrize("query, message", [
-    ("price_min=abc", "最低价请填写不小于 0 的金额"),
-    ("price_max=-5", "最高价请填写不小于 0 的金额"),
-    ("price_max=NaN", "最高价请填写不小于 0 的金额"),
+    ("price_min=abc", "最低价：请填写数字金额"),
+    ("price_max=-5", "最高价：金额不能为负数"),
+    ("price_max=NaN", "最高价：请填写数字金额"),
     ("field=999999", "没有这个服务领域"),
     ("category=abc", "没有这个服务类别"),
     ("city=北京", "不是江苏省的设区市"),

@@ -72,7 +72,7 @@ def test_an_empty_list_invites_to_register_an_instrument(client, seller):
     ({"name": ""}, "请填写仪器名称"),
     ({"original_value": ""}, "请填写仪器原值（元）"),
     ({"original_value": "100.001"}, "金额最多保留两位小数"),
-    ({"original_value": "-5"}, "请填写金额数字"),
+    ({"original_value": "-5"}, "金额不能为负数"),
     ({"status": "broken"}, "请选择仪器状态"),
     ({"field_id": "999999"}, "请选择所属领域"),
 ])

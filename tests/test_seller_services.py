@@ -129,7 +129,7 @@ def test_the_form_offers_every_field_and_categories_grouped_by_parent(client, se
     ({"description": "测" * 101}, "服务描述需30-100字，当前101字"),
     ({"negotiable": "y", "price": "500"}, "已选择面议，请不要填写价格"),
     ({"price": "12.345"}, "金额最多保留两位小数"),
-    ({"price": "一百元"}, "请填写金额数字"),
+    ({"price": "一百元"}, "请填写数字金额"),
     ({"price": ""}, "请填写价格，或选择面议"),
     ({"category_id": ""}, "请选择服务类别"),
     ({"category_id": "parent"}, "请选择服务类别"),

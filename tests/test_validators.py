@@ -1,4 +1,5 @@
 from datetime import date
+from marketplace import validators
 
 import pytest
 
@@ -240,3 +241,33 @@ def test_missing_phone_is_asked_for():
 ])
 def test_bank_branch_code_is_twelve_digits(code, message):
     assert bank_branch_code_problem(code) == message
+
+
+# ---------------------------------------------------------------- money typed by people
+
+@pytest.mark.parametrize("typed, unit, fen", [
+    ("408,000", "元", 40_800_000), ("¥1234.5", "元", 123_450), ("15000元", "元", 1_500_000),
+    ("0.01", "元", 1), ("1234.5", "万元", 1_234_500_000), ("0.000001", "万元", 1), (" ", "元", None), ("", "万元", None),
+])
+def test_money_typed_in_yuan_or_wan_becomes_integer_fen(typed, unit, fen):
+    assert validators.parse_money(typed, unit) == fen
+
+
+@pytest.mark.parametrize("typed, unit, message", [
+    ("abc", "元", "请填写数字金额"), ("1e5", "元", "请填写数字金额"), ("-5", "元", "金额不能为负数"),
+    ("12.345", "元", "最多保留两位小数"), ("1.1234567", "万元", "最多保留6位小数"),
+    ("1000000000001", "元", "金额过大"), ("NaN", "元", "请填写数字金额"),
+])
+def test_bad_money_is_refused_with_a_chinese_message(typed, unit, message):
+    with pytest.raises(ValueError, match=message):
+        validators.parse_money(typed, unit)
+
+
+def test_negative_money_only_where_allowed():
+    assert validators.parse_money("-12.3", "万元", allow_negative=True) == -12_300_000
+
+
+@pytest.mark.parametrize("fen", [0, 1, 150_050, 40_800_000, 1_234_500_000])
+def test_money_shown_in_an_input_reads_back_the_same(fen):
+    for unit in validators.MONEY_UNITS_FEN:
+        assert validators.parse_money(validators.format_money_input(fen, unit), unit) == fen

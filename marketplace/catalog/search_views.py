@@ -1,7 +1,5 @@
 """GET /services: the mall's search, answering the full page or, for htmx, the result fragment.
 Filter values that make no sense are dropped with a note, never an error."""
-from decimal import Decimal, InvalidOperation
-
 from flask import current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
@@ -10,10 +8,10 @@ from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Category, Field
 from ..pagination import page_number
+from ..validators import parse_money
 from . import bp, queries
 
 MAX_QUERY = 100
-MAX_PRICE_YUAN = Decimal(90_000_000)
 
 
 @bp.get("/services")
@@ -75,15 +73,9 @@ def _known_id(raw: str, model, what: str, notes: list[str]) -> int | None:
 
 
 def _price(raw: str, what: str, notes: list[str]) -> int | None:
-    """Yuan as typed ("1,200" or "99.5") to fen."""
-    raw = raw.strip().replace(",", "").replace("，", "")
-    if not raw:
-        return None
+    """Yuan as typed ("1,200" or "99.5") to fen; a bad value is ignored with a note."""
     try:
-        yuan = Decimal(raw)
-    except InvalidOperation:
-        yuan = None
-    if yuan is None or not yuan.is_finite() or yuan < 0 or yuan > MAX_PRICE_YUAN:
-        notes.append(f"{what}请填写不小于 0 的金额（元），已忽略。")
+        return parse_money(raw)
+    except ValueError as error:
+        notes.append(f"{what}：{error}，已忽略。")
         return None
-    return int(yuan * policy.FEN_PER_YUAN)

@@ -3,10 +3,10 @@ from wtforms import SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
 
 from .. import uploads
-from ..forms import Form, choices
+from ..forms import Form, MoneyField, choices
 from ..models import InstrumentStatus
 from ..uploads.fields import MultiUploadField
-from .service_forms import MAX_IMAGES, YuanField, field_choices, optional_int, valid_ids
+from .service_forms import MAX_IMAGES, field_choices, optional_int, valid_ids
 
 
 class InstrumentStatusForm(Form):
@@ -23,7 +23,7 @@ class InstrumentForm(InstrumentStatusForm):
     manufacturer = StringField("生产制造商", validators=[Length(max=200, message="生产制造商不超过200字")])
     model = StringField("型号", validators=[Length(max=100, message="型号不超过100字")])
     location = StringField("放置地点", validators=[Length(max=300, message="放置地点不超过300字")])
-    original_value = YuanField("原值（元）")
+    original_value = MoneyField("原值（元）")
     field_id = SelectField("所属领域", coerce=optional_int, validate_choice=False)
     images = MultiUploadField("仪器图片", accept=(uploads.IMAGE,), max_files=MAX_IMAGES, square=True)
     description = TextAreaField("仪器介绍", validators=[Length(max=2000, message="仪器介绍不超过2000字")])

@@ -1,6 +1,5 @@
 """添加服务信息 (SPEC 3.2): the listing form, its money field and its rules."""
 import re
-from decimal import Decimal
 
 from sqlalchemy import select
 from wtforms import (BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
@@ -10,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import policy, uploads
 from ..extensions import db
-from ..forms import Form, choices
+from ..forms import Form, MoneyField, choices
 from ..models import PRICE_UNITS, Category, Field, Instrument, InstrumentStatus, ServiceNature
 from ..uploads.fields import MultiUploadField, UploadField
 
@@ -18,8 +17,6 @@ SERVICE_TYPES = ("普通服务", "加急服务", "上门服务")
 MAX_IMAGES = 5
 MAX_TAGS = 10
 _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
-_YUAN = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
-_TOO_PRECISE = re.compile(r"^\d+\.\d{3,}$")
 
 
 def optional_int(value):
@@ -27,31 +24,6 @@ def optional_int(value):
     if isinstance(value, int):
         return value
     return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
-class YuanField(StringField):
-    """An amount typed in 元 ("1500" / "1,500.5"), held as integer fen; empty is None."""
-
-    typed: str | None = None  # what the user typed, shown again when the form comes back with an error
-
-    def process_formdata(self, valuelist):
-        self.typed = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        text = self.typed.replace(",", "").replace("，", "").removeprefix("¥").removesuffix("元").strip()
-        if not text:
-            return
-        if _TOO_PRECISE.match(text):
-            raise ValueError("金额最多保留两位小数（精确到分）")
-        if not _YUAN.match(text):
-            raise ValueError("请填写金额数字，如 1500 或 1500.50")
-        self.data = int(Decimal(text) * policy.FEN_PER_YUAN)
-
-    def _value(self):
-        if self.typed is not None:
-            return self.typed
-        if self.data is None:
-            return ""
-        return f"{self.data // policy.FEN_PER_YUAN}.{self.data % policy.FEN_PER_YUAN:02d}"
 
 
 def description_length_problem(text: str) -> str | None:
@@ -126,7 +98,7 @@ class ServiceForm(Form):
                               validators=[InputRequired(message="请选择服务类别")])
     field_ids = SelectMultipleField("服务领域", coerce=optional_int, validate_choice=False,
                                     widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    price = YuanField("服务价格（元）")
+    price = MoneyField("服务价格（元）")
     price_unit = SelectField("计价单位", choices=choices((u, u) for u in PRICE_UNITS), default=PRICE_UNITS[0],
                              validate_choice=False)
     negotiable = BooleanField("面议")
@@ -177,7 +149,7 @@ class ServiceForm(Form):
     def validate_price(self, field):
         if field.errors:
             return
-        if self.negotiable.data and (field.data is not None or field.typed):
+        if self.negotiable.data and field.data is not None:
             raise ValidationError("已选择面议，请不要填写价格")
         if not self.negotiable.data and field.data is None:
             raise ValidationError("请填写价格，或选择面议")

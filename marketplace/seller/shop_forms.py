@@ -3,7 +3,6 @@
 Saving a draft checks formats only; submitting (and editing an open shop) also checks that every
 required field is filled, the files are uploaded and the entry rules for third-party units hold.
 """
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField, ValidationError
@@ -11,16 +10,13 @@ from wtforms.validators import Length, Optional, Regexp
 
 from .. import policy, uploads, validators
 from ..extensions import db
-from ..forms import Form, choices, problem_check
+from ..forms import Form, MoneyField, choices, problem_check
 from ..models import Provider, StoredFile, UnitType, china_today
 from ..uploads.fields import UploadField
 
 YES_NO = (("1", "是"), ("0", "否"))
 QUALIFICATION_KINDS = {"CMA": "CMA（检验检测机构资质认定）", "CNAS": "CNAS（实验室认可）", "other": "其他资质"}
 THIRD_PARTY = "third_party"
-FEN_PER_WAN = policy.FEN_PER_WAN
-MAX_WAN = 10 ** 11  # 1,000亿万元: far beyond any unit, well inside BIGINT fen
-NOT_AN_AMOUNT = "请填写数字金额（万元），如 1234.5"
 DOCUMENTS = (uploads.PDF, uploads.IMAGE)
 # The application's files: form field -> (Provider column, label).
 ATTACHMENTS = {
@@ -47,41 +43,6 @@ def yes_no(value):
 class YesNoField(SelectField):
     def __init__(self, label, **kwargs):
         super().__init__(label, choices=choices(YES_NO, "请选择"), coerce=yes_no, **kwargs)
-
-
-class WanYuanField(StringField):
-    """An amount typed in 万元 (up to 6 decimals, i.e. whole fen); `data` is integer fen or None."""
-
-    def __init__(self, label, allow_negative=False, **kwargs):
-        super().__init__(label, **kwargs)
-        self.allow_negative = allow_negative
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        text = valuelist[0].strip().replace(",", "").replace("，", "")
-        self.data = None
-        if not text:
-            return
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(NOT_AN_AMOUNT) from None
-        if not amount.is_finite():
-            raise ValueError(NOT_AN_AMOUNT)
-        if abs(amount) >= MAX_WAN:
-            raise ValueError("金额过大，请核对单位（万元）")
-        fen = amount * FEN_PER_WAN
-        if fen != fen.to_integral_value():
-            raise ValueError("金额最多保留6位小数（精确到分）")
-        if fen < 0 and not self.allow_negative:
-            raise ValueError("金额不能为负数")
-        self.data = int(fen)
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else policy.format_wan(self.data)
 
 
 def _digits(low, high, what):
@@ -188,9 +149,9 @@ class ShopApplicationForm(ShopProfileForm):
     legal_rep_id_type = SelectField("证件类型", choices=choices(validators.ID_TYPES.items(), "请选择"),
                                     validators=[Optional()])
     legal_rep_id_number = StringField("证件号码", validators=[Optional(), Length(max=30)])
-    last_year_revenue_fen = WanYuanField("上年度主营业务收入(万元)")
-    last_year_tax_fen = WanYuanField("上年度税收总额(万元)")
-    last_year_net_profit_fen = WanYuanField("上年度净利润(万元)", allow_negative=True)
+    last_year_revenue_fen = MoneyField("上年度主营业务收入(万元)", unit="万元")
+    last_year_tax_fen = MoneyField("上年度税收总额(万元)", unit="万元")
+    last_year_net_profit_fen = MoneyField("上年度净利润(万元)", unit="万元", allow_negative=True)
     tax_certificate = _document("tax_certificate")
     qualification_kind = SelectField("资质类型", choices=choices(QUALIFICATION_KINDS.items(), "请选择"),
                                      validators=[Optional()])
