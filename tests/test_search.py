@@ -373,6 +373,9 @@ def search_objects(url: str) -> set[str]:
     return found
 
 
+BEFORE_SEARCH = "0001"  # the revision before the search index
+
+
 def test_the_search_migration_goes_down_and_up_again(database_url, tmp_path):
     urls = [f"sqlite:///{tmp_path / 'empty.db'}"]
     if not database_url.startswith("sqlite"):
@@ -380,7 +383,7 @@ def test_the_search_migration_goes_down_and_up_again(database_url, tmp_path):
     for url in urls:
         alembic(url, "head")
         assert search_objects(url)
-        alembic(url, "-1")
+        alembic(url, BEFORE_SEARCH)
         assert not search_objects(url)
         alembic(url, "head")
         assert search_objects(url)
@@ -388,7 +391,7 @@ def test_the_search_migration_goes_down_and_up_again(database_url, tmp_path):
 
 def test_the_migration_retokenizes_and_indexes_existing_services(tmp_path):
     url = f"sqlite:///{tmp_path / 'existing.db'}"
-    alembic(url, "head", "-1")
+    alembic(url, "head", BEFORE_SEARCH)
     engine = create_engine(url)
     with Session(engine) as session:
         shop = Provider(name="老店", credit_code="X", unit_type="university", city="南京", status=ShopStatus.OPEN)

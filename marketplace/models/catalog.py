@@ -77,7 +77,7 @@ class Provider(Timestamped, Base):
     tax_certificate_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
     rnd_approval_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
     qualification_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    logo_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    logo_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ShopStatus.DRAFT, index=True)
     status_reason: Mapped[Optional[str]] = mapped_column(Text)
     submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
@@ -165,7 +165,7 @@ class InstrumentImage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"), index=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     file: Mapped[StoredFile] = relationship()
@@ -211,7 +211,7 @@ class Service(Timestamped, Base):
     service_type: Mapped[str] = mapped_column(String(30), default="普通服务")
     cycle: Mapped[str] = mapped_column(String(50), default="")
     has_qualification: Mapped[bool] = mapped_column(Boolean, default=False)
-    display_image_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    display_image_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"), index=True)
     category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("categories.id"), index=True)
     price_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
     price_unit: Mapped[str] = mapped_column(String(20), default="元/样品")
@@ -253,7 +253,7 @@ class ServiceImage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     file: Mapped[StoredFile] = relationship()
