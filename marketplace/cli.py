@@ -41,10 +41,12 @@ def create_reviewer(email: str, name: str, password: str) -> None:
 @click.option("--seed", default=20250327, show_default=True, help="Random seed (the demo is deterministic).")
 def seed_demo_command(services: int, seed: int) -> None:
     """Fill an empty database with the demo catalog and demo accounts."""
+    from .catalog.search import bulk_indexing
     from .demo import seed_demo
 
     started = time.perf_counter()
-    summary = seed_demo(db.session, services=services, seed=seed)
+    with bulk_indexing(db.session):  # index once after loading, not row by row
+        summary = seed_demo(db.session, services=services, seed=seed)
     if summary.get("skipped"):
         click.echo("数据库中已有服务目录，跳过演示数据。")
         return

@@ -257,6 +257,7 @@ def test_choosing_a_city_offers_its_districts(client, make, provider):
     db.session.commit()
     select = client.get("/services/districts?city=南京市", headers=HTMX).get_data(as_text=True)
     assert 'id="district-filter"' in select and ">鼓楼区</option>" in select and "云龙区" not in select
+    assert 'hx-get="/services/districts"' in get(client, "") and 'hx-push-url="false"' in get(client, "")  # URL: the search's
     assert "disabled" in client.get("/services/districts?city=", headers=HTMX).get_data(as_text=True)
 
 

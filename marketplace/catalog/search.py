@@ -7,8 +7,8 @@ and filtering never leave the index. The rowid of each table *is* a sort key (so
 `service_search_newest` is ordered by publish time, `service_search_price` by price with 面议 above every
 price, so a page is read straight from the index in order, whatever the number of hits.
 
-PostgreSQL: the stored column `services.search_vector` (title tokens weighted A) with a GIN index; filters
-and sorts are plain SQL. Both databases return the same hits in the same order.
+PostgreSQL: the stored column `services.search_vector` (the tokens as lexemes) with a GIN index; filters and
+sorts are plain SQL. Both databases return the same hits in the same order.
 
 A query without any indexable token (punctuation only, say) falls back to a substring scan; the app setting
 SEARCH_SUBSTRING_SCAN forces that scan everywhere (the benchmark's baseline)."""
@@ -16,14 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field as dataclass_field
 
 from flask import current_app
-from sqlalchemy import (ColumnElement, Select, bindparam, cast, event, exists, func, inspect as sa_inspect, literal,
-                        literal_column, or_, select, text, update)
+from sqlalchemy import (ColumnElement, Select, and_, bindparam, cast, event, exists, func, inspect as sa_inspect,
+                        literal, literal_column, or_, select, text, update)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session, object_session
 
 from ..extensions import db
 from ..models import Category, Instrument, Provider, Service, ServiceStatus, ShopStatus, service_fields
-from .search_tokens import Term, query_terms, service_index_text
+from .search_tokens import SEPARATOR, Term, query_terms, service_index_text
 
 RELEVANCE, NEWEST, PRICE_ASC, PRICE_DESC = "relevance", "newest", "price_asc", "price_desc"
 
@@ -257,10 +257,15 @@ def _filtered(args: SearchArgs) -> Select:
     return stmt
 
 
-def _vector_matches(terms: list[Term], weight: str = "") -> ColumnElement[bool]:
-    query = " & ".join(f"'{t.text}'" + (f":*{weight}" if t.prefix else (f":{weight}" if weight else ""))
-                       for t in terms)
+def _vector_matches(terms: list[Term]) -> ColumnElement[bool]:
+    query = " & ".join(f"'{t.text}'" + (":*" if t.prefix else "") for t in terms)
     return literal_column(f"services.{SEARCH_VECTOR}").bool_op("@@")(cast(literal(query), TSQUERY))
+
+
+def _in_title(terms: list[Term]) -> ColumnElement[bool]:
+    """Every term among the title tokens, read from the stored text (the row has it; the vector is TOASTed)."""
+    title = literal(" ") + func.split_part(Service.search_tokens, SEPARATOR, 1)
+    return and_(*(title.like(f"% {t.text}%" if t.prefix else f"% {t.text} %") for t in terms))
 
 
 def _sql_order(sort: str, terms: list[Term], scan: bool) -> list:
@@ -270,7 +275,7 @@ def _sql_order(sort: str, terms: list[Term], scan: bool) -> list:
         return [Service.price_fen.is_(None), Service.price_fen.desc(), Service.id.desc()]
     newest = [_published_second().desc().nulls_last(), Service.id.desc()]
     if sort == RELEVANCE and terms and not scan:
-        return [_vector_matches(terms, "A").desc(), *newest]
+        return [_in_title(terms).desc(), *newest]
     return newest
 
 
@@ -375,9 +380,12 @@ def _reindex_renamed_after_flush(session: Session, _context) -> None:
 @contextmanager
 def bulk_indexing(session: Session):
     """Load many services at once (the demo seeder, the benchmark): on SQLite the sync triggers are dropped
-    while loading and the index is rebuilt once afterwards, several times faster than row by row."""
+    while loading and the index is rebuilt once afterwards, several times faster than row by row; PostgreSQL
+    gets fresh planner statistics."""
     if session.get_bind().dialect.name != "sqlite":
         yield
+        session.execute(text("ANALYZE services, providers, service_fields"))  # plans for the new data at once
+        session.commit()
         return
     triggers = session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
                                     "AND name LIKE 'service_search%'")).all()

@@ -85,14 +85,8 @@ TRIGGERS = {
 }
 
 
-def _tokens_vector(part: int, otherwise: str, weight: str) -> str:
-    """One part of the tokens as tsvector text ('token':1A ...) cast to tsvector rather than parsed: weights
-    need positions, and the text-search parser would drop CJK under the C locale."""
-    tokens = f"CASE WHEN strpos(search_tokens, '|') > 0 THEN split_part(search_tokens, '|', {part}) ELSE {otherwise} END"
-    return rf"regexp_replace({tokens}, '(\S+)', '''\1''\:1{weight}', 'g')::tsvector"  # \: so text() binds nothing
-
-
-SEARCH_VECTOR = _tokens_vector(1, "''", "A") + " || " + _tokens_vector(2, "search_tokens", "")
+# The tokens as tsvector lexemes, taken as they are: the text-search parser would drop CJK under the C locale.
+SEARCH_VECTOR = "array_to_tsvector(array_remove(string_to_array(replace(search_tokens, '|', ' '), ' '), ''))"
 
 
 def upgrade() -> None:
