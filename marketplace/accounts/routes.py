@@ -9,7 +9,7 @@ from .. import audit, policy, validators
 from ..extensions import db
 from ..models import AccountStatus, Enterprise, Provider, Role, ShopStatus, User, utcnow
 from . import bp, throttle
-from .access import load_user  # noqa: F401  (registers the user loader)
+from . import access  # noqa: F401  (registers the user loader)
 from .forms import LoginForm, RegisterForm
 
 

@@ -5,7 +5,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
 from ..accounts.access import roles_required
-from ..catalog.search import INSTRUMENT_TEXT, reindex_instrument
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Instrument, InstrumentImage, InstrumentStatus, Provider
@@ -85,11 +84,7 @@ def instrument_edit(instrument_id: int):
     form = InstrumentForm(data=_form_data(instrument))
     if not form.validate_on_submit():
         return _render_form(form, instrument, provider)
-    indexed_before = [getattr(instrument, name) for name in INSTRUMENT_TEXT]
-    _apply(form, instrument)
-    if indexed_before != [getattr(instrument, name) for name in INSTRUMENT_TEXT]:
-        db.session.flush()
-        reindex_instrument(instrument.id)
+    _apply(form, instrument)  # a renamed instrument's services are reindexed on flush (catalog.search)
     db.session.commit()
     flash(f"已保存仪器「{instrument.name}」。", "success")
     return redirect(url_for("seller.instruments"), 303)

@@ -14,7 +14,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import audit
 from ..accounts.access import forbidden, roles_required
 from ..catalog.queries import category_tree
-from ..catalog.search import refresh_search_tokens
 from ..errors import render_error
 from ..extensions import db
 from ..htmx import is_htmx, render_either
@@ -172,7 +171,7 @@ def _apply(form: ServiceForm, service: Service) -> None:
     service.voucher_eligible = form.voucher_eligible.data and not form.voucher_excluded
     service.display_image = form.display_image.data  # none: the system's default image
     service.images = [ServiceImage(file=file, position=n) for n, file in enumerate(form.images.data)]
-    refresh_search_tokens(service)
+    # Search tokens follow by themselves: catalog.search refreshes them on flush.
 
 
 def _render_form(form: ServiceForm, service: Service | None, provider: Provider):
