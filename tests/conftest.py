@@ -208,3 +208,20 @@ class Auth:
 @pytest.fixture
 def auth(client) -> Auth:
     return Auth(client)
+
+
+def sign_in_as(auth: Auth, make: Factory, who: str) -> None:
+    """Sign in as one of the roles access tests parametrize over (anything unknown stays anonymous):
+    enterprise, individual, reviewer, provider, or a pending (not yet approved) provider/reviewer."""
+    if who == "anonymous":
+        return
+    if who.startswith("pending_"):
+        user = make.user(who.removeprefix("pending_"), status=AccountStatus.PENDING)
+        if user.role == Role.PROVIDER:
+            user = make.provider(status=AccountStatus.PENDING)
+    elif who in (Role.INDIVIDUAL, Role.REVIEWER):
+        user = make.user(who)
+    else:
+        user = getattr(make, who)()
+    db.session.commit()
+    auth.login(user)

@@ -4,6 +4,8 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import AccountStatus, AuditLog, User
 
+from .conftest import sign_in_as
+
 
 @pytest.fixture
 def pending(make) -> User:
@@ -16,13 +18,7 @@ def pending(make) -> User:
                                           ("post", "/admin/accounts/{id}/approve"),
                                           ("post", "/admin/accounts/{id}/reject")])
 def test_only_approved_reviewers_reach_the_back_office(client, auth, make, pending, who, expected, method, path):
-    if who != "anonymous":
-        if who == "pending_reviewer":
-            user = make.user("reviewer", status=AccountStatus.PENDING)
-        else:
-            user = make.user(who) if who == "individual" else getattr(make, who)()
-        db.session.commit()
-        auth.login(user)
+    sign_in_as(auth, make, who)
     response = getattr(client, method)(path.format(id=pending.id), data={"reason": "x"})
     assert response.status_code == expected
     if expected == 302:

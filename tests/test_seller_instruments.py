@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import AccountStatus, AuditLog, Instrument, InstrumentStatus, Role, ShopStatus
+from marketplace.models import AuditLog, Instrument, InstrumentStatus, ShopStatus
+
+from .conftest import sign_in_as
 
 from .test_seller_services import HTMX, found, fresh, reference, upload  # noqa: F401  (reference is a fixture)
 
@@ -165,12 +167,7 @@ INSTRUMENT_ROUTES = [("get", "/seller/instruments"), ("get", "/seller/instrument
 @pytest.mark.parametrize("method, path", INSTRUMENT_ROUTES)
 def test_only_approved_providers_reach_instrument_management(client, auth, make, instrument, reference, who,
                                                              expected, method, path):
-    if who == "pending_provider":
-        auth.login(make.provider(status=AccountStatus.PENDING))
-    elif who != "anonymous":
-        user = make.user(who) if who in (Role.INDIVIDUAL, Role.REVIEWER) else make.enterprise()
-        db.session.commit()
-        auth.login(user)
+    sign_in_as(auth, make, who)
     response = getattr(client, method)(path.format(id=instrument.id), data=instrument_data(reference, status="retired"))
     assert response.status_code == expected
     assert only_instrument().status == InstrumentStatus.AVAILABLE

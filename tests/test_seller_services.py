@@ -7,9 +7,11 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, AuditLog, Category, Field, Instrument, Role, Service, ServiceStatus,
+from marketplace.models import (AuditLog, Category, Field, Instrument, Service, ServiceStatus,
                                 ShopStatus, StoredFile)
 from marketplace.seller.service_forms import normalize_tags
+
+from .conftest import sign_in_as
 
 HTMX = {"HX-Request": "true"}
 DESCRIPTION = "利用场发射扫描电子显微镜对材料表面进行高分辨率微观形貌观察与分析并出具报告"  # 38 characters
@@ -398,12 +400,7 @@ OWNED_ROUTES = [route for route in SELLER_ROUTES if "{id}" in route[1]]
 @pytest.mark.parametrize("method, path", SELLER_ROUTES)
 def test_only_approved_providers_reach_service_management(client, auth, make, listed_service, who, expected,
                                                           method, path):
-    if who == "pending_provider":
-        auth.login(make.provider(status=AccountStatus.PENDING))
-    elif who != "anonymous":
-        user = make.user(who) if who in (Role.INDIVIDUAL, Role.REVIEWER) else make.enterprise()
-        db.session.commit()
-        auth.login(user)
+    sign_in_as(auth, make, who)
     response = getattr(client, method)(path.format(id=listed_service.id))
     assert response.status_code == expected
     if expected == 302:

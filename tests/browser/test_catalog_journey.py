@@ -1,6 +1,5 @@
 """Issue 3's journey in real Chromium: a provider applies and lists a service with images, the reviewer
 opens the shop and approves the listing, and a visitor finds it by a two-character Chinese word."""
-import io
 
 import pytest
 from PIL import Image
