@@ -2,7 +2,7 @@
 from typing import Callable, Optional
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, StringField, ValidationError
+from wtforms import SelectChoice, SelectField, StringField, ValidationError
 
 from .validators import format_money_input, parse_money
 
@@ -12,6 +12,49 @@ class Form(FlaskForm):
 
     class Meta:
         locales = ["zh"]
+
+    @staticmethod
+    def fail(field, message: str) -> None:
+        field.errors = [*field.errors, message]
+
+    def require_filled(self, names) -> bool:
+        """Mark each named field left blank (and otherwise valid) as missing; True when none is."""
+        complete = True
+        for name in names:
+            field = self[name]
+            if not field.errors and blank(field.data):
+                self.fail(field, missing_message(field))
+                complete = False
+        return complete
+
+
+def blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def missing_message(field) -> str:
+    if field.type.endswith("UploadField"):
+        return f"请上传{field.label.text}"
+    if isinstance(field, SelectField):
+        return f"请选择{field.label.text}"
+    return f"请填写{field.label.text}"
+
+
+YES_NO = (("1", "是"), ("0", "否"))
+
+
+def yes_no(value):
+    """Coerce a 是/否 choice (form text or the model's bool) to True / False / None (not chosen)."""
+    if value in (True, "1"):
+        return True
+    if value in (False, "0"):
+        return False
+    return None
+
+
+class YesNoField(SelectField):
+    def __init__(self, label, **kwargs):
+        super().__init__(label, choices=choices(YES_NO, "请选择"), coerce=yes_no, **kwargs)
 
 
 def choices(pairs, blank: str | None = None) -> list[SelectChoice]:

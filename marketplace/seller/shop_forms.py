@@ -10,11 +10,10 @@ from wtforms.validators import Length, Optional, Regexp
 
 from .. import policy, uploads, validators
 from ..extensions import db
-from ..forms import Form, MoneyField, choices, problem_check
+from ..forms import Form, MoneyField, YesNoField, blank, choices, problem_check
 from ..models import Provider, StoredFile, UnitType, china_today
 from ..uploads.fields import UploadField
 
-YES_NO = (("1", "是"), ("0", "否"))
 QUALIFICATION_KINDS = {"CMA": "CMA（检验检测机构资质认定）", "CNAS": "CNAS（实验室认可）", "other": "其他资质"}
 THIRD_PARTY = "third_party"
 DOCUMENTS = (uploads.PDF, uploads.IMAGE)
@@ -29,20 +28,6 @@ ATTACHMENTS = {
 
 def _document(name: str) -> UploadField:
     return UploadField(ATTACHMENTS[name][1], accept=DOCUMENTS, max_bytes=policy.MAX_UPLOAD_BYTES, required=False)
-
-
-def yes_no(value):
-    """Coerce a 是/否 choice (form text or the model's bool) to True / False / None (not chosen)."""
-    if value in (True, "1"):
-        return True
-    if value in (False, "0"):
-        return False
-    return None
-
-
-class YesNoField(SelectField):
-    def __init__(self, label, **kwargs):
-        super().__init__(label, choices=choices(YES_NO, "请选择"), coerce=yes_no, **kwargs)
 
 
 def _digits(low, high, what):
@@ -95,16 +80,7 @@ class ShopProfileForm(Form):
     def validate_complete(self) -> bool:
         """Formats plus everything a reviewer needs; `validate()` alone is the draft check."""
         valid = self.validate()
-        for name in self.required_names():
-            field = getattr(self, name)
-            if not field.errors and _blank(field.data):
-                self.fail(field, _missing_message(field))
-                valid = False
-        return valid
-
-    @staticmethod
-    def fail(field, message: str) -> None:
-        field.errors = [*field.errors, message]
+        return self.require_filled(self.required_names()) and valid
 
     # ------------------------------------------------------------ saving
 
@@ -112,24 +88,12 @@ class ShopProfileForm(Form):
         for name in self.columns:
             value = getattr(self, name).data
             value = value.strip() if isinstance(value, str) else value
-            if _blank(value) and name in self.kept_when_blank:
+            if blank(value) and name in self.kept_when_blank:
                 continue
-            setattr(provider, name, None if _blank(value) and name in self.null_when_blank else value)
+            setattr(provider, name, None if blank(value) and name in self.null_when_blank else value)
         # An upload field holds the file on record unless the user removed or replaced it.
         for name, column in self.upload_columns.items():
             setattr(provider, column, self[name].file_id)
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _missing_message(field) -> str:
-    if isinstance(field, UploadField):
-        return f"请上传{field.label.text}"
-    if isinstance(field, SelectField):
-        return f"请选择{field.label.text}"
-    return f"请填写{field.label.text}"
 
 
 class ShopApplicationForm(ShopProfileForm):
@@ -190,7 +154,7 @@ class ShopApplicationForm(ShopProfileForm):
                 raise ValidationError(message)
 
     def validate_website(self, field) -> None:
-        if self.has_website.data is False and not _blank(field.data):
+        if self.has_website.data is False and not blank(field.data):
             raise ValidationError("选择“无自建网站”时请不要填写网站")
 
     def required_names(self) -> list[str]:
