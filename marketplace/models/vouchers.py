@@ -45,6 +45,8 @@ class VoucherApplication(Timestamped, Base):
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str] = mapped_column(String(20), default="")
     contact_phone_verified_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # Asked so that an out-of-province company is told it is not eligible, rather than never asked.
+    registered_province: Mapped[str] = mapped_column(String(20), default="江苏省", server_default="江苏省")
     registered_city: Mapped[str] = mapped_column(String(20), default="")
     registered_district: Mapped[str] = mapped_column(String(50), default="")
     postal_province: Mapped[str] = mapped_column(String(20), default="江苏省")
@@ -68,9 +70,12 @@ class VoucherApplication(Timestamped, Base):
     decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[Optional[str]] = mapped_column(Text)
+    # Form fields the reviewer asked to correct (comma-separated names), highlighted when the form comes back.
+    correction_fields: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     enterprise: Mapped[Enterprise] = relationship()
     stamped_sheet: Mapped[Optional[StoredFile]] = relationship(foreign_keys=[stamped_sheet_file_id])
+    voucher: Mapped[Optional["Voucher"]] = relationship(back_populates="application", uselist=False)
 
     status_label = label("status", ApplicationStatus.LABELS)
 
@@ -97,7 +102,7 @@ class Voucher(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime)
 
     enterprise: Mapped[Enterprise] = relationship()
-    application: Mapped[VoucherApplication] = relationship()
+    application: Mapped[VoucherApplication] = relationship(back_populates="voucher")
 
     @property
     def remaining_fen(self) -> int:
