@@ -35,6 +35,8 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.WTF_I18N_ENABLED = False  # use WTForms' bundled zh catalogue (Form.Meta.locales), no Babel
         self.SMS_BACKEND = env.get("SMS_BACKEND") or "log"
+        # A CJK .ttf/.ttc for the printable sheet; empty: the first common system font, else built-in STSong-Light.
+        self.PDF_CJK_FONT = env.get("PDF_CJK_FONT") or ""
         self.LOGIN_MAX_FAILURES = 5
         self.LOGIN_WINDOW_MINUTES = 15
         self.PER_PAGE = 20
