@@ -1,21 +1,27 @@
 """The world the tests run in: the real app on a real database (a SQLite file, or the PostgreSQL
 named by TEST_DATABASE_URL), migrated with Alembic once per run and emptied after every test."""
+import io
 import os
 import re
+from datetime import date
 
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.datastructures import FileStorage
 from werkzeug.security import generate_password_hash
 
-from marketplace import create_app
+from marketplace import create_app, uploads
 from marketplace.config import ROOT
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, Base, Category, Enterprise, Field, Instrument, Provider, Role,
-                                Service, ServiceStatus, ShopStatus, User, utcnow)
+from marketplace.models import (AccountStatus, ApplicationStatus, Base, Category, Enterprise, Field, Instrument,
+                                Provider, Role, Service, ServiceStatus, ShopStatus, StoredFile, User,
+                                VoucherApplication, china_today, utcnow)
 from marketplace.validators import make_credit_code, make_id_number
+
+from .samples import pdf_bytes
 
 PASSWORD = "correct-horse-42"
 # One hash for every test user: hashing is deliberately slow.
@@ -161,6 +167,43 @@ class Factory:
         return service
 
 
+    def stored_pdf(self, owner: User, name: str = "材料.pdf") -> StoredFile:
+        """A real PDF saved through the upload pipeline, owned by `owner`."""
+        stored = uploads.save(FileStorage(io.BytesIO(pdf_bytes()), filename=name, content_type="application/pdf"),
+                              accept=(uploads.PDF,), owner_id=owner.id)
+        db.session.commit()
+        return stored
+
+    def voucher_application(self, user: User, status: str = ApplicationStatus.DRAFT, year: int | None = None,
+                            stamped: bool = True, **fields) -> VoucherApplication:
+        """A complete 科小 application of `user`'s enterprise for this year (or `year`): files uploaded,
+        phone verified; `status` other than draft also sets submitted_at."""
+        enterprise = user.enterprise
+        data = dict(
+            unit_name=enterprise.name, credit_code=enterprise.credit_code, founded_on=date(2018, 5, 20),
+            email=user.email, identity="kexiao", kexiao_number=f"2026320100{enterprise.id:06d}", employees=56,
+            phone="025-83792000", legal_rep_name="张三", legal_rep_mobile="13912345678",
+            legal_rep_id_type="id_card", legal_rep_id_number=enterprise.legal_rep_id_number,
+            contact_name="李四", contact_phone="13812345678", contact_phone_verified_at=utcnow(),
+            registered_province="江苏省", registered_city=enterprise.city, registered_district="玄武区",
+            postal_province="江苏省", postal_city=enterprise.city, postal_district="玄武区",
+            postal_detail="珠江路88号", in_hightech_zone=True, hightech_zone_name="南京高新技术产业开发区",
+            industry="软件和信息技术服务业", product_field="电子信息", supervising_department="南京市科学技术局",
+            revenue_fen=2_345 * 1_000_000, bank_account_name=enterprise.name, bank_name="中国银行南京分行",
+            bank_account_number="6217000012345678901",
+            financial_statement_file_id=self.stored_pdf(user, "财务报表.pdf").id,
+            stamped_sheet_file_id=self.stored_pdf(user, "信息表盖章.pdf").id if stamped else None,
+        )
+        data.update(fields)
+        application = VoucherApplication(enterprise_id=enterprise.id, year=year or china_today().year,
+                                         status=status, **data)
+        if status != ApplicationStatus.DRAFT:
+            application.submitted_at = utcnow()
+        db.session.add(application)
+        db.session.commit()
+        return application
+
+
 @pytest.fixture
 def make(app) -> Factory:
     return Factory()
@@ -208,6 +251,11 @@ class Auth:
 @pytest.fixture
 def auth(client) -> Auth:
     return Auth(client)
+
+
+# Everyone but an approved reviewer, and how /admin answers them: to the login page, or 403.
+NOT_REVIEWERS = [("anonymous", 302), ("enterprise", 403), ("provider", 403), ("individual", 403),
+                 ("pending_reviewer", 403)]
 
 
 def sign_in_as(auth: Auth, make: Factory, who: str) -> None:

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import AccountStatus, AuditLog, User
 
-from .conftest import sign_in_as
+from .conftest import NOT_REVIEWERS, sign_in_as
 
 
 @pytest.fixture
@@ -12,8 +12,7 @@ def pending(make) -> User:
     return make.enterprise(status=AccountStatus.PENDING)
 
 
-@pytest.mark.parametrize("who, expected", [("anonymous", 302), ("enterprise", 403), ("provider", 403),
-                                           ("individual", 403), ("pending_reviewer", 403)])
+@pytest.mark.parametrize("who, expected", NOT_REVIEWERS)
 @pytest.mark.parametrize("method, path", [("get", "/admin/"), ("get", "/admin/accounts"),
                                           ("post", "/admin/accounts/{id}/approve"),
                                           ("post", "/admin/accounts/{id}/reject")])

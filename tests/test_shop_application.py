@@ -5,8 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from PIL import Image
-from pypdf import PdfWriter
 from sqlalchemy import select
 
 from marketplace import policy
@@ -15,21 +13,9 @@ from marketplace.models import (AccountStatus, AuditLog, Objection, Provider, Pu
                                 ServiceStatus, ShopStatus, china_today)
 from marketplace.validators import make_id_number
 
+from .samples import pdf_bytes, png_bytes
+
 HTMX = {"HX-Request": "true"}
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def png_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (40, 40), (200, 30, 30)).save(out, format="PNG")
-    return out.getvalue()
 
 
 def application(provider: Provider, **overrides) -> dict:

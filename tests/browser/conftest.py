@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from ..conftest import PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Without these, Chromium keeps trying to reach Google's services on a machine with no network.
@@ -52,3 +54,16 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, base, user):
+    page.goto(base + "/auth/login")
+    page.fill("[name=email]", user.email)
+    page.fill("[name=password]", PASSWORD)
+    page.click("button[type=submit]:has-text('登录')")
+    page.wait_for_url("**/me")
+
+
+def sign_out(page):
+    page.click("button:has-text('退出')")
+    page.wait_for_url("**/")

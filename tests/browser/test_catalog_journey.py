@@ -9,8 +9,7 @@ from marketplace.extensions import db
 from marketplace.models import Category, Field, ShopStatus
 from marketplace.validators import make_id_number
 
-from ..conftest import PASSWORD
-from .conftest import screenshot
+from .conftest import screenshot, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -23,19 +22,6 @@ def write_files(folder):
     Image.new("RGB", (600, 400), (20, 90, 170)).save(folder / "展示图.jpg", quality=90)
     Image.new("RGB", (300, 300), (240, 180, 0)).save(folder / "仪器.png")
     return folder / "营业执照.pdf", folder / "展示图.jpg", folder / "仪器.png"
-
-
-def sign_in(page, base, user):
-    page.goto(base + "/auth/login")
-    page.fill("[name=email]", user.email)
-    page.fill("[name=password]", PASSWORD)
-    page.click("button[type=submit]:has-text('登录')")
-    page.wait_for_url("**/me")
-
-
-def sign_out(page):
-    page.click("button:has-text('退出')")
-    page.wait_for_url("**/")
 
 
 def test_provider_lists_a_service_that_anyone_then_finds_by_a_two_character_word(
