@@ -11,8 +11,9 @@ from marketplace import policy, validators
 from marketplace.catalog.search_tokens import tokens
 from marketplace.demo import DEMO_PASSWORD, seed_demo
 from marketplace.demo.data import DISTRICTS
-from marketplace.models import (AccountStatus, Base, Category, CitySetting, Enterprise, Field, Instrument, Provider,
-                                Role, Service, ServiceStatus, ShopStatus, User, service_fields)
+from marketplace.models import (AccountStatus, Base, Category, CitySetting, Enterprise, Field, Instrument, KexiaoEntry,
+                                Provider, Role, Service, ServiceStatus, ShopStatus, User, Voucher, china_today,
+                                service_fields)
 
 SEED = 20250327
 SEED_DAY = date(2025, 3, 27)
@@ -299,3 +300,19 @@ def test_search_tokens_hold_chinese_bigrams(small):
     words = service.search_tokens.split()
     assert "电镜" in words and "徐州" in words and "quanta" in words
     assert set(tokens(service.description)) <= set(words)
+
+
+def test_demo_voucher_history_matches_the_seed_screen(small):
+    session, _ = small
+    nanjing = session.scalar(select(Enterprise).where(Enterprise.city == "南京"))
+    vouchers = session.scalars(select(Voucher).where(Voucher.enterprise_id == nanjing.id)
+                               .order_by(Voucher.year.desc())).all()
+    this_year = china_today().year
+    assert [(v.year, v.remaining_fen) for v in vouchers] == [
+        (this_year - 1, 9_784_700), (this_year - 2, 10_000_000), (this_year - 3, 9_888_300)]
+    assert all(v.valid_until == date(v.year, 12, 31) for v in vouchers)
+    xuzhou = session.scalar(select(Enterprise).where(Enterprise.city == "徐州"))
+    current = session.scalar(select(Voucher).where(Voucher.enterprise_id == xuzhou.id, Voucher.year == this_year))
+    assert current.total_fen == policy.annual_cap("苏北")
+    registry = session.scalars(select(KexiaoEntry.number).where(KexiaoEntry.year == this_year)).all()
+    assert nanjing.kexiao_number in registry

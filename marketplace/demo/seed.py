@@ -6,14 +6,15 @@ from sqlalchemy.orm import Session, aliased
 from werkzeug.security import generate_password_hash
 
 from .. import policy
-from ..models import (Category, CitySetting, Enterprise, Field, Instrument, Provider, Service, ShopStatus, User,
-                      service_fields)
+from ..models import (AccountStatus, Category, CitySetting, Enterprise, Field, Instrument, KexiaoEntry, Provider,
+                      Service, ShopStatus, User, Voucher, VoucherApplication, service_fields)
 from .accounts import DEMO_PASSWORD, build_accounts
 from .catalog import CatalogBuilder, Reference
 from .data import CATEGORY_TREE, FIELDS
 from .identities import Identities
 from .providers import Shop, build_shops
 from .timeline import BASE_TIME
+from .vouchers import build_vouchers
 
 SERVICES_PER_PROVIDER = 27  # the platform in 2025: 34,777 services from 1,288 providers
 CHUNK = 5_000
@@ -37,11 +38,16 @@ def seed_demo(session: Session, services: int = 2000, seed: int = 20250327) -> d
     catalog.add_seed_listings({shop.name: shop for shop in shops})
     for shop, count in zip(shops, _spread(rng, shops, services - len(catalog.services))):
         catalog.add_generated(shop, count)
+    users = {user["id"]: user for user in accounts.users}
+    approved = [e for e in accounts.enterprises if users[e["user_id"]]["status"] == AccountStatus.ACTIVE]
+    applications, vouchers, registry = build_vouchers(approved, users, _next_id(session, VoucherApplication),
+                                                      _next_id(session, Voucher), accounts.users[0]["id"])
     for target, rows in ((User, accounts.users), (Enterprise, accounts.enterprises), (Provider, [s.row for s in shops]),
                          (Instrument, catalog.instruments), (Service, catalog.services),
-                         (service_fields, catalog.service_fields)):
+                         (service_fields, catalog.service_fields), (VoucherApplication, applications),
+                         (Voucher, vouchers), (KexiaoEntry, registry)):
         _insert_rows(session, target, rows)
-    _sync_sequences(session, (User, Enterprise, Provider, Instrument, Service))
+    _sync_sequences(session, (User, Enterprise, Provider, Instrument, Service, VoucherApplication, Voucher))
     session.commit()
     return {"providers": len(shops), "instruments": len(catalog.instruments), "services": len(catalog.services),
             "logins": accounts.logins}
