@@ -7,7 +7,8 @@ from wtforms import SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Optional
 
 from . import policy
-from .catalog.estimate import limit_note, region_for_city
+from .catalog.estimate import limit_note
+from .vouchers.local import region_for
 from .extensions import db
 from .forms import Form, choices
 from .models import CitySetting
@@ -74,7 +75,7 @@ class Calculation:
 
 def calculate(city: str, spend_fen: int, used_fen: int = 0) -> Calculation:
     city = policy.normalize_city(city)
-    region = region_for_city(city)
+    region = region_for(city)
     setting = db.session.get(CitySetting, city)
     ratio = Fraction(setting.local_ratio_num, setting.local_ratio_den) if setting else policy.LOCAL_RATIO[region]
     local_cap = setting.local_cap_fen if setting else policy.LOCAL_CAP_FEN[region]

@@ -373,13 +373,13 @@ def test_home_links_every_city_and_the_entry_points_for_visitors(client):
     assert 'href="/auth/register"' in page and 'href="/auth/register?type=provider"' in page
 
 
-def test_home_entry_points_lead_signed_in_users_to_their_workbench(client, auth, provider, enterprise):
+def test_home_entry_points_lead_signed_in_users_to_their_shop_or_vouchers(client, auth, provider, enterprise):
     auth.login(provider)
     assert 'href="/seller/shop"' in client.get("/").get_data(as_text=True)
     auth.logout()
     auth.login(enterprise)
     page = client.get("/").get_data(as_text=True)
-    assert 'href="/seller/shop"' not in page and 'class="entry enterprise" href="/me"' in page
+    assert 'href="/seller/shop"' not in page and 'class="entry enterprise" href="/me/vouchers"' in page
 
 
 # ---------------------------------------------------------------- policy calculator

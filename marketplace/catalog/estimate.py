@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from .. import policy
 from ..extensions import db
-from ..models import CitySetting, Role, Voucher, china_today
+from ..models import Role, Voucher, china_today
+from ..vouchers.local import region_for
 
 NOT_ELIGIBLE = "该服务不带创新券标识，不能兑付"
 NEGOTIABLE = "面议服务以实际合同金额计算"
@@ -57,22 +58,13 @@ def parse_quantity(raw: str | None) -> int:
     return min(max(int(text), 1), MAX_QUANTITY) if text.isdigit() else 1
 
 
-def region_for_city(city: str) -> str:
-    """The city's region, unless the reviewer set an override for it (省地联动 city settings)."""
-    short = policy.normalize_city(city)
-    setting = db.session.get(CitySetting, short)
-    if setting and setting.region_override in policy.REGIONS:
-        return setting.region_override
-    return policy.region_of(short)
-
-
 def estimate_for(user, amount_fen: int | None, eligible: bool = True) -> Estimate:
     """The signed-in enterprise's own estimate: its region, this year's remaining balance and the cap.
     Without a voucher for this year yet, the full cap is assumed (and the template invites it to apply)."""
     enterprise = user.enterprise
     year = china_today().year
     voucher = db.session.scalar(select(Voucher).where(Voucher.enterprise_id == enterprise.id, Voucher.year == year))
-    region = voucher.region if voucher else region_for_city(enterprise.city)
+    region = voucher.region if voucher else region_for(enterprise.city)
     cap = policy.annual_cap(region)
     remaining = (policy.remaining_fen(voucher.total_fen, voucher.reserved_fen, voucher.approved_fen,
                                       voucher.disbursed_fen) if voucher else None)

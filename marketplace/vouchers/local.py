@@ -48,7 +48,8 @@ def city_rule(city: str) -> CityRule:
     if setting is None:
         return default_rule(short)
     identities = tuple(code for code in setting.local_identities.split(",") if code in policy.ENTERPRISE_IDENTITIES)
-    return CityRule(short, setting.region_override or policy.region_of(short), identities,
+    region = setting.region_override if setting.region_override in policy.REGIONS else policy.region_of(short)
+    return CityRule(short, region, identities,
                     Fraction(setting.local_ratio_num, setting.local_ratio_den), setting.local_cap_fen,
                     setting.contact, configured=True)
 
