@@ -158,7 +158,7 @@ def _save(application: VoucherApplication, form: ApplicationForm, action: str):
         application.stamped_sheet_file_id = None
     db.session.commit()
     if action == "send_code":
-        return _send_code_and_render(application, form)
+        return _send_code_after_saving(form)
     if stale_sheet:
         flash("申请信息已修改，原盖章信息表已作废：请重新下载信息表，盖章后重新上传。", "warning")
     if completing:
@@ -177,7 +177,8 @@ def _verify_contact_phone(form: ApplicationForm, application: VoucherApplication
     return sms.verify_code(phone, SMS_PURPOSE, code)
 
 
-def _send_code_and_render(application: VoucherApplication, form: ApplicationForm):
+def _send_code_after_saving(form: ApplicationForm):
+    """The no-JS 获取验证码: the draft was just saved; send the code and come back to the contact fields."""
     message, ok = _send_code((form.contact_phone.data or "").strip())
     flash(message, "success" if ok else "error")
     return redirect(url_for("vouchers.apply", _anchor="contact"), 303)
