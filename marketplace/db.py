@@ -2,7 +2,7 @@
 removed when the context ends."""
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask.globals import _cv_app
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -12,9 +12,16 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_begin(conn) -> None:
+    """Requests that may write (POST …) take SQLite's write lock when they begin, so they queue behind each
+    other (busy_timeout) instead of failing with "database is locked" when a read turns into a write."""
+    writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
