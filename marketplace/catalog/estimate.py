@@ -55,7 +55,7 @@ def quote_fen(price_fen: int | None, quantity: int) -> int | None:
 def parse_quantity(raw: str | None) -> int:
     """A quantity from the URL, kept within 1..MAX_QUANTITY; anything else counts as 1."""
     text = (raw or "").strip()
-    return min(max(int(text), 1), MAX_QUANTITY) if text.isdigit() else 1
+    return min(max(int(text), 1), MAX_QUANTITY) if text.isascii() and text.isdigit() else 1
 
 
 def estimate_for(user, amount_fen: int | None, eligible: bool = True) -> Estimate:
