@@ -1,8 +1,9 @@
-"""Commands: `flask --app app create-reviewer EMAIL`, `flask --app app seed-demo [--services N]`."""
+"""Commands: `flask --app app create-reviewer EMAIL`, `flask --app app seed-demo [--services N]`,
+`flask --app app expire-orders` (run it daily from cron / a systemd timer)."""
 import time
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -14,6 +15,7 @@ from .models import AccountStatus, Role, User, utcnow
 def register(app: Flask) -> None:
     app.cli.add_command(create_reviewer)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(expire_orders)
 
 
 @click.command("create-reviewer")
@@ -55,3 +57,14 @@ def seed_demo_command(services: int, seed: int) -> None:
     click.echo("演示账号 (demo logins):")
     for role, email, password, note in summary["logins"]:
         click.echo(f"  {role:<6} {email:<24} {password}  {note}")
+
+
+@click.command("expire-orders")
+def expire_orders() -> None:
+    """Expire orders no provider accepted within ORDER_ACCEPT_DAYS days (订单失效)."""
+    from .orders.lifecycle import expire_stale
+
+    days = current_app.config["ORDER_ACCEPT_DAYS"]
+    count = expire_stale(days)
+    db.session.commit()
+    click.echo(f"{count} 个订单超过{days}天未接单，已失效。")

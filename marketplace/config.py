@@ -40,6 +40,8 @@ class Config:
         self.LOGIN_MAX_FAILURES = 5
         self.LOGIN_WINDOW_MINUTES = 15
         self.PER_PAGE = 20
+        # Orders no provider accepts within this many days expire (订单失效).
+        self.ORDER_ACCEPT_DAYS = int(env.get("ORDER_ACCEPT_DAYS") or 7)
         if self.PRODUCTION and self.SECRET_KEY == "dev-only-insecure-key":
             raise RuntimeError("SECRET_KEY must be set in production")
 

@@ -17,8 +17,9 @@ from marketplace import create_app, uploads
 from marketplace.config import ROOT
 from marketplace.extensions import db
 from marketplace.models import (AccountStatus, ApplicationStatus, Base, Category, Enterprise, Field, Instrument,
-                                Provider, Role, Service, ServiceStatus, ShopStatus, StoredFile, User,
-                                VoucherApplication, china_today, utcnow)
+                                Order, OrderItem, OrderStatus, Provider, Role, Service, ServiceStatus, ShopStatus,
+                                StoredFile, User, VoucherApplication, china_today, utcnow)
+from marketplace.orders import lifecycle as order_lifecycle
 from marketplace.validators import make_credit_code, make_id_number
 
 from .samples import pdf_bytes
@@ -202,6 +203,30 @@ class Factory:
         db.session.add(application)
         db.session.commit()
         return application
+
+
+    def order(self, buyer: User, service: Service, status: str | None = None, quantity: int = 1,
+              is_voucher: bool | None = None, order_no: str | None = None, **fields) -> Order:
+        """An order of `buyer` for one `service`, placed through the lifecycle (timeline and audit written,
+        自动接单 applied), then set straight to `status` if one is given."""
+        n = self._next()
+        voucher = service.voucher_eligible and buyer.role == Role.ENTERPRISE if is_voucher is None else is_voucher
+        quote = None if service.price_fen is None else service.price_fen * quantity
+        values = dict(order_no=order_no or f"{'CXQ' if voucher else 'ORD'}{china_today():%Y%m%d}{n:04d}",
+                      buyer_id=buyer.id, enterprise_id=buyer.enterprise.id if buyer.enterprise else None,
+                      provider_id=service.provider_id, is_voucher=voucher, contact_name="李四",
+                      contact_phone="13812345678", quote_fen=quote, estimated_voucher_fen=0, note="",
+                      items=[OrderItem(service_id=service.id, service_name=service.name,
+                                       unit_price_fen=service.price_fen, price_unit=service.price_unit,
+                                       quantity=quantity)])
+        order = Order(**{**values, **fields})
+        db.session.add(order)
+        db.session.flush()
+        order_lifecycle.place(order, buyer)
+        if status is not None:
+            order.status = status
+        db.session.commit()
+        return order
 
 
 @pytest.fixture
