@@ -1,0 +1,70 @@
+"""我的订单 (/me/orders): the buyer's tabs, one order with its timeline, and withdrawing it."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..errors import render_error
+from ..extensions import db
+from ..htmx import is_htmx, render_either
+from ..models import Order
+from ..pagination import paginate
+from . import bp, feedback, lifecycle, messages
+
+ORDER_NO_MAX = 20
+
+
+@bp.get("/me/orders")
+@login_required
+def my_orders():
+    tab = request.args.get("tab", "all")
+    if tab not in lifecycle.BUYER_TABS:
+        tab = "all"
+    number = request.args.get("q", "").strip().upper()[:ORDER_NO_MAX]
+    mine = [Order.buyer_id == current_user.id]
+    if number:
+        mine.append(Order.order_no.contains(number, autoescape=True))
+    stmt = (select(Order).where(*mine, lifecycle.in_tab(tab))
+            .options(selectinload(Order.items), selectinload(Order.provider))
+            .order_by(Order.created_at.desc(), Order.id.desc()))
+    page = paginate(stmt, current_app.config["PER_PAGE"])
+    return render_either("orders/my_orders.html", "orders/partials/my_order_list.html", page=page, tab=tab, q=number,
+                         tabs=lifecycle.BUYER_TABS, counts=lifecycle.tab_counts(*mine))
+
+
+@bp.get("/me/orders/<order_no>")
+@login_required
+def my_order(order_no: str):
+    return render_template("orders/my_order.html", **_detail(_my_order(order_no)))
+
+
+@bp.post("/me/orders/<order_no>/withdraw")
+@login_required
+def withdraw(order_no: str):
+    order = _my_order(order_no, lock=True)
+    try:
+        lifecycle.act(order, "withdraw", current_user, request.form.get("reason", "")[:500])
+    except lifecycle.Refused as refusal:
+        db.session.rollback()
+        return render_error(409, str(refusal))
+    db.session.commit()
+    message = f"订单 {order.order_no} 已撤回。"
+    if is_htmx():
+        return render_template("orders/partials/my_order_panel.html", **dict(_detail(order), notice=message))
+    flash(message, "success")
+    return redirect(url_for("orders.my_order", order_no=order.order_no), 303)
+
+
+def _my_order(order_no: str, lock: bool = False) -> Order:
+    """The signed-in buyer's own order; anyone else's number answers 404, as if it did not exist."""
+    stmt = select(Order).where(Order.order_no == order_no[:ORDER_NO_MAX], Order.buyer_id == current_user.id)
+    order = db.session.scalar(stmt.with_for_update() if lock else stmt)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _detail(order: Order) -> dict:
+    return dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
+                may_withdraw=lifecycle.allowed(order, "withdraw", current_user), notice=None,
+                **messages.thread_context(order, current_user), **feedback.feedback_context(order, current_user))

@@ -1,0 +1,163 @@
+"""评价与投诉 (SPEC 5): once an order is finished its buyer rates the provider, once (1–5 and a comment);
+the buyer may complain about an order at any time, for the reviewer to resolve (admin/complaints.py).
+Ratings and complaints feed the providers' exit review (SPEC 1.6)."""
+from dataclasses import dataclass
+from typing import Optional
+
+from flask import flash, redirect, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import RadioField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from .. import audit
+from ..accounts.access import forbidden
+from ..errors import render_error
+from ..extensions import db
+from ..forms import Form, choices
+from ..htmx import is_htmx
+from ..models import Complaint, Order, OrderStatus, Rating
+from . import bp, lifecycle
+from .messages import order_conversation, order_page, reachable, tidy
+from .ratings import shop_rating
+
+bp.add_app_template_global(shop_rating)  # the shop page: {{ rating_summary(shop_rating(provider.id)) }}
+
+COMMENT_MAX = 500
+REASON_MIN, REASON_MAX = 10, 1000
+COMPLAINT_LABELS = {"open": "待处理", "resolved": "已处理"}
+ALREADY_RATED = "该订单已经评价过了，每个订单只能评价一次。"
+SCORES = choices((score, "★" * score + "☆" * (5 - score) + f" {score}分") for score in (5, 4, 3, 2, 1))
+
+
+def _score(value) -> Optional[int]:
+    """A posted score as a number; anything else as no choice, so every bad score gets the one message."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class RatingForm(Form):
+    score = RadioField("评分", choices=SCORES, coerce=_score, invalid_choice_message="请选择1至5星的评分")
+    comment = TextAreaField("评价内容（可选）", filters=[tidy], validators=[
+        Length(max=COMMENT_MAX, message=f"评价内容不能超过{COMMENT_MAX}字")])
+
+
+class ComplaintForm(Form):
+    reason = TextAreaField("投诉原因", filters=[tidy], validators=[
+        DataRequired(message="请填写投诉原因"),
+        Length(min=REASON_MIN, max=REASON_MAX, message=f"投诉原因应为{REASON_MIN}至{REASON_MAX}字")])
+
+
+@dataclass
+class Feedback:
+    order: Order
+    role: Optional[str]                   # lifecycle.BUYER / PROVIDER; None for a reviewer
+    rating: Optional[Rating]
+    rating_form: Optional[RatingForm]     # only while the buyer may rate
+    complaints: list[Complaint]           # the buyer's and the reviewer's view; the provider sees none
+    complaint_form: Optional[ComplaintForm]
+    notice: Optional[str] = None
+    refusal: Optional[str] = None
+    labels = COMPLAINT_LABELS
+
+
+def is_finished(order: Order) -> bool:
+    return order.finished_at is not None or order.status in (OrderStatus.COMPLETED, OrderStatus.PAID)
+
+
+def rating_refusal(order: Order, rating: Optional[Rating]) -> Optional[str]:
+    """Why the buyer may not rate `order` now (None: they may)."""
+    if rating is not None:
+        return ALREADY_RATED
+    if not is_finished(order):
+        return "服务完成后才能评价。"
+    return None
+
+
+def feedback_context(order: Order, user, rating_form: Optional[RatingForm] = None,
+                     complaint_form: Optional[ComplaintForm] = None, notice: Optional[str] = None,
+                     refusal: Optional[str] = None) -> dict:
+    """What templates/orders/partials/feedback.html needs for `order` as seen by `user`; forms passed in
+    (with the user's input and errors) replace the blank ones."""
+    role = lifecycle.role_in(order, user)
+    buyer = role == lifecycle.BUYER
+    rating = db.session.scalar(select(Rating).where(Rating.order_id == order.id))
+    if buyer and rating_refusal(order, rating) is None:
+        rating_form = rating_form or RatingForm(prefix="rating", formdata=None)
+    else:
+        rating_form = None
+    complaints = [] if role == lifecycle.PROVIDER else db.session.scalars(
+        select(Complaint).where(Complaint.order_id == order.id).order_by(Complaint.id)).all()
+    complaint_form = (complaint_form or ComplaintForm(prefix="complaint", formdata=None)) if buyer else None
+    return {"feedback": Feedback(order, role, rating, rating_form, list(complaints), complaint_form,
+                                 notice, refusal)}
+
+
+@bp.post("/orders/<order_no>/rating")
+@login_required
+def rate(order_no: str):
+    order = _buyers_order(order_no)
+    refusal = rating_refusal(order, db.session.scalar(select(Rating).where(Rating.order_id == order.id)))
+    if refusal:
+        return _refuse(order, refusal)
+    form = RatingForm(prefix="rating")
+    if not form.validate_on_submit():
+        return _invalid(order, rating_form=form)
+    db.session.add(Rating(order_id=order.id, provider_id=order.provider_id, user_id=current_user.id,
+                          score=form.score.data, comment=form.comment.data or ""))
+    audit.record("order", order.order_no, "rate", None, None, f"{form.score.data}分")
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same buyer's second submit won the race: ratings are unique per order
+        db.session.rollback()
+        return _refuse(order, ALREADY_RATED)
+    return _done(order, "感谢您的评价！")
+
+
+@bp.post("/orders/<order_no>/complaint")
+@login_required
+def complain(order_no: str):
+    order = _buyers_order(order_no)
+    form = ComplaintForm(prefix="complaint")
+    if not form.validate_on_submit():
+        return _invalid(order, complaint_form=form)
+    complaint = Complaint(order_id=order.id, provider_id=order.provider_id, user_id=current_user.id,
+                          reason=form.reason.data, status="open")
+    db.session.add(complaint)
+    db.session.flush()
+    audit.record("complaint", complaint.id, "file", None, "open", complaint.reason)
+    db.session.commit()
+    return _done(order, "投诉已提交，省统筹中心将尽快处理。")
+
+
+def _buyers_order(order_no: str) -> Order:
+    order, role = reachable(order_no)
+    if role != lifecycle.BUYER:
+        raise forbidden("只有下单的买家可以评价或投诉该订单。")
+    return order
+
+
+def _fragment(order: Order, **context) -> str:
+    return render_template("orders/partials/feedback.html", **feedback_context(order, current_user, **context))
+
+
+def _invalid(order: Order, **forms):
+    if is_htmx():
+        return _fragment(order, **forms), 422
+    return order_conversation(order, lifecycle.BUYER, **forms), 422
+
+
+def _refuse(order: Order, refusal: str):
+    if is_htmx():
+        return _fragment(order, refusal=refusal), 409
+    return render_error(409, refusal)
+
+
+def _done(order: Order, notice: str):
+    if is_htmx():
+        return _fragment(order, notice=notice)
+    flash(notice, "success")
+    return redirect(order_page(order, lifecycle.BUYER)[0] + "#order-feedback", 303)
