@@ -1,5 +1,6 @@
 """The provider's workbench home and its 开店申请 / 单位信息修改 page (SPEC 3.1)."""
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Optional
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -10,8 +11,9 @@ from .. import audit, policy, uploads, validators
 from ..accounts.access import roles_required
 from ..errors import render_error
 from ..extensions import db
-from ..models import (Instrument, Provider, PublicityBatch, Service, ServiceStatus, ShopStatus, StoredFile,
-                      UnitType, china_today, utcnow)
+from ..models import (CHINA, Instrument, Order, OrderStatus, Provider, PublicityBatch, Service, ServiceStatus,
+                      ShopStatus, StoredFile, UnitType, china_today, utcnow)
+from ..orders.messages import unread_count
 from . import bp
 from .shop_forms import ATTACHMENTS, QUALIFICATION_KINDS, ShopApplicationForm, ShopProfileForm
 
@@ -86,7 +88,8 @@ def home():
     instrument_count = db.session.scalar(select(func.count(Instrument.id)).where(Instrument.provider_id == provider.id))
     return render_template("seller/home.html", provider=provider, counts=counts, labels=SERVICE_COUNT_LABELS,
                            application_services=application_service_count(counts),
-                           instrument_count=instrument_count, batch=publicity_batch(provider))
+                           instrument_count=instrument_count, batch=publicity_batch(provider),
+                           orders=order_panel(provider), unread=unread_count(current_user))
 
 
 # ---------------------------------------------------------------- /seller/shop
@@ -160,3 +163,33 @@ def _render(template: str, provider: Provider, **context):
                            application_services=application_service_count(service_counts(provider)),
                            shop_labels=SHOP_LABELS, batch=publicity_batch(provider), **context)
 
+
+
+# ---------------------------------------------------------------- the orders panel of GET /seller
+
+@dataclass
+class OrderPanel:
+    waiting: dict[bool, int]     # 待接单, by Order.is_voucher
+    in_service: dict[bool, int]  # 服务中, by Order.is_voucher
+    month_count: int             # placed this month (China time), not withdrawn / declined / expired
+    month_amount_fen: int        # their quotes; orders still 面议 add nothing
+
+
+def order_panel(provider: Provider) -> OrderPanel:
+    mine = Order.provider_id == provider.id
+    rows = db.session.execute(select(Order.is_voucher, Order.status, func.count())
+                              .where(mine, Order.status.in_((OrderStatus.PENDING, OrderStatus.IN_SERVICE)))
+                              .group_by(Order.is_voucher, Order.status)).all()
+    counts = {(voucher, status): n for voucher, status, n in rows}
+    month_count, month_amount = db.session.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.quote_fen), 0))
+        .where(mine, Order.created_at >= month_start(), Order.status.not_in(OrderStatus.INACTIVE))).one()
+    return OrderPanel(waiting={v: counts.get((v, OrderStatus.PENDING), 0) for v in (True, False)},
+                      in_service={v: counts.get((v, OrderStatus.IN_SERVICE), 0) for v in (True, False)},
+                      month_count=month_count, month_amount_fen=int(month_amount))
+
+
+def month_start() -> datetime:
+    """The first moment of this month in China, as the naive UTC the database stores."""
+    today = china_today()
+    return datetime(today.year, today.month, 1, tzinfo=CHINA).astimezone(timezone.utc).replace(tzinfo=None)

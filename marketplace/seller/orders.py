@@ -1,0 +1,192 @@
+"""订单管理 (/seller/orders): the provider's 创新券 / 非创新券 orders by state, one order, and its moves.
+
+Every move (接单, 拒绝接单, 服务完成) goes through orders.lifecycle, which checks state × action × who and
+writes the timeline and the audit log. A provider reaches only the orders placed with its own shop; any
+other order number answers 404, as if it did not exist.
+"""
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Optional
+from urllib.parse import parse_qsl, urlsplit
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import MultiDict
+
+from ..accounts.access import roles_required
+from ..errors import render_error
+from ..extensions import db
+from ..htmx import is_htmx, render_either
+from ..models import Enterprise, Order, OrderStatus, Provider, User
+from ..orders import lifecycle
+from ..orders.feedback import feedback_context
+from ..orders.messages import thread_context
+from ..pagination import paginate
+from . import bp
+from .shop import my_provider
+
+KINDS = {"voucher": "创新券订单", "other": "非创新券订单"}
+SELLER_ACTIONS = ("accept", "decline", "finish")
+ROW_ACTIONS = ("accept", "decline")
+DONE = {"accept": "已接单，订单进入服务中。", "decline": "已拒绝接单。", "finish": "已确认服务完成。"}
+ORDER_NO_MAX = 20
+REASON_MAX = 500
+
+
+# ---------------------------------------------------------------- whose order
+
+def own_order(order_no: str, lock: bool = False) -> Order:
+    """An order placed with the signed-in provider's shop (locked for a move); anything else is 404."""
+    stmt = select(Order).where(Order.order_no == order_no[:ORDER_NO_MAX], Order.provider_id == my_provider().id)
+    order = db.session.scalar(stmt.with_for_update() if lock else stmt)
+    if order is None:
+        abort(404)
+    return order
+
+
+def actions_for(order: Order, names=SELLER_ACTIONS) -> list[tuple[str, str]]:
+    """The moves (action, label) among `names` the signed-in provider may make on `order` now."""
+    return [(name, lifecycle.MOVES[name].label) for name in names if lifecycle.allowed(order, name, current_user)]
+
+
+# ---------------------------------------------------------------- the list (订单管理)
+
+@dataclass
+class OrderFilters:
+    kind: str = "voucher"
+    tab: str = "all"
+    q: str = ""        # part of the order number
+    buyer: str = ""    # part of the enterprise's or the person's name
+
+    @classmethod
+    def from_args(cls, args) -> "OrderFilters":
+        kind, tab = args.get("kind", ""), args.get("tab", "")
+        return cls(kind=kind if kind in KINDS else cls.kind, tab=tab if tab in lifecycle.BUYER_TABS else cls.tab,
+                   q=args.get("q", "").strip().upper()[:ORDER_NO_MAX], buyer=args.get("buyer", "").strip()[:100])
+
+    @classmethod
+    def from_url(cls, url: str) -> "OrderFilters":
+        return cls.from_args(MultiDict(parse_qsl(urlsplit(url).query)))
+
+    def params(self, **changes) -> dict:
+        """URL arguments for this list with `changes`; defaults are left out so URLs stay short."""
+        defaults = asdict(OrderFilters())
+        return {key: value for key, value in {**asdict(self), **changes}.items() if value and value != defaults[key]}
+
+    @property
+    def is_voucher(self) -> bool:
+        return self.kind == "voucher"
+
+    def searched(self, provider: Provider) -> list:
+        """WHERE clauses shared by the list and its counts: the provider's orders matching the search."""
+        where = [Order.provider_id == provider.id]
+        if self.q:
+            where.append(Order.order_no.contains(self.q, autoescape=True))
+        if self.buyer:
+            enterprises = select(Enterprise.id).where(Enterprise.name.contains(self.buyer, autoescape=True))
+            people = select(User.id).where(User.name.contains(self.buyer, autoescape=True))
+            where.append(or_(Order.enterprise_id.in_(enterprises), Order.buyer_id.in_(people)))
+        return where
+
+    def of_kind(self, provider: Provider) -> list:
+        return [*self.searched(provider), Order.is_voucher == self.is_voucher]
+
+
+def tab_counts(filters: OrderFilters, provider: Provider) -> dict[str, int]:
+    return lifecycle.tab_counts(*filters.of_kind(provider))
+
+
+def kind_counts(where: list) -> dict[str, int]:
+    by_voucher = dict(db.session.execute(select(Order.is_voucher, func.count()).where(*where)
+                                         .group_by(Order.is_voucher)).all())
+    return {kind: by_voucher.get(kind == "voucher", 0) for kind in KINDS}
+
+
+@bp.get("/orders")
+@roles_required("provider")
+def orders():
+    provider = my_provider()
+    filters = OrderFilters.from_args(request.args)
+    stmt = (select(Order).where(*filters.of_kind(provider), lifecycle.in_tab(filters.tab))
+            .options(joinedload(Order.enterprise), joinedload(Order.buyer), selectinload(Order.items))
+            .order_by(Order.created_at.desc(), Order.id.desc()))
+    page = paginate(stmt, current_app.config["PER_PAGE"])
+    return render_either("seller/orders.html", "seller/partials/order_list.html", provider=provider,
+                         filters=filters, page=page, kinds=KINDS, kind_counts=kind_counts(filters.searched(provider)),
+                         tabs=lifecycle.BUYER_TABS, tab_counts=tab_counts(filters, provider),
+                         back=request.full_path.rstrip("?"), actions_for=actions_for, row_actions=ROW_ACTIONS,
+                         accept_days=current_app.config["ORDER_ACCEPT_DAYS"])
+
+
+# ---------------------------------------------------------------- one order
+
+@bp.get("/orders/<order_no>")
+@roles_required("provider")
+def order_detail(order_no: str):
+    return _detail(own_order(order_no))
+
+
+def _detail(order: Order, reason: str = "", reason_error: Optional[str] = None, status: int = 200):
+    accept_by = (order.created_at + timedelta(days=current_app.config["ORDER_ACCEPT_DAYS"])
+                 if order.status == OrderStatus.PENDING else None)
+    context = dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
+                   kinds=KINDS, accept_by=accept_by, actions_for=actions_for, back="", reason=reason,
+                   reason_error=reason_error)
+    # The thread and feedback partials bring their own context; ours wins should a name repeat.
+    shared = {**thread_context(order, current_user), **feedback_context(order, current_user)}
+    return render_template("seller/order_detail.html", **{**shared, **context}), status
+
+
+# ---------------------------------------------------------------- moves
+
+@bp.post("/orders/<order_no>/<any(accept, decline, finish):action>")
+@roles_required("provider")
+def order_action(order_no: str, action: str):
+    """接单 / 拒绝接单 / 服务完成: htmx gets the order's row back; a plain form goes back with a flash."""
+    order = own_order(order_no, lock=True)
+    reason = request.form.get("reason", "").strip()
+    if len(reason) > REASON_MAX:
+        return _refuse(order, f"原因不能超过{REASON_MAX}个字。", 422, reason)
+    try:
+        lifecycle.act(order, action, current_user, reason)
+    except lifecycle.Refused as refusal:
+        db.session.rollback()
+        # Refused although the state allows the move: the missing reason is to blame, which the user can fix.
+        status = 422 if lifecycle.allowed(order, action, current_user) else 409
+        return _refuse(order, str(refusal), status, reason)
+    db.session.commit()
+    if is_htmx():
+        return _row(order)
+    flash(f"订单 {order.order_no}：{DONE[action]}", "success")
+    return redirect(_back() or url_for("seller.order_detail", order_no=order.order_no), 303)
+
+
+def _back() -> str:
+    """Where the row's plain form came from: the order list (with its tab and search), nothing else."""
+    back = request.form.get("back", "")
+    parts = urlsplit(back)
+    return back if not parts.scheme and not parts.netloc and parts.path == url_for("seller.orders") else ""
+
+
+def _row(order: Order, error: Optional[str] = None, reason: str = "", reason_error: Optional[str] = None):
+    """The order's row, and the list's status tabs out of band so their counts follow the move."""
+    back = _back()
+    row = render_template("seller/partials/order_row.html", order=order, back=back, actions_for=actions_for,
+                          row_actions=ROW_ACTIONS, error=error, reason=reason, reason_error=reason_error)
+    if not back:
+        return row
+    filters = OrderFilters.from_url(back)
+    return row + render_template("seller/partials/order_tabs.html", filters=filters, tabs=lifecycle.BUYER_TABS,
+                                 tab_counts=tab_counts(filters, my_provider()), oob=True)
+
+
+def _refuse(order: Order, message: str, status: int, reason: str):
+    if status == 422:
+        if is_htmx():
+            return _row(order, reason=reason, reason_error=message), 422
+        return _detail(order, reason=reason, reason_error=message, status=422)
+    if is_htmx():
+        return _row(order, error=message), status
+    return render_error(status, message)
