@@ -2,13 +2,14 @@
 named by TEST_DATABASE_URL), migrated with Alembic once per run and emptied after every test."""
 import io
 import os
-import re
+import secrets
 from datetime import date
 
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from werkzeug.datastructures import FileStorage
 from werkzeug.security import generate_password_hash
@@ -17,7 +18,7 @@ from marketplace import create_app, uploads
 from marketplace.config import ROOT
 from marketplace.extensions import db
 from marketplace.models import (AccountStatus, ApplicationStatus, Base, Category, Enterprise, Field, Instrument,
-                                Order, OrderItem, OrderStatus, Provider, Role, Service, ServiceStatus, ShopStatus,
+                                Order, OrderItem, Provider, Role, Service, ServiceStatus, ShopStatus,
                                 StoredFile, User, VoucherApplication, china_today, utcnow)
 from marketplace.orders import lifecycle as order_lifecycle
 from marketplace.validators import make_credit_code, make_id_number
@@ -25,9 +26,9 @@ from marketplace.validators import make_credit_code, make_id_number
 from .samples import pdf_bytes
 
 PASSWORD = "correct-horse-42"
-# One hash for every test user: hashing is deliberately slow.
-PASSWORD_HASH = generate_password_hash(PASSWORD)
-CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+# One hash for every test user, made with few iterations: production's scrypt is deliberately slow, and
+# check_password_hash() reads the method from the hash, so signing in stays real but quick.
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 def migrate(url: str) -> None:
@@ -64,8 +65,11 @@ class CsrfClient(FlaskClient):
             return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
-        page = self.get("/auth/login").get_data(as_text=True)
-        return CSRF_IN_PAGE.search(page).group(1)
+        """The token any page of this session carries, made the way Flask-WTF makes it (session secret
+        signed with the app's key) without rendering a page; the app still checks it on every POST."""
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
 
     def post(self, *args, csrf: bool = True, **kwargs):
         if csrf:
@@ -75,16 +79,40 @@ class CsrfClient(FlaskClient):
         return super().post(*args, **kwargs)
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-                      "UPLOAD_FOLDER": str(tmp_path / "uploads"), "STRICT_TEMPLATES": True})
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret", "STRICT_TEMPLATES": True}
+# Fixtures that add routes to the app: their tests get an app of their own (Flask refuses new routes on an
+# app that has served requests).
+ROUTE_ADDING_FIXTURES = {"shop_form", "transact_route", "boom_route"}
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url, tmp_path_factory):
+    """One app for the run: building one (routes, compiled templates) costs more than most tests."""
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
+                      "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads"))})
     app.test_client_class = CsrfClient
+    yield app, dict(app.config)
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections now, not in a garbage collector's warning
+
+
+@pytest.fixture
+def app(request, shared_app, database_url, tmp_path):
+    """The app with its configuration as created and uploads in this test's own folder; tables are emptied
+    after the test."""
+    if ROUTE_ADDING_FIXTURES & set(request.fixturenames):
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+        app.test_client_class = CsrfClient
+    else:
+        app, config = shared_app
+        app.config.clear()
+        app.config.update(config, UPLOAD_FOLDER=str(tmp_path / "uploads"))
     with app.app_context():
         yield app
         db.session.remove()
         empty_all_tables(db.engine)
-        db.engine.dispose()
+        if app is not shared_app[0]:
+            db.engine.dispose()
 
 
 def empty_all_tables(engine) -> None:

@@ -1,6 +1,8 @@
 """The mall as the foundation serves it: home counters, search, service detail, shop."""
 import re
 
+import pytest
+
 from marketplace.models import ServiceStatus, ShopStatus
 
 
@@ -115,10 +117,14 @@ def test_healthz_reports_an_unreachable_database(app, tmp_path):
     assert response.status_code == 503 and response.json["status"] == "degraded"
 
 
-def test_unexpected_errors_get_the_chinese_500_page(app, client):
+@pytest.fixture
+def boom_route(app):
     @app.get("/boom")
     def boom():
         raise RuntimeError("kaboom")
+    return "/boom"
 
-    response = client.get("/boom")
+
+def test_unexpected_errors_get_the_chinese_500_page(client, boom_route):
+    response = client.get(boom_route)
     assert response.status_code == 500 and "系统繁忙" in response.get_data(as_text=True)

@@ -389,7 +389,9 @@ def test_only_approved_enterprises_apply(client, auth, make, who):
     if who == "pending_enterprise":
         auth.login(make.enterprise(status=AccountStatus.PENDING))
     elif who != "anonymous":
-        auth.login(make.provider() if who == Role.PROVIDER else make.user(who))
+        user = make.provider() if who == Role.PROVIDER else make.user(who)
+        db.session.commit()
+        auth.login(user)
     response = client.get("/me/vouchers/apply")
     assert response.status_code in (302, 403)
     if who == "pending_enterprise":
