@@ -1,4 +1,5 @@
 """The demo catalog (`marketplace.demo.seed_demo`) on a real SQLite file database."""
+import re
 from datetime import date
 from fractions import Fraction
 
@@ -12,8 +13,8 @@ from marketplace.catalog.search_tokens import tokens
 from marketplace.demo import DEMO_PASSWORD, seed_demo
 from marketplace.demo.data import DISTRICTS
 from marketplace.models import (AccountStatus, Base, Category, CitySetting, Enterprise, Field, Instrument, KexiaoEntry,
-                                Provider, Role, Service, ServiceStatus, ShopStatus, User, Voucher, china_today,
-                                service_fields)
+                                Order, Provider, Rating, Role, Service, ServiceStatus, ShopStatus, User, Voucher,
+                                china_today, service_fields)
 
 SEED = 20250327
 SEED_DAY = date(2025, 3, 27)
@@ -316,3 +317,13 @@ def test_demo_voucher_history_matches_the_seed_screen(small):
     assert current.total_fen == policy.annual_cap("苏北")
     registry = session.scalars(select(KexiaoEntry.number).where(KexiaoEntry.year == this_year)).all()
     assert nanjing.kexiao_number in registry
+
+
+def test_demo_orders_fill_the_workbenches(small):
+    session, _ = small
+    orders = session.scalars(select(Order).order_by(Order.created_at)).all()
+    assert [o.status for o in orders] == ["in_service", "in_service", "pending", "pending"]
+    assert all(re.fullmatch(r"CXQ\d{12}", o.order_no) for o in orders) and len({o.order_no for o in orders}) == 4
+    assert session.scalar(select(func.count()).select_from(Rating)) == 1
+    assert all(o.estimated_voucher_fen == policy.voucher_amount(o.quote_fen, policy.region_of(o.enterprise.city))
+               for o in orders)

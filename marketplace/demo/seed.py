@@ -12,6 +12,7 @@ from .accounts import DEMO_PASSWORD, build_accounts
 from .catalog import CatalogBuilder, Reference
 from .data import CATEGORY_TREE, FIELDS
 from .identities import Identities
+from .orders import seed_orders
 from .providers import Shop, build_shops
 from .timeline import BASE_TIME
 from .vouchers import build_vouchers
@@ -48,6 +49,7 @@ def seed_demo(session: Session, services: int = 2000, seed: int = 20250327) -> d
                          (Voucher, vouchers), (KexiaoEntry, registry)):
         _insert_rows(session, target, rows)
     _sync_sequences(session, (User, Enterprise, Provider, Instrument, Service, VoucherApplication, Voucher))
+    seed_orders(session, {enterprise["city"]: enterprise["user_id"] for enterprise in approved})
     session.commit()
     return {"providers": len(shops), "instruments": len(catalog.instruments), "services": len(catalog.services),
             "logins": accounts.logins}
