@@ -78,7 +78,27 @@ def open_shop(provider_id: int):
     return _decide(provider, _open_after_publicity, "公示期满，已开店：{name}")
 
 
+@bp.post("/shops/<int:provider_id>/pilot")
+def shop_pilot(provider_id: int):
+    """服务承诺制 pilots (SPEC 7.4): their services show 免审 and the provider confirms its buyers' materials."""
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    provider = _provider(provider_id)
+    on = request.form.get("pilot") == "1"
+    done = "已列为服务承诺制试点：{name}" if on else "已取消服务承诺制试点：{name}"
+    return _decide(provider, lambda p: _set_pilot(p, on), done)
+
+
 # ---------------------------------------------------------------- transitions
+
+def _set_pilot(provider: Provider, on: bool) -> None:
+    _require(provider, ShopStatus.OPEN)
+    if provider.is_pilot == on:
+        raise Refused("该服务单位" + ("已是" if on else "不是") + "服务承诺制试点单位。")
+    audit.record("provider", provider.id, "pilot_on" if on else "pilot_off", "pilot" if not on else "regular",
+                 "pilot" if on else "regular")
+    provider.is_pilot = on
+
 
 def _approve(provider: Provider) -> None:
     _require(provider, ShopStatus.PENDING)
