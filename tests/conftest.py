@@ -3,6 +3,7 @@ named by TEST_DATABASE_URL), migrated with Alembic once per run and emptied afte
 import io
 import os
 import secrets
+import threading
 from datetime import date
 
 import pytest
@@ -326,3 +327,24 @@ def sign_in_as(auth: Auth, make: Factory, who: str) -> None:
         user = getattr(make, who)()
     db.session.commit()
     auth.login(user)
+
+
+def run_at_once(app, work, threads: int) -> list[Exception]:
+    """Run `work()` in `threads` threads released together, each in its own app context (its own database
+    session and connection, as requests in other workers have); returns what they raised unexpectedly."""
+    start, failures = threading.Barrier(threads), []
+
+    def run():
+        with app.app_context():
+            try:
+                start.wait()
+                work()
+            except Exception as error:  # a thread's exception would otherwise vanish
+                failures.append(error)
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return failures

@@ -1,6 +1,5 @@
 """Balance safety of the year's voucher (SPEC 7.4): claims reserve, approve, release and disburse money with one
 guarded UPDATE each, so the cap is never exceeded, not even by submissions at the same moment."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,8 @@ from marketplace.extensions import db
 from marketplace.models import ApplicationStatus, Voucher, china_today
 from marketplace.redemption.ledger import BalanceRefused, approve, disburse, release, reserve
 from marketplace.vouchers import lifecycle
+
+from .conftest import run_at_once
 
 
 def yuan(amount: int) -> int:
@@ -166,27 +167,18 @@ def test_a_voucher_the_caller_holds_shows_the_new_balance(voucher_id):
 
 def test_claims_submitted_at_the_same_moment_never_overspend_the_cap(app, voucher_id):
     threads, claim = 20, yuan(15_000)
-    start = threading.Barrier(threads)
-    reserved, refusals, failures = [], [], []
+    reserved, refusals = [], []
 
     def submit():
-        with app.app_context():  # its own database session and connection, as a request in another worker has
-            try:
-                start.wait()
-                reserve(voucher_id, claim)
-                db.session.commit()
-                reserved.append(claim)
-            except BalanceRefused as refused:
-                db.session.rollback()
-                refusals.append(str(refused))
-            except Exception as error:  # reported below: a thread's exception would otherwise vanish
-                failures.append(error)
+        try:
+            reserve(voucher_id, claim)
+            db.session.commit()
+            reserved.append(claim)
+        except BalanceRefused as refused:
+            db.session.rollback()
+            refusals.append(str(refused))
 
-    workers = [threading.Thread(target=submit) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    failures = run_at_once(app, submit, threads)
     assert failures == []
     assert len(reserved) == 6
     assert ledger(voucher_id)["reserved_fen"] == yuan(90_000) <= ledger(voucher_id)["total_fen"]

@@ -1,7 +1,6 @@
 """Order numbers: CXQ / ORD + the China date + a daily sequence counted in the database, unique even when
 checkouts run at the same moment."""
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.extensions import db
 from marketplace.models import Order, OrderNumberCounter, china_today
 from marketplace.orders.numbers import next_order_no
+
+from .conftest import run_at_once
 
 TODAY = china_today()
 
@@ -35,25 +36,15 @@ def test_after_9999_orders_in_a_day_the_sequence_widens_instead_of_failing(app):
 
 def test_numbers_taken_at_the_same_moment_never_collide(app):
     threads, per_thread = 8, 10
-    start = threading.Barrier(threads)
-    taken, failures = [], []
+    taken = []
 
     def take():
-        with app.app_context():  # its own database session, as a request in another worker has
-            try:
-                start.wait()
-                for _ in range(per_thread):
-                    number = next_order_no(True)
-                    db.session.commit()
-                    taken.append(number)
-            except Exception as error:  # reported below: a thread's exception would otherwise vanish
-                failures.append(error)
+        for _ in range(per_thread):
+            number = next_order_no(True)
+            db.session.commit()
+            taken.append(number)
 
-    workers = [threading.Thread(target=take) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    failures = run_at_once(app, take, threads)
     assert failures == []
     assert len(taken) == len(set(taken)) == threads * per_thread
     assert sorted(int(n[-4:]) for n in taken) == list(range(1, threads * per_thread + 1))
