@@ -8,6 +8,7 @@ from datetime import date
 from typing import Optional
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import audit, policy
 from ..extensions import db
@@ -121,7 +122,7 @@ def history(application: VoucherApplication) -> list[AuditLog]:
     """审核记录: every step of this application, oldest first."""
     return list(db.session.scalars(select(AuditLog).where(AuditLog.object_type == OBJECT,
                                                           AuditLog.object_id == str(application.id))
-                                   .order_by(AuditLog.at, AuditLog.id)))
+                                   .options(joinedload(AuditLog.actor)).order_by(AuditLog.at, AuditLog.id)))
 
 
 def require(application: VoucherApplication, *allowed: str) -> None:

@@ -2,6 +2,7 @@
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Order, OrderStatus, Voucher, china_today
@@ -20,6 +21,7 @@ def home():
     mine = Order.buyer_id == current_user.id
     counts = lifecycle.tab_counts(mine)
     recent = db.session.scalars(select(Order).where(mine, Order.status.not_in(OrderStatus.INACTIVE))
+                                .options(joinedload(Order.provider))
                                 .order_by(Order.created_at.desc()).limit(RECENT)).all()
     return render_template("workbench/home.html", user=current_user, voucher=_this_years_voucher(), counts=counts,
                            attention=[(key, lifecycle.BUYER_TABS[key][0], counts[key]) for key in ATTENTION],
