@@ -33,13 +33,14 @@ def create_app(test_config: Optional[Mapping] = None) -> "Flask":
     from .health import bp as health_bp
     from .orders import bp as orders_bp
     from .pages import bp as pages_bp
+    from .redemption import bp as redemption_bp
     from .seller import bp as seller_bp
     from .uploads.routes import bp as files_bp
     from .vouchers import bp as vouchers_bp
     from .workbench import bp as workbench_bp
 
     for bp in (catalog_bp, pages_bp, accounts_bp, seller_bp, admin_bp, workbench_bp, vouchers_bp, orders_bp,
-               files_bp, health_bp):
+               redemption_bp, files_bp, health_bp):
         app.register_blueprint(bp)
 
     from .cli import register as register_cli

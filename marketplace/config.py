@@ -2,6 +2,8 @@
 import os
 from pathlib import Path
 
+from . import policy
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
@@ -42,6 +44,8 @@ class Config:
         self.PER_PAGE = 20
         # Orders no provider accepts within this many days expire (订单失效).
         self.ORDER_ACCEPT_DAYS = int(env.get("ORDER_ACCEPT_DAYS") or 7)
+        # Approved claims stay on /publicity this many days before they wait for payment (SPEC 7.4).
+        self.PUBLICITY_DAYS = int(env.get("PUBLICITY_DAYS") or policy.PUBLICITY_DAYS_DEFAULT)
         if self.PRODUCTION and self.SECRET_KEY == "dev-only-insecure-key":
             raise RuntimeError("SECRET_KEY must be set in production")
 

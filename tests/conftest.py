@@ -4,7 +4,7 @@ import io
 import os
 import secrets
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from alembic import command
@@ -18,13 +18,16 @@ from werkzeug.security import generate_password_hash
 from marketplace import create_app, uploads
 from marketplace.config import ROOT
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, ApplicationStatus, Base, Category, Enterprise, Field, Instrument,
-                                Order, OrderItem, Provider, Role, Service, ServiceStatus, ShopStatus,
-                                StoredFile, User, VoucherApplication, china_today, utcnow)
+from marketplace.models import (AccountStatus, ApplicationStatus, BankReceipt, Base, Category, Enterprise, Field,
+                                Instrument, Invoice, Material, Order, OrderItem, Provider, Redemption,
+                                RedemptionStatus, Role, Service, ServiceStatus, ShopStatus, StoredFile, User,
+                                Voucher, VoucherApplication, china_today, utcnow)
 from marketplace.orders import lifecycle as order_lifecycle
+from marketplace.redemption import claims
+from marketplace.vouchers import lifecycle as voucher_lifecycle
 from marketplace.validators import make_credit_code, make_id_number
 
-from .samples import pdf_bytes
+from .samples import pdf_bytes, png_bytes
 
 PASSWORD = "correct-horse-42"
 # One hash for every test user, made with few iterations: production's scrypt is deliberately slow, and
@@ -203,6 +206,67 @@ class Factory:
                               accept=(uploads.PDF,), owner_id=owner.id)
         db.session.commit()
         return stored
+
+    def stored_png(self, owner: User, name: str = "回单.png") -> StoredFile:
+        stored = uploads.save(FileStorage(io.BytesIO(png_bytes()), filename=name, content_type="image/png"),
+                              accept=(uploads.IMAGE,), owner_id=owner.id)
+        db.session.commit()
+        return stored
+
+    def voucher(self, user: User) -> Voucher:
+        """This year's voucher of `user`'s enterprise, issued through the real approval."""
+        application = self.voucher_application(user, status=ApplicationStatus.SUBMITTED)
+        voucher = voucher_lifecycle.approve(application, self.reviewer().id)
+        db.session.commit()
+        return voucher
+
+    def claim(self, buyer: User, order: Order | None = None, status: str = RedemptionStatus.SUBMITTED,
+              amount_fen: int = 1_000_000, invoice_number: str | None = None) -> Redemption:
+        """A complete online claim of `buyer` (who needs this year's voucher: see voucher()) on `order` (default: a
+        new in-service voucher order from a new provider): real stored files for every material, one invoice and
+        one receipt of `amount_fen`, contract amount `amount_fen`. Driven through the claims module to `status`
+        (draft, submitted, correction, approved, publicity, awaiting_payment, paid, rejected)."""
+        if order is None:
+            provider = self.provider()
+            order = self.order(buyer, self.service(provider.provider))
+            order_lifecycle.act(order, "accept", provider)
+            db.session.commit()
+        claim = claims.start_online(order, buyer)
+        claim.contract_amount_fen = amount_fen
+        for kind in ("contract", "report", "rnd_proof"):
+            claim.materials.append(Material(kind=kind, file_id=self.stored_pdf(buyer, f"{kind}.pdf").id))
+        claim.invoices.append(Invoice(number=invoice_number or f"{order.id:08d}{self._next():04d}", amount_fen=amount_fen,
+                                      file_id=self.stored_png(buyer, "发票.png").id))
+        claim.receipts.append(BankReceipt(amount_fen=amount_fen, file_id=self.stored_png(buyer).id))
+        claims.refresh_amounts(claim)
+        db.session.commit()
+        self.advance(claim, status, buyer)
+        return claim
+
+    def advance(self, claim: Redemption, status: str, buyer: User) -> None:
+        """Move a draft claim on to `status` the way the enterprise and the reviewer would."""
+        R = RedemptionStatus
+        path = [R.DRAFT, R.SUBMITTED, R.APPROVED, R.PUBLICITY, R.AWAITING_PAYMENT, R.PAID]
+        if status in (R.CORRECTION, R.REJECTED):
+            path = [R.DRAFT, R.SUBMITTED, status]
+        reviewer = None
+        for step in path[1:path.index(status) + 1]:
+            reviewer = reviewer or self.reviewer()
+            if step == R.SUBMITTED:
+                claims.submit(claim, buyer, claims.DECLARATIONS)
+            elif step == R.CORRECTION:
+                claims.request_corrections(claim, reviewer, "请补充盖章合同", {claim.materials[0]: "合同缺少盖章页"})
+            elif step == R.REJECTED:
+                claims.reject(claim, reviewer, "服务内容不属于支持范围")
+            elif step == R.APPROVED:
+                claims.approve(claim, reviewer, claim.requested_fen)
+            elif step == R.PUBLICITY:
+                claims.publish([claim], reviewer, days=5)
+            elif step == R.AWAITING_PAYMENT:
+                claims.close_publicity(today=china_today() + timedelta(days=6), claims=[claim])
+            elif step == R.PAID:
+                claims.pay([claim], reviewer, china_today(), "PAY-TEST-001")
+            db.session.commit()
 
     def voucher_application(self, user: User, status: str = ApplicationStatus.DRAFT, year: int | None = None,
                             stamped: bool = True, **fields) -> VoucherApplication:

@@ -46,12 +46,13 @@ MOVES = {
 EVENT_LABELS = {
     "placed": "买家下单", "accepted": "卖家接单并服务", "auto_accepted": "卖家已开启自动接单，订单自动接单",
     "declined": "卖家拒绝接单", "withdrawn": "买家撤回订单", "finished": "卖家确认服务完成",
-    "expired": "超过接单期限未接单，订单失效", "redemption_submitted": "买家申请兑付", "corrections_requested": "待补正",
-    "reviewed": "平台审核完成", "paid": "兑付完成",
+    "expired": "超过接单期限未接单，订单失效", "redemption_submitted": "买家申请兑付", "corrections_requested": "平台退回补正",
+    "redemption_resubmitted": "买家补正后重新提交", "reviewed": "平台审核完成", "provider_confirmed": "卖家确认资料",
+    "redemption_rejected": "兑付审核不通过", "paid": "兑付完成",
 }
 # The seed's progress bar: each step is done once one of its events happened.
 STEPS = (("买家下单", ("placed",)), ("卖家接单并服务", ("accepted", "auto_accepted")),
-         ("买家申请兑付", ("redemption_submitted",)), ("平台审核完成", ("reviewed",)), ("兑付完成", ("paid",)))
+         ("买家申请兑付", ("redemption_submitted",)), ("平台审核完成", ("reviewed", "provider_confirmed")), ("兑付完成", ("paid",)))
 
 
 def role_in(order: Order, user) -> Optional[str]:

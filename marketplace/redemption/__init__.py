@@ -1,3 +1,17 @@
 """Redemption (兑付): claims against the year's voucher — materials, review, publicity, payment (SPEC 7).
 
-The balance of the voucher is moved only through `ledger` (reserve, approve, release, disburse)."""
+    claims.py    the claim's states and every move (submit, corrections, approve, reject, pilot confirm,
+                 publicity, objections, payment), each audited and mirrored on the order's timeline
+    ledger.py    the voucher's money: reserve / approve / release / revoke / disburse as guarded UPDATEs
+    checks.py    the rules of SPEC 7.1 (file counts, totals, invoice numbers) the forms and the reviewer share
+    access.py    who may read a claim's files: the enterprise, that order's provider, reviewers
+    editor.py    the enterprise's claim page: materials uploader, contract amount, declarations, 暂存 / 提交
+    offline.py   线下订单申请兑付: the two-step provider wizard before the materials
+    flags.py     the risk flags the reviewer sees
+
+The balance of the voucher is moved only through `ledger`."""
+from flask import Blueprint
+
+bp = Blueprint("redemption", __name__)
+
+from . import access, editor, offline  # noqa: E402,F401

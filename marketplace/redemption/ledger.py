@@ -5,6 +5,7 @@ A claim's money moves through the voucher's ledger columns:
     submit          reserve(amount)                   reserved += amount
     approve         approve(reserved, approved)       reserved -= reserved, approved += approved (rest released)
     reject/withdraw release(reserved)                 reserved -= reserved
+    objection upheld revoke(approved)                approved -= approved
     pay             disburse(approved)                approved -= approved, disbursed += approved
 
 剩余可用金额 = total − reserved − approved − disbursed. A claim sent back 待补正 keeps its reservation (no move);
@@ -66,6 +67,14 @@ def disburse(voucher_id: int, approved_fen: int) -> None:
     if not _move(voucher_id, Voucher.approved_fen >= approved_fen,
                  approved_fen=Voucher.approved_fen - approved_fen,
                  disbursed_fen=Voucher.disbursed_fen + approved_fen):
+        raise BalanceRefused(_short_refusal(voucher_id, Voucher.approved_fen, "已核定待兑付", approved_fen))
+
+
+def revoke(voucher_id: int, approved_fen: int) -> None:
+    """Give back an approved amount that will not be paid (an objection upheld during publicity)."""
+    _amount(approved_fen, "核定金额")
+    if not _move(voucher_id, Voucher.approved_fen >= approved_fen,
+                 approved_fen=Voucher.approved_fen - approved_fen):
         raise BalanceRefused(_short_refusal(voucher_id, Voucher.approved_fen, "已核定待兑付", approved_fen))
 
 

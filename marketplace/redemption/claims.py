@@ -1,0 +1,426 @@
+"""A claim's life (SPEC 7), one function per move; each checks the state, moves the voucher's money through
+`ledger`, keeps the order's status and timeline in step, and writes the audit row. Callers commit (or roll
+back on Refused / ledger.BalanceRefused).
+
+    draft ──submit──▶ submitted ──approve──▶ approved ──publish──▶ publicity ──close_publicity──▶ awaiting_payment
+      ▲                 │ │ └──reject──▶ rejected                     │ objection upheld ──▶ rejected       │
+      └─ correction ◀───┘ └── provider_confirm (服务承诺制 pilot) ──▶ approved                            pay ──▶ paid
+
+Money: the claim's `requested_fen` is what its voucher holds reserved while it is submitted or 待补正; approval
+keeps `approved_fen` (≤ requested) and releases the rest; rejection releases everything; payment disburses.
+"""
+from datetime import date, timedelta
+from typing import Iterable, Optional
+
+from sqlalchemy import func, select
+
+from .. import audit, policy
+from ..extensions import db
+from ..models import (Objection, Order, OrderEvent, OrderStatus, PaymentBatch, PublicityBatch, Redemption,
+                      RedemptionStatus, Voucher, china_today, utcnow)
+from ..policy import Problem
+from ..vouchers.local import local_offer
+from . import checks, ledger
+
+R = RedemptionStatus
+OBJECT = "redemption"
+EDITABLE = frozenset({R.DRAFT, R.CORRECTION})
+HOLDS_RESERVATION = frozenset({R.SUBMITTED, R.CORRECTION})
+WAITING_FOR_REVIEW = frozenset({R.SUBMITTED})
+
+# SPEC 1.5: what the platform cannot check, the enterprise declares (stored on the claim with the time).
+DECLARATIONS = {
+    "innovation": "本次服务用于本企业的科技创新活动，不属于法定认证、执法检验、强制检测、商业检验等",
+    "unrelated": "本企业与该服务单位无直接股权关系，非同一法定代表人，无同一股东同时持有双方50%以上股份",
+    "direct": "该服务由该服务单位直接提供，不存在第三方接单后转包",
+    "unfunded": "本次服务费用不使用政府财政资金支付",
+    "truthful": "所提交的材料真实、准确、完整，如有虚假，愿承担相应责任",
+}
+
+ACTION_LABELS = {"create": "创建兑付申请", "submit": "提交兑付", "resubmit": "补正后重新提交",
+                 "request_corrections": "退回补正", "approve": "审核通过", "reject": "审核不通过",
+                 "provider_confirm": "服务单位确认材料", "publish": "进入公示", "object": "提出异议",
+                 "objection_dismissed": "异议不成立", "objection_upheld": "异议成立，撤销兑付",
+                 "publicity_passed": "公示期满", "pay": "兑付完成", "abandon": "放弃填写"}
+
+# Order timeline events the claim writes (labels live in orders.lifecycle.EVENT_LABELS).
+ORDER_STATUS_FOR = {R.SUBMITTED: OrderStatus.REVIEWING, R.CORRECTION: OrderStatus.CORRECTION,
+                    R.APPROVED: OrderStatus.AWAITING_PAYMENT, R.PUBLICITY: OrderStatus.AWAITING_PAYMENT,
+                    R.AWAITING_PAYMENT: OrderStatus.AWAITING_PAYMENT, R.PAID: OrderStatus.PAID,
+                    R.REJECTED: OrderStatus.COMPLETED}
+
+
+class Refused(Exception):
+    """A move the claim's state, the user's part or the rules do not allow; the message says why in Chinese."""
+
+
+# ---- finding and starting claims -----------------------------------------------------------------------------
+
+def voucher_for(enterprise_id: int, year: Optional[int] = None) -> Optional[Voucher]:
+    """The enterprise's voucher for `year` (default: this year in China), or None."""
+    return db.session.scalar(select(Voucher).where(Voucher.enterprise_id == enterprise_id,
+                                                   Voucher.year == (year or china_today().year)))
+
+
+def claim_of_order(order: Order) -> Optional[Redemption]:
+    """The order's live claim (any state but rejected), newest first."""
+    return db.session.scalar(select(Redemption).where(Redemption.order_id == order.id,
+                                                      Redemption.status != R.REJECTED)
+                             .order_by(Redemption.id.desc()).limit(1))
+
+
+def may_claim(order: Order) -> bool:
+    return order.is_voucher and order.status == OrderStatus.IN_SERVICE
+
+
+def start_online(order: Order, user) -> Redemption:
+    """上传服务信息: the order's claim, created as a draft pre-filled from the order the first time."""
+    existing = claim_of_order(order)
+    if existing is not None:
+        return existing
+    if order.buyer_id != user.id or order.enterprise_id is None:
+        raise Refused("只有下单企业可以为该订单申请兑付。")
+    if not may_claim(order):
+        raise Refused(f"订单当前为“{order.status_label}”，服务中的创新券订单才能申请兑付。")
+    claim = Redemption(kind="online", order_id=order.id, enterprise_id=order.enterprise_id,
+                       contract_amount_fen=order.quote_fen, provider_name=order.provider.name,
+                       provider_credit_code=order.provider.credit_code)
+    return _created(claim, user)
+
+
+def start_offline(user) -> Redemption:
+    """线下订单申请兑付: an empty draft; the wizard fills in the provider."""
+    if user.enterprise is None:
+        raise Refused("只有企业用户可以申请兑付。")
+    return _created(Redemption(kind="offline", enterprise_id=user.enterprise.id), user)
+
+
+def _created(claim: Redemption, user) -> Redemption:
+    voucher = voucher_for(claim.enterprise_id)
+    if voucher is None:
+        raise Refused("您还没有本年度的省创新券，请先申领创新券，审核通过后再申请兑付。")
+    claim.voucher_id = voucher.id
+    db.session.add(claim)
+    db.session.flush()
+    audit.record(OBJECT, claim.id, "create", None, R.DRAFT, actor_id=user.id)
+    return claim
+
+
+def abandon(claim: Redemption, user) -> None:
+    """放弃填写: a draft that was never submitted is deleted with its materials (the files stay on disk)."""
+    _require(claim, R.DRAFT)
+    if claim.submitted_at is not None:
+        raise Refused("已提交过的兑付申请不能放弃。")
+    audit.record(OBJECT, claim.id, "abandon", R.DRAFT, None, actor_id=user.id)
+    db.session.delete(claim)
+
+
+# ---- amounts and completeness ---------------------------------------------------------------------------------
+
+def figures(claim: Redemption) -> checks.Amounts:
+    """Totals and the requested voucher as they stand; the claim's own reservation counts as available."""
+    voucher = claim.voucher
+    own = claim.requested_fen if claim.status in HOLDS_RESERVATION else 0
+    invoices = [i.amount_fen for i in claim.invoices]
+    receipts = [r.amount_fen for r in claim.receipts]
+    if voucher is None:
+        return checks.Amounts(claim.contract_amount_fen, sum(invoices), sum(receipts), 0, 0)
+    found = checks.amounts(claim.contract_amount_fen, invoices, receipts, voucher)
+    used = voucher.total_fen - voucher.remaining_fen - own
+    requested = policy.voucher_amount(found.eligible_fen, voucher.region, max(used, 0))
+    return checks.Amounts(found.contract_fen, found.invoices_fen, found.receipts_fen, found.eligible_fen, requested)
+
+
+def refresh_amounts(claim: Redemption) -> checks.Amounts:
+    """Store the eligible spend (and, for a draft, the requested voucher as a preview) on the claim."""
+    found = figures(claim)
+    claim.eligible_spend_fen = found.eligible_fen
+    if claim.status == R.DRAFT:
+        claim.requested_fen = found.requested_fen
+    return found
+
+
+def material_counts(claim: Redemption) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for material in claim.materials:
+        counts[material.kind] = counts.get(material.kind, 0) + 1
+    return counts
+
+
+def problems(claim: Redemption, declared: Iterable[str] = ()) -> list[Problem]:
+    """Everything that keeps the claim from being submitted, each with the field it belongs to."""
+    found = figures(claim)
+    found_problems = checks.file_count_problems(material_counts(claim))
+    found_problems += checks.amount_problems(found, len(claim.receipts), len(claim.invoices))
+    found_problems += [Problem("receipts", "银行回单还没有上传文件") for r in claim.receipts if r.file_id is None][:1]
+    found_problems += [Problem("invoices", "发票还没有上传照片") for i in claim.invoices if i.file_id is None][:1]
+    found_problems += checks.invoice_problems([i.number for i in claim.invoices], claim.id,
+                                              explained=material_counts(claim).get("other", 0) > 0)
+    if claim.kind == "offline":
+        found_problems += offline_problems(claim)
+    missing = [code for code in DECLARATIONS if code not in set(declared)]
+    if missing:
+        found_problems.append(Problem("declarations", "请逐项确认以下声明"))
+    if found.contract_fen is not None and found.requested_fen <= 0:
+        found_problems.append(Problem("contract_amount", "按合同金额、发票金额和创新券剩余可用金额计算，本次可兑付金额为零"))
+    return found_problems
+
+
+def offline_problems(claim: Redemption) -> list[Problem]:
+    """The provider part of an offline claim (SPEC 7.3); the wizard shows these next to its fields."""
+    found = []
+    if not claim.provider_name.strip() or not claim.provider_credit_code.strip():
+        found.append(Problem("provider_name", "请填写服务单位名称和统一社会信用代码"))
+    if not claim.provider_unit_type:
+        found.append(Problem("provider_unit_type", "请选择服务单位类型"))
+    elif needs_qualification(claim.provider_unit_type):
+        if not claim.qualification_kind or claim.qualification_file_id is None:
+            found.append(Problem("qualification_kind", "请选择服务单位资质并上传资质文件"))
+        if claim.qualification_expires_on is None:
+            found.append(Problem("qualification_expires_on", "请填写资质有效期"))
+        elif claim.qualification_expires_on < china_today():
+            found.append(Problem("qualification_expires_on",
+                                 f"资质已于 {claim.qualification_expires_on:%Y-%m-%d} 过期，不能申请兑付"))
+    if not any(line.service_name.strip() or line.instrument_name.strip() for line in claim.service_lines):
+        found.append(Problem("service_lines", "请至少填写一项服务明细（服务名称或仪器名称）"))
+    return found
+
+
+# Unit types (SPEC 7.3) whose qualification is not asked for: universities, institutes, state-owned units.
+QUALIFICATION_FREE = frozenset({"university", "institute", "soe", "public_institution"})
+OFFLINE_UNIT_TYPES = {"university": "高校", "institute": "科研院所", "soe": "国有企业",
+                      "public_institution": "事业单位", "new_rnd": "新型研发机构", "third_party": "第三方检验检测机构",
+                      "other": "其他"}
+QUALIFICATIONS = {"CMA": "CMA", "CNAS": "CNAS", "other": "其他"}
+
+
+def needs_qualification(unit_type: str) -> bool:
+    return unit_type not in QUALIFICATION_FREE
+
+
+# ---- the enterprise's moves -------------------------------------------------------------------------------------
+
+def submit(claim: Redemption, user, declared: Iterable[str]) -> None:
+    """提交 (or resubmit after 待补正): every check passes, the requested amount is reserved atomically.
+    Raises Refused with the first problem's message when a check fails (callers show `problems()` first)."""
+    _require(claim, *EDITABLE)
+    _require_owner(claim, user)
+    declared = [code for code in DECLARATIONS if code in set(declared)]
+    found_problems = problems(claim, declared)
+    if found_problems:
+        raise Refused(found_problems[0].message)
+    found = figures(claim)
+    resubmitting = claim.status == R.CORRECTION
+    if resubmitting and claim.requested_fen:
+        ledger.release(claim.voucher_id, claim.requested_fen)
+    ledger.reserve(claim.voucher_id, found.requested_fen)  # BalanceRefused: the caller rolls back
+    claim.requested_fen, claim.eligible_spend_fen = found.requested_fen, found.eligible_fen
+    claim.declarations = "\n".join(DECLARATIONS[code] for code in declared)
+    claim.declared_at = claim.submitted_at = utcnow()
+    for item in (*claim.materials, *claim.invoices, *claim.receipts):
+        item.correction_note = None
+    claim.decision_reason = None
+    _move(claim, "resubmit" if resubmitting else "submit", R.SUBMITTED, None, user.id,
+          "redemption_resubmitted" if resubmitting else "redemption_submitted")
+
+
+# ---- the reviewer's (and the pilot provider's) moves ---------------------------------------------------------
+
+def request_corrections(claim: Redemption, reviewer, reason: str, notes: dict) -> None:
+    """待补正: `notes` maps a material, invoice or receipt object to what must be fixed about it."""
+    _require(claim, R.SUBMITTED)
+    notes = {item: (note or "").strip() for item, note in notes.items() if (note or "").strip()}
+    reason = (reason or "").strip()
+    if not reason and not notes:
+        raise Refused("请填写需要补正的原因（可针对每份材料填写）。")
+    for item, note in notes.items():
+        item.correction_note = note[:500]
+    claim.decision_reason = reason or "请按各材料旁的说明补正后重新提交。"
+    claim.decided_at, claim.decided_by_id = utcnow(), reviewer.id
+    _move(claim, "request_corrections", R.CORRECTION, claim.decision_reason, reviewer.id, "corrections_requested")
+
+
+def approve(claim: Redemption, reviewer, amount_fen: int, review_batch_id: Optional[int] = None) -> None:
+    """审核通过 with an amount 0 < amount ≤ requested; the rest of the reservation goes back to the voucher."""
+    _require(claim, R.SUBMITTED)
+    if not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise Refused("核定金额须大于零；不予支持请选择“审核不通过”。")
+    if amount_fen > claim.requested_fen:
+        raise Refused(f"核定金额不能超过申请金额 ¥{policy.format_yuan(claim.requested_fen)}。")
+    ledger.approve(claim.voucher_id, claim.requested_fen, amount_fen)
+    claim.approved_fen, claim.review_batch_id = amount_fen, review_batch_id
+    claim.decided_at, claim.decided_by_id, claim.decision_reason = utcnow(), reviewer.id, None
+    note = f"核定 ¥{policy.format_yuan(amount_fen)}"
+    _move(claim, "approve", R.APPROVED, note, reviewer.id, "reviewed")
+
+
+def reject(claim: Redemption, reviewer, reason: str) -> None:
+    """审核不通过: the whole reservation is released; the reason is shown to the enterprise."""
+    _require(claim, R.SUBMITTED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("请填写审核不通过的原因。")
+    ledger.release(claim.voucher_id, claim.requested_fen)
+    claim.decided_at, claim.decided_by_id, claim.decision_reason = utcnow(), reviewer.id, reason[:2000]
+    _move(claim, "reject", R.REJECTED, reason, reviewer.id, "redemption_rejected")
+
+
+def is_pilot_claim(claim: Redemption) -> bool:
+    """An online claim on an order of a 服务承诺制 pilot provider: the provider confirms, no reviewer."""
+    return claim.order is not None and claim.order.provider is not None and claim.order.provider.is_pilot
+
+
+def provider_confirm(claim: Redemption, user) -> None:
+    """确认材料 by a pilot provider: the claim passes 形式审查 at the requested amount."""
+    _require(claim, R.SUBMITTED)
+    if not is_pilot_claim(claim) or claim.order.provider.user_id != user.id:
+        raise Refused("只有服务承诺制试点单位可以确认本单位订单的兑付材料。")
+    ledger.approve(claim.voucher_id, claim.requested_fen, claim.requested_fen)
+    claim.approved_fen = claim.requested_fen
+    claim.provider_confirmed_at = claim.decided_at = utcnow()
+    claim.decided_by_id = user.id
+    _move(claim, "provider_confirm", R.APPROVED, None, user.id, "provider_confirmed")
+
+
+# ---- publicity, objections, payment ---------------------------------------------------------------------------
+
+def publish(claims: list[Redemption], reviewer, days: int = policy.PUBLICITY_DAYS_DEFAULT,
+            today: Optional[date] = None) -> PublicityBatch:
+    """Put approved claims on /publicity for `days` days (the period ends on starts_on + days − 1)."""
+    if not claims:
+        raise Refused("请选择要公示的兑付申请。")
+    if days < 1:
+        raise Refused("公示期至少1天。")
+    for claim in claims:
+        _require(claim, R.APPROVED)
+    start = today or china_today()
+    batch = PublicityBatch(kind="redemption", title=f"{start:%Y年%m月%d日}省创新券兑付公示",
+                           starts_on=start, ends_on=start + timedelta(days=days - 1), created_by_id=reviewer.id)
+    db.session.add(batch)
+    db.session.flush()
+    for claim in claims:
+        claim.publicity_batch_id = batch.id
+        _move(claim, "publish", R.PUBLICITY, f"公示至 {batch.ends_on:%Y-%m-%d}", reviewer.id, None)
+    return batch
+
+
+def open_objections(claim: Redemption) -> int:
+    return db.session.scalar(select(func.count()).select_from(Objection)
+                             .where(Objection.redemption_id == claim.id, Objection.status == "open")) or 0
+
+
+def lodge_objection(claim: Redemption, user, reason: str) -> Objection:
+    """异议: anyone signed in, while the claim is in publicity; it pauses the claim until resolved."""
+    _require(claim, R.PUBLICITY)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("请填写异议的内容和理由。")
+    objection = Objection(redemption_id=claim.id, user_id=user.id, reason=reason[:2000])
+    db.session.add(objection)
+    db.session.flush()
+    audit.record("objection", objection.id, "lodge", None, "open", reason[:500], actor_id=user.id)
+    audit.record(OBJECT, claim.id, "object", R.PUBLICITY, R.PUBLICITY, reason[:500], actor_id=user.id)
+    return objection
+
+
+def resolve_objection(objection: Objection, reviewer, upheld: bool, resolution: str) -> None:
+    """Dismissed: the claim carries on (and moves on if its period is over). Upheld: the claim is rejected
+    and its approved amount goes back to the voucher."""
+    if objection.status != "open":
+        raise Refused("该异议已处理。")
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise Refused("请填写处理意见。")
+    objection.status = "upheld" if upheld else "dismissed"
+    objection.resolution, objection.resolved_at, objection.resolved_by_id = resolution[:2000], utcnow(), reviewer.id
+    audit.record("objection", objection.id, objection.status, "open", objection.status, resolution[:500],
+                 actor_id=reviewer.id)
+    claim = db.session.get(Redemption, objection.redemption_id)
+    if claim is None or claim.status != R.PUBLICITY:
+        return
+    if upheld:
+        ledger.revoke(claim.voucher_id, claim.approved_fen)
+        claim.decision_reason = resolution[:2000]
+        _move(claim, "objection_upheld", R.REJECTED, resolution, reviewer.id, "redemption_rejected")
+    else:
+        db.session.flush()
+        close_publicity(actor_id=reviewer.id, claims=[claim])
+
+
+def close_publicity(today: Optional[date] = None, actor_id: Optional[int] = None,
+                    claims: Optional[list[Redemption]] = None) -> int:
+    """Claims whose publicity period is over and that have no open objection → 待兑付. Returns how many."""
+    today = today or china_today()
+    if claims is None:
+        claims = list(db.session.scalars(
+            select(Redemption).join(PublicityBatch, Redemption.publicity_batch_id == PublicityBatch.id)
+            .where(Redemption.status == R.PUBLICITY, PublicityBatch.ends_on < today)))
+    moved = 0
+    for claim in claims:
+        batch = db.session.get(PublicityBatch, claim.publicity_batch_id)
+        if claim.status == R.PUBLICITY and batch.ends_on < today and not open_objections(claim):
+            _move(claim, "publicity_passed", R.AWAITING_PAYMENT, None, actor_id, None)
+            moved += 1
+    return moved
+
+
+def pay(claims: list[Redemption], reviewer, paid_on: date, reference: str) -> PaymentBatch:
+    """拨付: record one payment batch (date, bank reference) for claims 待兑付 → 已兑付; the approved amounts
+    move to disbursed and each claim records the city's local matching (SPEC 1.3)."""
+    reference = (reference or "").strip()
+    if not claims:
+        raise Refused("请选择要拨付的兑付申请。")
+    if not reference:
+        raise Refused("请填写拨付凭证号。")
+    for claim in claims:
+        _require(claim, R.AWAITING_PAYMENT)
+    batch = PaymentBatch(paid_on=paid_on, reference=reference[:100], created_by_id=reviewer.id,
+                         total_fen=sum(claim.approved_fen for claim in claims))
+    db.session.add(batch)
+    db.session.flush()
+    for claim in claims:
+        ledger.disburse(claim.voucher_id, claim.approved_fen)
+        claim.payment_batch_id = batch.id
+        claim.local_match_fen = local_match_for(claim)
+        _move(claim, "pay", R.PAID, f"拨付凭证 {batch.reference}", reviewer.id, "paid")
+    return batch
+
+
+def local_match_for(claim: Redemption) -> int:
+    """省地联动 owed by the city for this paid claim: the city's rule applied to everything paid on the voucher so
+    far, less what earlier claims already recorded, so the city's annual cap holds across claims."""
+    offer = local_offer(claim.voucher)
+    if offer is None:
+        return 0
+    earlier = db.session.execute(
+        select(func.coalesce(func.sum(Redemption.approved_fen), 0), func.coalesce(func.sum(Redemption.local_match_fen), 0))
+        .where(Redemption.voucher_id == claim.voucher_id, Redemption.status == R.PAID, Redemption.id != claim.id)).one()
+    paid_fen, local_fen = earlier
+    return max(offer.for_provincial(paid_fen + claim.approved_fen) - local_fen, 0)
+
+
+# ---- helpers -------------------------------------------------------------------------------------------------
+
+def _require(claim: Redemption, *states: str) -> None:
+    if claim.status not in states:
+        raise Refused(f"兑付申请当前为“{claim.status_label}”，不能进行此操作。")
+
+
+def _require_owner(claim: Redemption, user) -> None:
+    if user.enterprise is None or user.enterprise.id != claim.enterprise_id:
+        raise Refused("只有申请企业可以提交该兑付申请。")
+
+
+def _move(claim: Redemption, action: str, to_state: str, reason: Optional[str], actor_id: Optional[int],
+          event: Optional[str]) -> None:
+    audit.record(OBJECT, claim.id, action, claim.status, to_state, reason, actor_id=actor_id)
+    claim.status = to_state
+    order = claim.order
+    if order is None:
+        return
+    new_status = ORDER_STATUS_FOR.get(to_state, order.status)
+    if new_status != order.status:
+        audit.record("order", order.order_no, f"redemption_{action}", order.status, new_status, actor_id=actor_id)
+        order.status = new_status
+    if event:
+        order.events.append(OrderEvent(kind=event, actor_id=actor_id, note=reason or "", at=utcnow()))

@@ -1,0 +1,1 @@
+"""The enterprise's claim page (placeholder until the materials uploader lands)."""

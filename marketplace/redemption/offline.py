@@ -1,0 +1,1 @@
+"""线下订单申请兑付 (placeholder until the wizard lands)."""
