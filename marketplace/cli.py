@@ -45,6 +45,7 @@ def seed_demo_command(services: int, seed: int) -> None:
     """Fill an empty database with the demo catalog and demo accounts."""
     from .catalog.search import bulk_indexing
     from .demo import seed_demo
+    from .demo.claims import seed_claims
 
     started = time.perf_counter()
     with bulk_indexing(db.session):  # index once after loading, not row by row
@@ -52,6 +53,8 @@ def seed_demo_command(services: int, seed: int) -> None:
     if summary.get("skipped"):
         click.echo("数据库中已有服务目录，跳过演示数据。")
         return
+    seed_claims(db.session)  # through the claims module and the upload pipeline, so it needs the app
+    db.session.commit()
     click.echo(f"演示数据: {summary['providers']} 个服务单位, {summary['instruments']} 台仪器, "
                f"{summary['services']} 项服务 ({time.perf_counter() - started:.1f}s)")
     click.echo("演示账号 (demo logins):")

@@ -1,6 +1,7 @@
 """A few demo orders so the workbenches are not empty: the 南京 company has one order waiting for the
 third-party lab, one the university accepted automatically, and one finished and rated; the 徐州 company
-has one waiting, so the lab's 订单管理 shows something to accept."""
+has one waiting, so the lab's 订单管理 shows something to accept, and two finished ones that `flask seed-demo`
+claims (demo/claims.py: one paid, one waiting for review)."""
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -14,7 +15,8 @@ from ..models.base import CHINA
 UNIVERSITY, LAB = "中国矿业大学", "江苏科特生物技术检测有限公司"
 # (buyer city, provider, days ago, status, finished and rated)
 PLAN = (("南京", LAB, 1, OrderStatus.PENDING, False), ("南京", UNIVERSITY, 3, OrderStatus.IN_SERVICE, False),
-        ("南京", UNIVERSITY, 20, OrderStatus.IN_SERVICE, True), ("徐州", LAB, 2, OrderStatus.PENDING, False))
+        ("南京", UNIVERSITY, 20, OrderStatus.IN_SERVICE, True), ("徐州", LAB, 2, OrderStatus.PENDING, False),
+        ("徐州", UNIVERSITY, 40, OrderStatus.IN_SERVICE, True), ("徐州", UNIVERSITY, 12, OrderStatus.IN_SERVICE, True))
 
 
 def seed_orders(session: Session, enterprise_users: dict[str, int]) -> int:

@@ -395,7 +395,7 @@ def local_match_for(claim: Redemption) -> int:
     earlier = db.session.execute(
         select(func.coalesce(func.sum(Redemption.approved_fen), 0), func.coalesce(func.sum(Redemption.local_match_fen), 0))
         .where(Redemption.voucher_id == claim.voucher_id, Redemption.status == R.PAID, Redemption.id != claim.id)).one()
-    paid_fen, local_fen = earlier
+    paid_fen, local_fen = map(int, earlier)  # PostgreSQL sums BIGINT as NUMERIC
     return max(offer.for_provincial(paid_fen + claim.approved_fen) - local_fen, 0)
 
 
