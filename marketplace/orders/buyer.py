@@ -9,6 +9,7 @@ from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Order
 from ..pagination import paginate
+from ..redemption import claims
 from . import bp, feedback, lifecycle, messages
 
 ORDER_NO_MAX = 20
@@ -65,6 +66,8 @@ def _my_order(order_no: str, lock: bool = False) -> Order:
 
 
 def _detail(order: Order) -> dict:
+    claim = claims.claim_of_order(order) if order.is_voucher else None
     return dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
+                claim=claim, may_claim=claim is None and claims.may_claim(order),
                 may_withdraw=lifecycle.allowed(order, "withdraw", current_user), notice=None,
                 **messages.thread_context(order, current_user), **feedback.feedback_context(order, current_user))

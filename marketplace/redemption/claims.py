@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 
 from .. import audit, policy
 from ..extensions import db
-from ..models import (Objection, Order, OrderEvent, OrderStatus, PaymentBatch, PublicityBatch, Redemption,
-                      RedemptionStatus, Voucher, china_today, utcnow)
+from ..models import (Objection, Order, OrderEvent, OrderStatus, PaymentBatch, Provider, PublicityBatch,
+                      Redemption, RedemptionStatus, ShopStatus, Voucher, china_today, utcnow)
 from ..policy import Problem
+from ..validators import normalize_credit_code
 from ..vouchers.local import local_offer
 from . import checks, ledger
 
@@ -37,7 +38,7 @@ DECLARATIONS = {
     "truthful": "所提交的材料真实、准确、完整，如有虚假，愿承担相应责任",
 }
 
-ACTION_LABELS = {"create": "创建兑付申请", "submit": "提交兑付", "resubmit": "补正后重新提交",
+ACTION_LABELS = {"create": "创建兑付申请", "edit_provider": "填写服务单位信息", "edit_service": "填写服务信息", "submit": "提交兑付", "resubmit": "补正后重新提交",
                  "request_corrections": "退回补正", "approve": "审核通过", "reject": "审核不通过",
                  "provider_confirm": "服务单位确认材料", "publish": "进入公示", "object": "提出异议",
                  "objection_dismissed": "异议不成立", "objection_upheld": "异议成立，撤销兑付",
@@ -182,10 +183,24 @@ def offline_problems(claim: Redemption) -> list[Problem]:
             found.append(Problem("qualification_expires_on",
                                  f"资质已于 {claim.qualification_expires_on:%Y-%m-%d} 过期，不能申请兑付"))
     if not any(line.service_name.strip() or line.instrument_name.strip() for line in claim.service_lines):
-        found.append(Problem("service_lines", "请至少填写一项服务明细（服务名称或仪器名称）"))
+        found.append(Problem("service_lines", LINES_MISSING))
+    shop = platform_provider(claim.provider_credit_code) if claim.provider_credit_code else None
+    if shop is not None:  # the unit opened a shop after the wizard's first step
+        found.append(Problem("provider_name", on_platform_message(claim.provider_name)))
     return found
 
 
+def platform_provider(credit_code: str) -> Optional[Provider]:
+    """The provider with an open shop on the platform that holds this credit code, if any (SPEC 7.3)."""
+    return db.session.scalar(select(Provider).where(Provider.credit_code == normalize_credit_code(credit_code),
+                                                    Provider.status == ShopStatus.OPEN))
+
+
+def on_platform_message(name: str) -> str:
+    return f"您所填写的“{name}”已经在本平台对外提供服务，请在平台上下单后，再申请兑付。"
+
+
+LINES_MISSING = "请至少填写一项服务明细（服务名称或仪器名称）"
 # Unit types (SPEC 7.3) whose qualification is not asked for: universities, institutes, state-owned units.
 QUALIFICATION_FREE = frozenset({"university", "institute", "soe", "public_institution"})
 OFFLINE_UNIT_TYPES = {"university": "高校", "institute": "科研院所", "soe": "国有企业",

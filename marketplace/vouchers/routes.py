@@ -16,7 +16,8 @@ from ..accounts import sms
 from ..accounts.access import roles_required
 from ..errors import render_error
 from ..extensions import db
-from ..models import ApplicationStatus, Enterprise, VoucherApplication, china_today, utcnow
+from ..models import (ApplicationStatus, Enterprise, Order, Redemption, RedemptionStatus, VoucherApplication,
+                      china_today, utcnow)
 from . import bp, display, lifecycle
 from .eligibility import application_problems
 from .forms import INDUSTRIES, PRODUCT_FIELDS, SMS_PURPOSE, ApplicationForm, SubmitForm, incomplete
@@ -77,7 +78,17 @@ def detail(year: int):
     return render_template("vouchers/detail.html", application=application, voucher=voucher,
                            sections=display.sections(application), attachments=display.attachments(application),
                            offer=local_offer(voucher) if voucher else None, today=china_today(),
-                           printable=not incomplete(application))
+                           printable=not incomplete(application), claims=claims_on(voucher))
+
+
+def claims_on(voucher) -> list[Redemption]:
+    """兑付记录: the claims made against this voucher (drafts excluded), newest first."""
+    if voucher is None:
+        return []
+    return list(db.session.scalars(
+        select(Redemption).where(Redemption.voucher_id == voucher.id, Redemption.status != RedemptionStatus.DRAFT)
+        .options(joinedload(Redemption.order).joinedload(Order.provider))
+        .order_by(Redemption.submitted_at.desc(), Redemption.id.desc())))
 
 
 @bp.get("/<int:year>/history")

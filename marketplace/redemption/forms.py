@@ -1,0 +1,85 @@
+"""The claim editor's forms (SPEC 7.1): one per section, so a failed upload re-renders only its own section.
+
+Every amount is typed in 元 and held in fen; the requested voucher is never a field (claims.figures computes it).
+Uploads go through marketplace.uploads' fields, which store a good file (and commit) as soon as the form is
+validated: a 422 for a missing invoice number keeps the invoice photo already sent."""
+from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import policy, uploads
+from ..forms import Form, MoneyField, choices
+from ..uploads.fields import MultiUploadField, UploadField
+from . import checks, claims
+
+DOCUMENTS = (uploads.PDF, uploads.IMAGE)
+# How many files one 上传 may carry for kinds without an upper limit (report, other).
+FILES_PER_UPLOAD = 10
+
+
+def positive(_form, field) -> None:
+    if field.data is not None and field.data <= 0:
+        raise ValidationError("金额须大于零")
+
+
+def _amount(label: str) -> MoneyField:
+    return MoneyField(label, validators=[InputRequired(message=f"请填写{label}"), positive])
+
+
+class MaterialForm(Form):
+    """Files of one kind (合同, 报告, 研发活动证明, 其他材料); PDF only. A kind that holds exactly one file
+    (contract, R&D proof) takes one file per upload, which replaces the one held."""
+    kind = SelectField("材料类型", choices=choices(checks.FILE_LABELS.items()),
+                       validators=[DataRequired(message="请选择材料类型")])
+    files = MultiUploadField("文件", accept=(uploads.PDF,), max_bytes=policy.MAX_UPLOAD_BYTES,
+                             max_files=FILES_PER_UPLOAD, required=True)
+
+    def for_kind(self, kind: str) -> "MaterialForm":
+        """Label and limit the file field by the kind posted, before validation stores anything."""
+        if kind in checks.FILE_LABELS:
+            self.files.label.text = checks.FILE_LABELS[kind]
+            self.files.max_files = checks.FILE_COUNTS[kind][1] or FILES_PER_UPLOAD
+            own_ids(self, kind)
+        return self
+
+
+class InvoiceForm(Form):
+    """One 发票: number, amount and its image (jpg/png/pdf ≤ 5 MB). Editing may keep the current image."""
+    number = StringField("发票号码", validators=[InputRequired(message="请填写发票号码"),
+                                               Length(max=40, message="发票号码不超过40个字符")])
+    amount = _amount("发票金额")
+    image = UploadField("发票照片或PDF", accept=DOCUMENTS, max_bytes=policy.MAX_INVOICE_BYTES, required=True)
+
+    def validate_number(self, field) -> None:
+        field.data = checks.normalize_invoice_number(field.data)
+        if not field.data:
+            raise ValidationError("请填写发票号码")
+
+
+def editing(form, item):
+    """`form` as the 修改 form of an existing invoice or receipt: its file may stay as it is, and its fields'
+    ids are the item's own, so one such form per item fits on the page."""
+    form.image.required = form.image.flags.required = False
+    return own_ids(form, f"{item.__tablename__}-{item.id}")
+
+
+def own_ids(form, prefix: str):
+    """Give the form's fields (and their labels and error lines) ids of their own: the editor holds several forms
+    with the same field names on one page."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}-{field.name}"
+    return form
+
+
+class ReceiptForm(Form):
+    """One 银行回单: amount and its image or PDF (≤ 50 MB)."""
+    amount = _amount("回单金额")
+    image = UploadField("银行回单", accept=DOCUMENTS, max_bytes=policy.MAX_UPLOAD_BYTES, required=True)
+
+
+class SubmitForm(Form):
+    """暂存 checks only the contract amount (it may stay empty in a draft); 提交 also needs each SPEC 1.5
+    declaration ticked (claims.problems says which are missing)."""
+    contract_amount = MoneyField("合同金额（元）", validators=[positive])
+    declarations = SelectMultipleField("声明", choices=choices(claims.DECLARATIONS.items()),
+                                       widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
