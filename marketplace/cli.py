@@ -1,5 +1,5 @@
 """Commands: `flask --app app create-reviewer EMAIL`, `flask --app app seed-demo [--services N]`,
-`flask --app app expire-orders` (run it daily from cron / a systemd timer)."""
+`flask --app app expire-orders` and `flask --app app close-publicity` (run both daily from cron / a systemd timer)."""
 import time
 
 import click
@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_reviewer)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(expire_orders)
+    app.cli.add_command(close_publicity)
 
 
 @click.command("create-reviewer")
@@ -71,3 +72,13 @@ def expire_orders() -> None:
     count = expire_stale(days)
     db.session.commit()
     click.echo(f"{count} 个订单超过{days}天未接单，已失效。")
+
+
+@click.command("close-publicity")
+def close_publicity() -> None:
+    """End the 兑付公示 whose period is over: claims without an open objection move to 待兑付."""
+    from .redemption.claims import close_publicity as close_due
+
+    count = close_due()
+    db.session.commit()
+    click.echo(f"{count} 项兑付公示期满且无异议，已转入待兑付。")

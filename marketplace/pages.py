@@ -1,13 +1,24 @@
-"""Public information pages: the policy explained, and the publicity (公示) list."""
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+"""Public information pages: the policy explained, and the publicity (公示) list with its objections."""
+from typing import Optional
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from . import calculator
+from .accounts.access import roles_required
+from .errors import render_error
 from .extensions import db
+from .forms import Form
 from .htmx import is_htmx
-from .models import Order, Provider, PublicityBatch, Redemption, RedemptionStatus, ShopStatus, UnitType
+from .models import (Objection, Order, Provider, PublicityBatch, Redemption, RedemptionStatus, ShopStatus,
+                     UnitType)
+from .orders.messages import tidy
 from .pagination import paginate
+from .redemption import claims
 
 bp = Blueprint("pages", __name__)
 
@@ -32,13 +43,57 @@ def policy_calculate():
     return response
 
 
+class ObjectionForm(Form):
+    reason = TextAreaField("异议内容和理由", filters=[tidy], validators=[
+        DataRequired(message="请填写异议的内容和理由"), Length(max=2000, message="异议内容不能超过2000字")])
+
+
 @bp.get("/publicity")
 def publicity():
-    stmt = (select(Redemption).where(Redemption.status == RedemptionStatus.PUBLICITY)
+    return _publicity_page()
+
+
+@bp.post("/publicity/<int:claim_id>/objection")
+@roles_required()
+def object_to_claim(claim_id: int):
+    """异议 (SPEC 7.4): anyone signed in, while the claim is in publicity; it pauses the claim until the
+    reviewer decides."""
+    claim = db.session.get(Redemption, claim_id, with_for_update=True)
+    if claim is None:
+        return render_error(404)
+    if claim.status != RedemptionStatus.PUBLICITY:
+        db.session.rollback()
+        return render_error(409, "该兑付已不在公示期内，不能再提出异议。")
+    form = ObjectionForm()
+    if not form.validate_on_submit():
+        return _publicity_page(claim_id, form), 422
+    claims.lodge_objection(claim, current_user, form.reason.data)
+    db.session.commit()
+    flash("异议已提交，平台将核实处理", "success")
+    return redirect(url_for("pages.publicity", page=request.args.get("page") or None) + f"#claim-{claim_id}", 303)
+
+
+def _publicity_page(objecting: Optional[int] = None, form: Optional[ObjectionForm] = None):
+    """The claims in publicity with their period; `objecting` names the claim whose objection form came back
+    with an error (shown open, with the text kept)."""
+    stmt = (select(Redemption, PublicityBatch)
+            .join(PublicityBatch, Redemption.publicity_batch_id == PublicityBatch.id)
+            .where(Redemption.status == RedemptionStatus.PUBLICITY)
             .options(joinedload(Redemption.enterprise), joinedload(Redemption.order).joinedload(Order.provider))
-            .order_by(Redemption.decided_at.desc(), Redemption.id.desc()))
-    return render_template("pages/publicity.html", page=paginate(stmt, current_app.config["PER_PAGE"]),
-                           shops=_shops_in_publicity(), unit_types=UnitType.LABELS)
+            .order_by(PublicityBatch.starts_on.desc(), Redemption.decided_at.desc(), Redemption.id.desc()))
+    page = paginate(stmt, current_app.config["PER_PAGE"], scalars=False)
+    return render_template("pages/publicity.html", page=page, paused=_paused([claim.id for claim, _ in page.items]),
+                           objecting=objecting, form=form or ObjectionForm(formdata=None),
+                           days=current_app.config["PUBLICITY_DAYS"], shops=_shops_in_publicity(),
+                           unit_types=UnitType.LABELS)
+
+
+def _paused(claim_ids: list[int]) -> set[int]:
+    """Claims among `claim_ids` with an objection still open (异议处理中)."""
+    if not claim_ids:
+        return set()
+    return set(db.session.scalars(select(Objection.redemption_id).where(Objection.redemption_id.in_(claim_ids),
+                                                                        Objection.status == "open")))
 
 
 def _shops_in_publicity():

@@ -2,7 +2,8 @@
 
 Every move (接单, 拒绝接单, 服务完成) goes through orders.lifecycle, which checks state × action × who and
 writes the timeline and the audit log. A provider reaches only the orders placed with its own shop; any
-other order number answers 404, as if it did not exist.
+other order number answers 404, as if it did not exist. A 服务承诺制 pilot provider also confirms its buyers'
+兑付 materials here (确认材料, SPEC 7.4) through redemption.claims.
 """
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -19,11 +20,12 @@ from ..accounts.access import roles_required
 from ..errors import render_error
 from ..extensions import db
 from ..htmx import is_htmx, render_either
-from ..models import Enterprise, Order, OrderStatus, Provider, User
+from ..models import Enterprise, MaterialKind, Order, OrderStatus, Provider, Redemption, RedemptionStatus, User
 from ..orders import lifecycle
 from ..orders.feedback import feedback_context
 from ..orders.messages import thread_context
 from ..pagination import paginate
+from ..redemption import claims, ledger
 from . import bp
 from .shop import my_provider
 
@@ -117,7 +119,16 @@ def orders():
                          filters=filters, page=page, kinds=KINDS, kind_counts=kind_counts(filters.searched(provider)),
                          tabs=lifecycle.BUYER_TABS, tab_counts=tab_counts(filters, provider),
                          back=request.full_path.rstrip("?"), actions_for=actions_for, row_actions=ROW_ACTIONS,
-                         accept_days=current_app.config["ORDER_ACCEPT_DAYS"])
+                         accept_days=current_app.config["ORDER_ACCEPT_DAYS"],
+                         to_confirm=_awaiting_confirmation(provider, page.items))
+
+
+def _awaiting_confirmation(provider: Provider, orders: list[Order]) -> set[int]:
+    """Ids of `orders` whose claim waits for this pilot provider's 确认材料 (已提交待确认)."""
+    if not provider.is_pilot or not orders:
+        return set()
+    return set(db.session.scalars(select(Redemption.order_id).where(
+        Redemption.order_id.in_([order.id for order in orders]), Redemption.status == RedemptionStatus.SUBMITTED)))
 
 
 # ---------------------------------------------------------------- one order
@@ -133,10 +144,18 @@ def _detail(order: Order, reason: str = "", reason_error: Optional[str] = None, 
                  if order.status == OrderStatus.PENDING else None)
     context = dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
                    kinds=KINDS, accept_by=accept_by, actions_for=actions_for, back="", reason=reason,
-                   reason_error=reason_error)
+                   reason_error=reason_error, **_claim_context(order))
     # The thread and feedback partials bring their own context; ours wins should a name repeat.
     shared = {**thread_context(order, current_user), **feedback_context(order, current_user)}
     return render_template("seller/order_detail.html", **{**shared, **context}), status
+
+
+def _claim_context(order: Order) -> dict:
+    """The order's 兑付 as the provider sees it: its status, and for a pilot provider the materials to confirm."""
+    claim = claims.claim_of_order(order) if order.is_voucher else None
+    pilot = claim is not None and claims.is_pilot_claim(claim)
+    return dict(claim=claim, pilot_claim=pilot, claim_figures=claims.figures(claim) if pilot else None,
+                material_labels=MaterialKind.LABELS)
 
 
 # ---------------------------------------------------------------- moves
@@ -161,6 +180,24 @@ def order_action(order_no: str, action: str):
         return _row(order)
     flash(f"订单 {order.order_no}：{DONE[action]}", "success")
     return redirect(_back() or url_for("seller.order_detail", order_no=order.order_no), 303)
+
+
+@bp.post("/orders/<order_no>/confirm-materials")
+@roles_required("provider")
+def confirm_materials(order_no: str):
+    """确认材料 (服务承诺制 pilot): the provider vouches for its buyer's claim, which then passes 形式审查."""
+    order = own_order(order_no, lock=True)
+    claim = claims.claim_of_order(order)
+    try:
+        if claim is None:
+            raise claims.Refused("该订单还没有兑付申请。")
+        claims.provider_confirm(claim, current_user)
+    except (claims.Refused, ledger.BalanceRefused) as refusal:
+        db.session.rollback()
+        return render_error(409, str(refusal))
+    db.session.commit()
+    flash(f"订单 {order.order_no}：已确认兑付材料，兑付申请通过形式审查，待平台公示。", "success")
+    return redirect(url_for("seller.order_detail", order_no=order.order_no), 303)
 
 
 def _back() -> str:

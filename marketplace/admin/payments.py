@@ -1,0 +1,295 @@
+"""After review (SPEC 7.4, 1.3): the reviewer puts approved claims on /publicity, settles objections, closes the
+periods that are over and records payment batches (with the Excel sheet for the bank and the cities).
+
+Every move is a function of redemption.claims, which checks the claim's state, moves the voucher's money through
+the ledger, keeps the order's timeline and writes the audit log; this module only asks, shows and commits."""
+from dataclasses import dataclass
+from typing import Optional
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import case, distinct, func, select
+from sqlalchemy.orm import joinedload
+from wtforms import DateField, IntegerField, RadioField, StringField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from ..errors import render_error
+from ..extensions import db
+from ..forms import Form, choices
+from ..htmx import is_htmx
+from ..models import (Objection, Order, PaymentBatch, PublicityBatch, Redemption, RedemptionStatus, User, Voucher,
+                      china_today)
+from ..orders.messages import tidy
+from ..pagination import paginate
+from ..redemption import claims, export, ledger
+from . import bp
+from .queues import register_queue
+
+R = RedemptionStatus
+OPEN = "open"
+MAX_PUBLICITY_DAYS = 30
+# The working lists (待公示, 待兑付) show the oldest claims first, this many at a time.
+WORKING_LIMIT = 200
+OBJECTION_LABELS = {"open": "待处理", "dismissed": "异议不成立", "upheld": "异议成立"}
+
+register_queue("待公示", "admin.publicity", Redemption.decided_at, Redemption.status == R.APPROVED)
+register_queue("兑付异议", "admin.objections", Objection.created_at, Objection.status == OPEN,
+               Objection.redemption_id.is_not(None))
+register_queue("待拨付", "admin.payments", Redemption.updated_at, Redemption.status == R.AWAITING_PAYMENT)
+
+
+class PublishForm(Form):
+    days = IntegerField("公示天数", validators=[
+        InputRequired(message="请填写公示天数"),
+        NumberRange(min=1, max=MAX_PUBLICITY_DAYS, message=f"公示天数应为1至{MAX_PUBLICITY_DAYS}天")])
+
+
+class ResolveForm(Form):
+    upheld = RadioField("处理结论", choices=choices((("0", "异议不成立，继续兑付"), ("1", "异议成立，撤销兑付"))),
+                        validators=[InputRequired(message="请选择处理结论")])
+    resolution = TextAreaField("处理意见", filters=[tidy], validators=[
+        DataRequired(message="请填写处理意见"), Length(max=2000, message="处理意见不能超过2000字")])
+
+
+class PaymentForm(Form):
+    paid_on = DateField("拨付日期", validators=[InputRequired(message="请填写拨付日期")])
+    reference = StringField("拨付凭证号", filters=[tidy], validators=[
+        DataRequired(message="请填写拨付凭证号"), Length(max=100, message="凭证号不能超过100字")])
+
+    def validate_paid_on(self, field):
+        if field.data is not None and field.data > china_today():
+            raise ValidationError("拨付日期不能晚于今天")
+
+
+# ---------------------------------------------------------------- shared
+
+def _selected_ids() -> list[int]:
+    return sorted({int(raw) for raw in request.form.getlist("claim_id") if raw.isdigit()})
+
+
+def _locked_claims(ids: list[int]) -> list[Redemption]:
+    """The chosen claims, locked for the move; one that no longer exists is a stale page (409)."""
+    found = db.session.scalars(select(Redemption).where(Redemption.id.in_(ids)).order_by(Redemption.id)
+                               .with_for_update()).all()
+    if len(found) != len(ids):
+        raise claims.Refused("所选兑付申请有的已不存在，请刷新页面后重试。")
+    return list(found)
+
+
+def _waiting(status: str, oldest_first_by):
+    """Claims in `status`, with what the lists show, oldest first."""
+    return db.session.scalars(
+        select(Redemption).where(Redemption.status == status)
+        .options(joinedload(Redemption.enterprise), joinedload(Redemption.order).joinedload(Order.provider),
+                 joinedload(Redemption.voucher).joinedload(Voucher.application))
+        .order_by(oldest_first_by, Redemption.id).limit(WORKING_LIMIT)).all()
+
+
+def _refused(refusal: Exception):
+    db.session.rollback()
+    return render_error(409, str(refusal))
+
+
+# ---------------------------------------------------------------- 公示
+
+@dataclass
+class BatchStats:
+    claims: int = 0
+    in_publicity: int = 0
+    passed: int = 0
+    rejected: int = 0
+    objected: int = 0
+
+
+@bp.get("/publicity")
+def publicity():
+    return _publicity_page(PublishForm(formdata=None, days=current_app.config["PUBLICITY_DAYS"]))
+
+
+@bp.post("/publicity")
+def publish_claims():
+    form = PublishForm()
+    ids = _selected_ids()
+    if not form.validate_on_submit() or not ids:
+        return _publicity_page(form, ids, None if ids else "请勾选要公示的兑付申请"), 422
+    try:
+        batch = claims.publish(_locked_claims(ids), current_user, days=form.days.data)
+    except claims.Refused as refusal:
+        return _refused(refusal)
+    db.session.commit()
+    flash(f"已公示 {len(ids)} 项兑付，公示期 {batch.starts_on:%Y-%m-%d} 至 {batch.ends_on:%Y-%m-%d}。", "success")
+    return redirect(url_for("admin.publicity"), 303)
+
+
+@bp.post("/publicity/close")
+def close_publicity():
+    """公示期满: claims whose period is over and that have no open objection move to 待兑付."""
+    moved = claims.close_publicity(actor_id=current_user.id)
+    db.session.commit()
+    flash(f"已结束公示：{moved} 项兑付转入待兑付。" if moved else "没有公示期满且无异议的兑付。", "success")
+    return redirect(url_for("admin.publicity"), 303)
+
+
+def _publicity_page(form: PublishForm, checked: Optional[list[int]] = None, selection_error: Optional[str] = None):
+    candidates = _waiting(R.APPROVED, Redemption.decided_at)
+    if checked is None:
+        checked = [claim.id for claim in candidates] if request.args.get("all") == "1" else []
+    stmt = (select(PublicityBatch).where(PublicityBatch.kind == "redemption")
+            .order_by(PublicityBatch.starts_on.desc(), PublicityBatch.id.desc()))
+    page = paginate(stmt, current_app.config["PER_PAGE"])
+    return render_template("admin/publicity_batches.html", form=form, candidates=candidates, checked=set(checked),
+                           selection_error=selection_error, page=page,
+                           stats=_batch_stats([batch.id for batch in page.items]), today=china_today(),
+                           limit=WORKING_LIMIT)
+
+
+def _batch_stats(batch_ids: list[int]) -> dict[int, BatchStats]:
+    stats = {batch_id: BatchStats() for batch_id in batch_ids}
+    if not batch_ids:
+        return stats
+    counted = db.session.execute(
+        select(Redemption.publicity_batch_id, func.count(),
+               func.sum(case((Redemption.status == R.PUBLICITY, 1), else_=0)),
+               func.sum(case((Redemption.status.in_((R.AWAITING_PAYMENT, R.PAID)), 1), else_=0)),
+               func.sum(case((Redemption.status == R.REJECTED, 1), else_=0)))
+        .where(Redemption.publicity_batch_id.in_(batch_ids)).group_by(Redemption.publicity_batch_id))
+    for batch_id, total, in_publicity, passed, rejected in counted:
+        stats[batch_id] = BatchStats(total, int(in_publicity or 0), int(passed or 0), int(rejected or 0))
+    objected = db.session.execute(
+        select(Redemption.publicity_batch_id, func.count(distinct(Objection.redemption_id)))
+        .join(Objection, Objection.redemption_id == Redemption.id)
+        .where(Redemption.publicity_batch_id.in_(batch_ids), Objection.status == OPEN)
+        .group_by(Redemption.publicity_batch_id))
+    for batch_id, count in objected:
+        stats[batch_id].objected = count
+    return stats
+
+
+# ---------------------------------------------------------------- 异议
+
+@dataclass
+class ObjectionRow:
+    objection: Objection
+    claim: Redemption
+    lodger: User
+    form: ResolveForm
+    refusal: Optional[str] = None
+    labels = OBJECTION_LABELS
+
+
+@bp.get("/objections")
+def objections():
+    page = paginate(_objection_listing(), current_app.config["PER_PAGE"], scalars=False)
+    return render_template("admin/objections.html", page=page, rows=_objection_rows(page.items))
+
+
+@bp.post("/objections/<int:objection_id>/resolve")
+def resolve_objection(objection_id: int):
+    objection = db.session.get(Objection, objection_id, with_for_update=True)
+    if objection is None or objection.redemption_id is None:
+        abort(404)
+    form = ResolveForm()
+    if objection.status == OPEN and not form.validate_on_submit():
+        return _objection_answer(objection_id, form), 422
+    try:
+        claims.resolve_objection(objection, current_user, form.upheld.data == "1", form.resolution.data)
+    except (claims.Refused, ledger.BalanceRefused) as refusal:
+        db.session.rollback()
+        if is_htmx():
+            return _objection_answer(objection_id, refusal=str(refusal)), 409
+        return render_error(409, str(refusal))
+    db.session.commit()
+    if is_htmx():
+        return _objection_answer(objection_id)
+    flash("异议已处理：" + OBJECTION_LABELS[objection.status] + "。", "success")
+    return redirect(url_for("admin.objections"), 303)
+
+
+def _objection_listing():
+    """Objections to claims with the claim and who lodged them: open ones first, each group oldest first."""
+    return (select(Objection, Redemption, User)
+            .join(Redemption, Objection.redemption_id == Redemption.id)
+            .join(User, Objection.user_id == User.id)
+            .options(joinedload(Redemption.enterprise), joinedload(User.enterprise))
+            .order_by(case((Objection.status == OPEN, 0), else_=1), Objection.created_at, Objection.id))
+
+
+def _objection_rows(items, form: Optional[ResolveForm] = None, refusal: Optional[str] = None) -> list[ObjectionRow]:
+    return [ObjectionRow(objection, claim, lodger, form or ResolveForm(formdata=None), refusal)
+            for objection, claim, lodger in items]
+
+
+def _objection_answer(objection_id: int, form: Optional[ResolveForm] = None, refusal: Optional[str] = None):
+    """The objection's row alone (htmx), or the list page holding just that row (without JavaScript)."""
+    items = db.session.execute(_objection_listing().where(Objection.id == objection_id)).all()
+    rows = _objection_rows(items, form, refusal)
+    if is_htmx():
+        return render_template("admin/partials/payment_objection_row.html", row=rows[0])
+    return render_template("admin/objections.html", page=None, rows=rows)
+
+
+# ---------------------------------------------------------------- 拨付
+
+@bp.get("/payments")
+def payments():
+    return _payments_page(PaymentForm(formdata=None, paid_on=china_today()))
+
+
+@bp.post("/payments")
+def pay_claims():
+    form = PaymentForm()
+    ids = _selected_ids()
+    if not form.validate_on_submit() or not ids:
+        return _payments_page(form, ids, None if ids else "请勾选要拨付的兑付申请"), 422
+    try:
+        batch = claims.pay(_locked_claims(ids), current_user, form.paid_on.data, form.reference.data)
+    except (claims.Refused, ledger.BalanceRefused) as refusal:
+        return _refused(refusal)
+    db.session.commit()
+    flash(f"已登记拨付批次 #{batch.id}：{len(ids)} 项兑付。", "success")
+    return redirect(url_for("admin.payment_batch", batch_id=batch.id), 303)
+
+
+@bp.get("/payments/<int:batch_id>")
+def payment_batch(batch_id: int):
+    batch = _batch(batch_id)
+    rows = export.payment_rows(batch)
+    return render_template("admin/payment_batch.html", batch=batch, rows=rows, cities=export.city_totals(rows),
+                           local_total=sum(row.local_match_fen for row in rows))
+
+
+@bp.get("/payments/<int:batch_id>.xlsx")
+def payment_batch_xlsx(batch_id: int):
+    batch = _batch(batch_id)
+    body = export.workbook_bytes(batch, export.payment_rows(batch))
+    return Response(body, mimetype=export.XLSX_MIMETYPE,
+                    headers={"Content-Disposition": export.content_disposition(batch)})
+
+
+def _payments_page(form: PaymentForm, checked: Optional[list[int]] = None, selection_error: Optional[str] = None):
+    candidates = _waiting(R.AWAITING_PAYMENT, Redemption.updated_at)
+    if checked is None:
+        checked = [claim.id for claim in candidates] if request.args.get("all") == "1" else []
+    stmt = select(PaymentBatch).order_by(PaymentBatch.paid_on.desc(), PaymentBatch.id.desc())
+    page = paginate(stmt, current_app.config["PER_PAGE"])
+    return render_template("admin/payments.html", form=form, candidates=candidates, checked=set(checked),
+                           selection_error=selection_error, page=page, counts=_batch_sizes(page.items),
+                           previews={claim.id: claims.local_match_for(claim) for claim in candidates},
+                           cities={claim.id: export.city_of(claim.voucher.application.registered_city)
+                                   for claim in candidates},
+                           limit=WORKING_LIMIT)
+
+
+def _batch_sizes(batches) -> dict[int, int]:
+    ids = [batch.id for batch in batches]
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Redemption.payment_batch_id, func.count()).where(
+        Redemption.payment_batch_id.in_(ids)).group_by(Redemption.payment_batch_id)).all())
+
+
+def _batch(batch_id: int) -> PaymentBatch:
+    batch = db.session.get(PaymentBatch, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
