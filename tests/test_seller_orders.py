@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import AuditLog, Order, OrderEvent, OrderStatus, Role
+from marketplace.models import AuditLog, Order, OrderEvent, OrderStatus, Role, ShopStatus
 from marketplace.seller.shop import month_start
 
 from .conftest import sign_in_as
@@ -189,6 +189,17 @@ def test_provider_accepts_in_the_row_and_htmx_gets_the_row_back(client, seller, 
     assert event_kinds(order) == ["placed", "accepted"]
     assert db.session.scalar(select(AuditLog.to_state).where(AuditLog.object_id == order.order_no,
                                                              AuditLog.action == "accept")) == S.IN_SERVICE
+
+
+def test_a_provider_that_has_exited_cannot_accept_its_pending_orders(client, seller, make, enterprise, service):
+    order = make.order(enterprise, service)
+    service.provider.status = ShopStatus.REMOVED
+    db.session.commit()
+
+    response = act(client, order, "accept", back="/seller/orders?tab=pending")
+
+    assert response.status_code == 409 and "已退出平台" in response.get_data(as_text=True)
+    assert reloaded(order).status == S.PENDING
 
 
 def test_accepting_without_javascript_goes_back_to_the_list_with_a_flash(client, seller, make, enterprise, service):

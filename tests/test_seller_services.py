@@ -109,6 +109,13 @@ def test_provider_adds_a_service_with_every_field_as_a_draft(client, seller, ref
     assert audit_trail(service.id) == [("create", None, "draft")]
 
 
+def test_a_service_posted_without_the_optional_fields_is_saved_not_a_500(client, seller, reference):
+    response = post_service(client, reference, qualification_desc=None, standards=None, sample_requirements=None)
+    assert response.status_code == 303
+    service = only_service()
+    assert (service.qualification_desc, service.standards, service.sample_requirements) == ("", "", "")
+
+
 def test_save_and_submit_sends_the_new_service_to_review(client, seller, reference):
     post_service(client, reference, action="submit")
     service = only_service()

@@ -14,9 +14,10 @@ from .timeline import BASE_TIME, days_before, moment_between
 
 ROADS = ("科技路", "创新大道", "学府路", "高新路", "文昌路", "新华路", "人民路", "长江路", "黄河路", "建设路", "解放路",
          "中山路", "工业园路", "星湖街", "纬二路", "经三路", "珠江路", "太湖大道", "研创路", "智慧大道")
-REMOVAL_REASONS = ("经查实采取弄虚作假方式申领省创新券资金，不再列为服务单位。",
-                   "用户投诉多、评价差，经核实不再列为服务单位。",
-                   "资质证书过期未续，无法继续开展省创新券服务。")
+# "类别：说明", the form the reviewer's removal writes (admin/providers.py REMOVAL_REASONS)
+REMOVAL_REASONS = ("弄虚作假：经查实采取弄虚作假方式申领省创新券资金，不再列为服务单位。",
+                   "投诉多、评价差：用户投诉多、评价差，经核实不再列为服务单位。",
+                   "其他原因：资质证书过期未续，无法继续开展省创新券服务。")
 QUALIFIED_TYPES = frozenset({"third_party", "public_institution"})
 COMPANY_TYPES = frozenset({"third_party", "new_rnd", "soe"})
 SEED_QUALIFICATION_EXPIRY = date(2027, 12, 31)

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 
 from .. import audit
 from ..extensions import db
-from ..models import Order, OrderEvent, OrderStatus, Provider, User, utcnow
+from ..models import Order, OrderEvent, OrderStatus, Provider, ShopStatus, User, utcnow
 
 S = OrderStatus
 BUYER, PROVIDER, SYSTEM = "buyer", "provider", "system"
@@ -33,10 +33,11 @@ class Move:
     actor: str              # BUYER, PROVIDER or SYSTEM
     event: str              # OrderEvent.kind written
     needs_reason: bool = False
+    needs_open_shop: bool = False  # a provider that has exited (SPEC 1.6) takes no new work
 
 
 MOVES = {
-    "accept": Move("接单", frozenset({S.PENDING}), PROVIDER, "accepted"),
+    "accept": Move("接单", frozenset({S.PENDING}), PROVIDER, "accepted", needs_open_shop=True),
     "decline": Move("拒绝接单", frozenset({S.PENDING}), PROVIDER, "declined", needs_reason=True),
     "withdraw": Move("撤回订单", frozenset({S.PENDING}), BUYER, "withdrawn"),
     "finish": Move("服务完成", frozenset({S.IN_SERVICE}), PROVIDER, "finished"),
@@ -76,7 +77,8 @@ def visible_to(user):
 
 def allowed(order: Order, action: str, user) -> bool:
     move = MOVES[action]
-    return order.status in move.sources and role_in(order, user) == move.actor
+    return (order.status in move.sources and role_in(order, user) == move.actor
+            and (not move.needs_open_shop or order.provider.status == ShopStatus.OPEN))
 
 
 def act(order: Order, action: str, user, reason: str = "") -> None:
@@ -87,6 +89,8 @@ def act(order: Order, action: str, user, reason: str = "") -> None:
         raise Refused(f"您无权对该订单执行“{move.label}”。")
     if order.status not in move.sources:
         raise Refused(f"订单当前为“{order.status_label}”，不能{move.label}。")
+    if move.needs_open_shop and order.provider.status != ShopStatus.OPEN:
+        raise Refused(f"“{order.provider.name}”已退出平台或店铺已关闭，不能{move.label}；买家可撤回该订单。")
     if move.needs_reason and not reason.strip():
         raise Refused(f"请填写{move.label}的原因。")
     getattr(_Transitions, action)(order, user, reason.strip())

@@ -165,10 +165,10 @@ def _apply(form: ServiceForm, service: Service) -> None:
     if not service.negotiable:
         service.price_unit = form.price_unit.data
     service.tags = normalize_tags(form.tags.data)
-    service.qualification_desc = form.qualification_desc.data.strip()
-    service.standards = form.standards.data.strip()
-    service.sample_requirements = form.sample_requirements.data.strip()
-    service.voucher_eligible = form.voucher_eligible.data and not form.voucher_excluded
+    service.qualification_desc = (form.qualification_desc.data or "").strip()  # optional: a client may leave it out
+    service.standards = (form.standards.data or "").strip()  # optional: a client may leave it out
+    service.sample_requirements = (form.sample_requirements.data or "").strip()  # optional: a client may leave it out
+    service.voucher_eligible = form.voucher_eligible.data and not form.voucher_exclusion
     service.display_image = form.display_image.data  # none: the system's default image
     service.images = [ServiceImage(file=file, position=n) for n, file in enumerate(form.images.data)]
     # Search tokens follow by themselves: catalog.search refreshes them on flush.
@@ -192,8 +192,8 @@ def _saved(service: Service, provider: Provider, form: ServiceForm, wants_review
         message = f"已保存草稿「{service.name}」。{SHOP_NOT_OPEN}"
     else:
         message = f"已保存「{service.name}」。"
-    if form.voucher_eligible.data and form.voucher_excluded:
-        message += "所选服务类别不属于创新券支持范围，已取消创新券标识。"
+    if form.voucher_eligible.data and form.voucher_exclusion:
+        message += f"{form.voucher_exclusion}，已取消创新券标识。"
     return message
 
 
