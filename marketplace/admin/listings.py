@@ -1,10 +1,11 @@
 """待审核服务上架 (/admin/listings): the reviewer approves or rejects listings of open shops.
 
 Services of shops still under shop review are decided together with the shop application, so the
-queue shows only those whose provider is open.
+queue shows only those whose provider is open. Several waiting listings can be approved at once (each
+through change_status, as alone); rejection always needs its own reason.
 """
-from flask import abort, current_app, flash, redirect, render_template, url_for
-from sqlalchemy import select
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import render_error
@@ -13,7 +14,7 @@ from ..htmx import is_htmx
 from ..models import Category, Provider, Service, ServiceImage, ServiceStatus, ShopStatus
 from ..pagination import paginate
 from ..seller.services import IllegalTransition, change_status
-from . import bp
+from . import bp, queues
 from .forms import DecisionForm, RejectForm
 from .queues import register_queue
 
@@ -29,13 +30,69 @@ def _with_everything(stmt):
                         selectinload(Service.fields), selectinload(Service.images).joinedload(ServiceImage.file))
 
 
+# Tabs of the queue: what waits, then what was decided (for a second look or a question from a provider).
+TABS = {status: ServiceStatus.LABELS[status] for status in (ServiceStatus.PENDING, ServiceStatus.LISTED,
+                                                             ServiceStatus.REJECTED)}
+# Waiting listings oldest first; decided ones most recent first.
+WAITING_ORDER = (Service.updated_at.asc(), Service.id.asc())
+DECIDED_ORDER = (Service.updated_at.desc(), Service.id.desc())
+
+
 @bp.get("/listings")
 def listings():
-    stmt = _with_everything(select(Service).where(Service.status == ServiceStatus.PENDING,
-                                                  Service.provider_id.in_(OPEN_PROVIDERS))
-                            .order_by(Service.updated_at.asc(), Service.id.asc()))
+    return _listings_page()
+
+
+def _listings_page(selection_error: str | None = None, checked: list[int] | None = None):
+    status = request.args.get("status", ServiceStatus.PENDING)
+    if status not in TABS:
+        status = ServiceStatus.PENDING
+    q = request.args.get("q", "").strip()
+    waiting = status == ServiceStatus.PENDING
+    stmt = _with_everything(select(Service).where(Service.status == status, *_listing_filters(waiting, q))
+                            .order_by(*(WAITING_ORDER if waiting else DECIDED_ORDER)))
     page = paginate(stmt, current_app.config["PER_PAGE"])
-    return render_template("admin/listings.html", page=page, reject_form=RejectForm())
+    if checked is None:
+        checked = [service.id for service in page.items] if request.args.get("all") == "1" else []
+    return render_template("admin/listings.html", page=page, status=status, labels=TABS, q=q,
+                           args={"status": status, "q": q or None}, checked=set(checked),
+                           selection_error=selection_error, reject_form=RejectForm())
+
+
+def _listing_filters(waiting: bool, q: str) -> list:
+    """Waiting listings only of open shops (see the module's docstring); text matched against the
+    service's name and its provider's name and 统一社会信用代码."""
+    filters = [Service.provider_id.in_(OPEN_PROVIDERS)] if waiting else []
+    if q:
+        providers = select(Provider.id).where(or_(Provider.name.contains(q, autoescape=True),
+                                                  Provider.credit_code.contains(q.upper(), autoescape=True)))
+        filters.append(or_(Service.name.contains(q, autoescape=True), Service.provider_id.in_(providers)))
+    return filters
+
+
+@bp.post("/listings/approve")
+def approve_listings():
+    """批量通过: each chosen listing through the same change_status() as one alone (one audit row each);
+    listings decided meanwhile, or whose shop closed, are skipped."""
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    ids = queues.selected_ids("service_id")
+    if not ids:
+        return _listings_page("请勾选要通过的服务", []), 422
+    found = db.session.scalars(select(Service).where(Service.id.in_(ids)).options(selectinload(Service.provider))
+                               .order_by(Service.id).with_for_update()).all()
+    approved = sum(_approved(service) for service in found)
+    db.session.commit()
+    flash(queues.bulk_outcome(approved, len(ids) - approved), "success")
+    return redirect(url_for("admin.listings"), 303)
+
+
+def _approved(service: Service) -> bool:
+    try:
+        change_status(service, "approve")
+    except IllegalTransition:  # refused before anything changed: decided meanwhile, or its shop closed
+        return False
+    return True
 
 
 def _service(service_id: int) -> Service:
@@ -46,7 +103,9 @@ def _service(service_id: int) -> Service:
 
 
 def _item(service: Service, reject_form: RejectForm, error: str | None = None):
-    return render_template("admin/partials/listing_item.html", service=service, reject_form=reject_form, error=error)
+    """The listing as the queue shows it (its checkbox included), for an htmx swap."""
+    return render_template("admin/partials/listing_item.html", service=service, reject_form=reject_form, error=error,
+                           checked=set())
 
 
 def _decide(service: Service, action: str, reason: str | None = None):

@@ -1,11 +1,48 @@
-"""The reviewer's queues: each area registers what waits for a decision; /admin shows them all."""
+"""The reviewer's queues: each area registers what waits for a decision; /admin shows them all.
+
+The home groups the queues by area of work in a fixed order (the order a case moves through the
+platform: an account, then a shop and its listings, a voucher, a claim, a complaint), not in the order
+the modules happened to register them. A module may name its area and position when it registers;
+the existing queues are placed by PLACES below.
+"""
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 from typing import Any, Optional
+from urllib.parse import urlencode
 
+from flask import request
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..models import utcnow
+
+
+@dataclass(frozen=True)
+class Area:
+    title: str
+    note: str = ""          # what the reviewer should know about the whole area (e.g. no bulk approval)
+
+
+AREAS = [Area("账号与开店", "账号可勾选多项批量通过；开店申请需逐项查看材料。"),
+         Area("服务上架", "可勾选多项批量通过。"),
+         Area("创新券申领", "每份申请需逐项核对材料，不能批量通过。"),
+         Area("兑付", "每项兑付需逐项审核材料，不能批量通过。"),
+         Area("投诉")]
+OTHER = Area("其他")
+# Where the queues registered before areas existed go: key (see Queue.key) -> (area title, position).
+PLACES = {
+    "admin.accounts": ("账号与开店", 1),
+    "admin.shops": ("账号与开店", 2),
+    "admin.shops?status=publicity": ("账号与开店", 3),
+    "admin.listings": ("服务上架", 1),
+    "admin.vouchers": ("创新券申领", 1),
+    "admin.redemptions": ("兑付", 1),
+    "admin.publicity": ("兑付", 2),
+    "admin.objections": ("兑付", 3),
+    "admin.payments": ("兑付", 4),
+    "admin.complaints": ("投诉", 1),
+}
 
 
 @dataclass
@@ -15,14 +52,71 @@ class Queue:
     timestamp: Any                 # the column that says since when an item waits
     where: tuple = field(default_factory=tuple)
     url_args: dict = field(default_factory=dict)
+    area: Optional[str] = None
+    position: Optional[int] = None
+
+    @property
+    def key(self) -> str:
+        """The queue's page: its endpoint, with its fixed arguments when two queues share one."""
+        return f"{self.endpoint}?{urlencode(sorted(self.url_args.items()))}" if self.url_args else self.endpoint
+
+    def placement(self) -> tuple[Area, int]:
+        title, position = PLACES.get(self.key, (None, 0))
+        title, position = self.area or title, self.position or position
+        return next((area for area in AREAS if area.title == title), OTHER), position
 
     def summary(self) -> tuple[int, Optional[datetime]]:
+        """How many wait, and the oldest one's timestamp: one query."""
         count, oldest = db.session.execute(select(func.count(), func.min(self.timestamp)).where(*self.where)).one()
         return count, oldest
+
+
+@dataclass
+class Summary:
+    """One queue as the home shows it: how many wait, and since when the oldest does."""
+    queue: Queue
+    count: int
+    oldest: Optional[datetime]     # naive UTC, as stored
+
+    def waited(self, now: Optional[datetime] = None) -> str:
+        return waiting_time(self.oldest, now or utcnow()) if self.oldest else ""
+
+
+def waiting_time(since: datetime, now: datetime) -> str:
+    """已等待 3 天 / 5 小时 / 不到 1 小时: whole days once a day has passed, else whole hours."""
+    seconds = max(0, (now - since).total_seconds())
+    if seconds >= 86400:
+        return f"已等待 {int(seconds // 86400)} 天"
+    if seconds >= 3600:
+        return f"已等待 {int(seconds // 3600)} 小时"
+    return "已等待不到 1 小时"
 
 
 QUEUES: list[Queue] = []
 
 
-def register_queue(label: str, endpoint: str, timestamp, *where, **url_args) -> None:
-    QUEUES.append(Queue(label, endpoint, timestamp, where, url_args))
+def register_queue(label: str, endpoint: str, timestamp, *where, area: Optional[str] = None,
+                   position: Optional[int] = None, **url_args) -> None:
+    """Add a queue to /admin; `area` (one of AREAS' titles) and `position` place it on the home."""
+    QUEUES.append(Queue(label, endpoint, timestamp, where, url_args, area, position))
+
+
+def by_area() -> list[tuple[Area, list[Summary]]]:
+    """Every queue's summary (one query each), grouped by area in AREAS' order, then by position;
+    queues of no known area come last, in the order they registered."""
+    areas = AREAS + [OTHER]
+    placed = sorted(((*queue.placement(), index, queue) for index, queue in enumerate(QUEUES)),
+                    key=lambda item: (areas.index(item[0]), item[1], item[2]))
+    return [(area, [Summary(queue, *queue.summary()) for *_, queue in items])
+            for area, items in groupby(placed, key=lambda item: item[0])]
+
+
+# ---------------------------------------------------------------- bulk approval (accounts, listings)
+
+def selected_ids(name: str) -> list[int]:
+    """The ids ticked in a queue's checkboxes called `name`, each once, in id order (the lock order)."""
+    return sorted({int(raw) for raw in request.form.getlist(name) if raw.isdigit()})
+
+
+def bulk_outcome(approved: int, skipped: int) -> str:
+    return f"已通过 {approved} 项，跳过 {skipped} 项（已被处理）"

@@ -1,16 +1,17 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..accounts.access import reviewer_required
 from ..extensions import db
 from ..htmx import is_htmx
-from ..models import AccountStatus, Role, User, utcnow
+from ..models import AccountStatus, Enterprise, Provider, Role, User, utcnow
 from ..pagination import paginate
-from . import bp
+from . import bp, queues
 from .forms import DecisionForm, RejectForm
-from .queues import QUEUES, register_queue
+from .queues import register_queue
 
 
 @bp.before_request
@@ -25,25 +26,53 @@ register_queue("待审核账号", "admin.accounts", User.created_at, User.status
 
 @bp.get("/")
 def home():
-    queues = [(queue, *queue.summary()) for queue in QUEUES]
-    return render_template("admin/home.html", queues=queues)
+    return render_template("admin/home.html", areas=queues.by_area(), now=utcnow())
 
+
+# ---------------------------------------------------------------- 账号审核
 
 @bp.get("/accounts")
 def accounts():
+    return _accounts_page()
+
+
+def _accounts_page(selection_error: str | None = None, checked: list[int] | None = None):
     status = request.args.get("status", AccountStatus.PENDING)
     if status not in AccountStatus.LABELS:
         status = AccountStatus.PENDING
-    stmt = (select(User).where(User.status == status, User.role != Role.REVIEWER)
+    role = request.args.get("role", "")
+    role = role if role in Role.SELF_SERVICE else ""
+    q = request.args.get("q", "").strip()
+    stmt = (select(User).where(User.status == status, User.role != Role.REVIEWER, *_account_filters(role, q))
+            .options(joinedload(User.enterprise), joinedload(User.provider))
             .order_by(User.created_at.asc(), User.id.asc()))
     page = paginate(stmt, current_app.config["PER_PAGE"])
+    args = {"status": status, "role": role or None, "q": q or None}
+    if checked is None:
+        checked = [user.id for user in page.items] if request.args.get("all") == "1" else []
     return render_template("admin/accounts.html", page=page, status=status, labels=AccountStatus.LABELS,
-                           reject_form=RejectForm())
+                           roles={key: Role.LABELS[key] for key in Role.SELF_SERVICE}, role=role, q=q, args=args,
+                           checked=set(checked), selection_error=selection_error, reject_form=RejectForm())
 
 
-def _pending_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or user.role == Role.REVIEWER:
+def _account_filters(role: str, q: str) -> list:
+    """A role, and text matched against the person (name, email, phone) and their organisation
+    (name, 统一社会信用代码)."""
+    filters = [User.role == role] if role else []
+    if q:
+        def organisation(model):
+            return User.id.in_(select(model.user_id).where(or_(model.name.contains(q, autoescape=True),
+                                                               model.credit_code.contains(q.upper(), autoescape=True))))
+        filters.append(or_(User.name.contains(q, autoescape=True), User.email.contains(q, autoescape=True),
+                           User.phone.contains(q, autoescape=True), organisation(Enterprise), organisation(Provider)))
+    return filters
+
+
+def _account(user_id: int) -> User:
+    """The account to decide, row-locked so two reviewers cannot decide it at once; reviewers' own
+    accounts are not decided here."""
+    user = db.session.scalar(select(User).where(User.id == user_id, User.role != Role.REVIEWER).with_for_update())
+    if user is None:
         abort(404)
     return user
 
@@ -53,23 +82,50 @@ def approve_account(user_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    user = _pending_user(user_id)
-    _decide(user, AccountStatus.ACTIVE, form.reason.data or None)
-    user.approved_at, user.approved_by_id = utcnow(), current_user.id
+    user = _account(user_id)
+    if not approve(user, form.reason.data or None):
+        return _after_decision(user, f"{user.name}（{user.email}）的账号已被处理（{user.status_label}），未作更改", "info")
     db.session.commit()
     return _after_decision(user, f"已通过 {user.name}（{user.email}）的账号")
+
+
+@bp.post("/accounts/approve")
+def approve_accounts():
+    """批量通过: each chosen account through approve(), one audit row each; those decided meanwhile are skipped."""
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    ids = queues.selected_ids("user_id")
+    if not ids:
+        return _accounts_page("请勾选要通过的账号", []), 422
+    found = db.session.scalars(select(User).where(User.id.in_(ids), User.role != Role.REVIEWER)
+                               .order_by(User.id).with_for_update()).all()
+    approved = sum(approve(user) for user in found)
+    db.session.commit()
+    flash(queues.bulk_outcome(approved, len(ids) - approved), "success")
+    return redirect(url_for("admin.accounts", status=AccountStatus.PENDING), 303)
 
 
 @bp.post("/accounts/<int:user_id>/reject")
 def reject_account(user_id: int):
     form = RejectForm()
-    user = _pending_user(user_id)
+    user = _account(user_id)
     if not form.validate_on_submit():
-        template = "admin/partials/account_row.html" if is_htmx() else "admin/account_decision.html"
-        return render_template(template, user=user, reject_form=form), 422
+        if is_htmx():
+            return _row(user, form), 422
+        return render_template("admin/account_decision.html", user=user, reject_form=form), 422
     _decide(user, AccountStatus.REJECTED, form.reason.data)
     db.session.commit()
     return _after_decision(user, f"已驳回 {user.name}（{user.email}）的账号")
+
+
+def approve(user: User, reason: str | None = None) -> bool:
+    """The one way an account is approved (alone or in a batch): audited, and only while it waits.
+    False when it was decided meanwhile, so nothing changes."""
+    if user.status != AccountStatus.PENDING:
+        return False
+    _decide(user, AccountStatus.ACTIVE, reason)
+    user.approved_at, user.approved_by_id = utcnow(), current_user.id
+    return True
 
 
 def _decide(user: User, to_state: str, reason: str | None) -> None:
@@ -79,8 +135,13 @@ def _decide(user: User, to_state: str, reason: str | None) -> None:
     user.status, user.status_reason = to_state, reason
 
 
-def _after_decision(user: User, message: str):
+def _after_decision(user: User, message: str, category: str = "success"):
     if is_htmx():
-        return render_template("admin/partials/account_row.html", user=user, reject_form=RejectForm())
-    flash(message, "success")
+        return _row(user, RejectForm(formdata=None))
+    flash(message, category)
     return redirect(url_for("admin.accounts", status=AccountStatus.PENDING), 303)
+
+
+def _row(user: User, reject_form: RejectForm) -> str:
+    """The account's row in the queue (its checkbox column included), for an htmx swap."""
+    return render_template("admin/partials/account_row.html", user=user, reject_form=reject_form, checked=set())
