@@ -29,6 +29,7 @@ def create_app(test_config: Optional[Mapping] = None) -> "Flask":
 
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
     from .catalog import bp as catalog_bp
     from .health import bp as health_bp
     from .orders import bp as orders_bp
@@ -40,7 +41,7 @@ def create_app(test_config: Optional[Mapping] = None) -> "Flask":
     from .workbench import bp as workbench_bp
 
     for bp in (catalog_bp, pages_bp, accounts_bp, seller_bp, admin_bp, workbench_bp, vouchers_bp, orders_bp,
-               redemption_bp, files_bp, health_bp):
+               redemption_bp, files_bp, health_bp, api_bp):
         app.register_blueprint(bp)
 
     from .cli import register as register_cli

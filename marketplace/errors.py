@@ -1,11 +1,12 @@
 """Chinese error pages; fragment requests get a short fragment instead of a whole page."""
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .db import db
 from .htmx import is_htmx
 
+API_PREFIX = "/api/"
 MESSAGES = {
     400: ("请求有误", "提交的内容无法处理，请返回重试。"),
     401: ("请先登录", "该操作需要登录。"),
@@ -21,6 +22,10 @@ MESSAGES = {
 
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, (str(code), "请求无法完成。"))
+    if request.path.startswith(API_PREFIX):
+        # The open-data API answers in JSON, also for paths it lacks (404) and methods it refuses (405).
+        from .api.routes import json_response
+        return json_response({"error": detail or message}, code)
     # The 500 page stands alone: the layout queries the database, which may be what failed.
     template = "errors/fragment.html" if is_htmx() else "errors/500.html" if code == 500 else "errors/page.html"
     return render_template(template, code=code, title=title, message=detail or message), code

@@ -3,7 +3,7 @@ from typing import Optional
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -76,16 +76,20 @@ def object_to_claim(claim_id: int):
 def _publicity_page(objecting: Optional[int] = None, form: Optional[ObjectionForm] = None):
     """The claims in publicity with their period; `objecting` names the claim whose objection form came back
     with an error (shown open, with the text kept)."""
-    stmt = (select(Redemption, PublicityBatch)
+    page = paginate(claims_in_publicity(), current_app.config["PER_PAGE"], scalars=False)
+    return render_template("pages/publicity.html", page=page, paused=_paused([claim.id for claim, _ in page.items]),
+                           objecting=objecting, form=form or ObjectionForm(formdata=None),
+                           days=current_app.config["PUBLICITY_DAYS"], shops=shops_in_publicity(),
+                           unit_types=UnitType.LABELS)
+
+
+def claims_in_publicity() -> Select:
+    """(claim, batch) rows of the claims in publicity, newest batch first (this page and /api/v1/publicity)."""
+    return (select(Redemption, PublicityBatch)
             .join(PublicityBatch, Redemption.publicity_batch_id == PublicityBatch.id)
             .where(Redemption.status == RedemptionStatus.PUBLICITY)
             .options(joinedload(Redemption.enterprise), joinedload(Redemption.order).joinedload(Order.provider))
             .order_by(PublicityBatch.starts_on.desc(), Redemption.decided_at.desc(), Redemption.id.desc()))
-    page = paginate(stmt, current_app.config["PER_PAGE"], scalars=False)
-    return render_template("pages/publicity.html", page=page, paused=_paused([claim.id for claim, _ in page.items]),
-                           objecting=objecting, form=form or ObjectionForm(formdata=None),
-                           days=current_app.config["PUBLICITY_DAYS"], shops=_shops_in_publicity(),
-                           unit_types=UnitType.LABELS)
 
 
 def _paused(claim_ids: list[int]) -> set[int]:
@@ -96,7 +100,7 @@ def _paused(claim_ids: list[int]) -> set[int]:
                                                                         Objection.status == "open")))
 
 
-def _shops_in_publicity():
+def shops_in_publicity():
     """服务单位入库公示: third-party units approved by the reviewer, during their publicity period."""
     return db.session.execute(
         select(Provider, PublicityBatch).join(PublicityBatch, Provider.publicity_batch_id == PublicityBatch.id)

@@ -46,6 +46,18 @@ MAX_INVOICE_BYTES = 5 * 1024 * 1024
 SERVICE_DESCRIPTION_MIN = 30
 SERVICE_DESCRIPTION_MAX = 100
 
+# SPEC 1.5 (1): kinds of activity the voucher does not pay for, with starter keywords (reviewers edit the list).
+NON_ELIGIBLE_KINDS = (
+    ("法定认证", "强制性产品认证 CCC认证 3C认证"),
+    ("执法检验", "执法抽检 监督抽查"),
+    ("强制检测", "强制性检测"),
+    ("商业检验", "商业验货"),
+    ("商业拍摄", "广告拍摄 商业摄影"),
+    ("医疗服务", "诊疗"),
+    ("通信计费", "话费"),
+    ("批量商品检验", "商品批量检验 批量验货"),
+)
+
 ENTERPRISE_IDENTITIES = {
     "kexiao": "科技型中小企业",
     "gaoqi": "高新技术企业",

@@ -162,13 +162,14 @@ def test_files_that_are_not_a_registry_csv_are_refused_in_chinese(client, signed
     assert stored_count() == 0
 
 
-def test_an_excel_workbook_is_refused_with_how_to_save_as_csv(client, signed_in):
+def test_a_damaged_excel_workbook_is_refused_with_a_clear_message(client, signed_in):
     workbook = io.BytesIO()
     with zipfile.ZipFile(workbook, "w") as archive:
         archive.writestr("xl/workbook.xml", "<workbook/>")
     response = upload(client, workbook.getvalue(), name="名单.xlsx")
     assert response.status_code == 422
-    assert "另存为”CSV" in response.get_data(as_text=True)
+    assert "文件无法作为Excel工作簿（.xlsx）读取" in response.get_data(as_text=True)
+    assert stored_count() == 0
 
 
 def test_an_oversize_file_is_refused(client, signed_in):
@@ -180,7 +181,7 @@ def test_an_oversize_file_is_refused(client, signed_in):
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"year": "2025"}, "请选择要导入的CSV文件"),
+    ({"year": "2025"}, "请选择要导入的名单文件"),
     ({"year": "", "file": (io.BytesIO(b"x"), "a.csv")}, "请填写名单所属年度"),
     ({"year": "1999", "file": (io.BytesIO(b"x"), "a.csv")}, "年度应在2017至"),
 ])

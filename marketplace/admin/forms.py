@@ -36,7 +36,7 @@ FIRST_KEXIAO_YEAR = 2017
 
 class KexiaoImportForm(Form):
     year = IntegerField("年度", validators=[InputRequired(message="请填写名单所属年度")])
-    file = FileField("名单文件（CSV）", validators=[FileRequired(message="请选择要导入的CSV文件")])
+    file = FileField("名单文件（Excel或CSV）", validators=[FileRequired(message="请选择要导入的名单文件")])
 
     def validate_year(self, field):
         latest = current_year() + 1

@@ -1,13 +1,21 @@
-"""Importing the 科技型中小企业 registry (CSV) that voucher applications are matched against.
+"""Importing the 科技型中小企业 registry (CSV or Excel) that voucher applications are matched against.
 
-The reviewer uploads the year's list as exported from Excel (UTF-8 with or without BOM, or GBK/GB18030);
-the file is imported whole or not at all, so a half-imported list never decides anybody's identity.
+The reviewer uploads the year's list as an Excel workbook (.xlsx, first sheet) or as CSV exported from Excel
+(UTF-8 with or without BOM, or GBK/GB18030). Both go through the same row checks; the file is imported whole or
+not at all, so a half-imported list never decides anybody's identity.
 """
 import csv
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable, Iterator
+from xml.etree.ElementTree import ParseError
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, insert, or_, select
@@ -26,6 +34,8 @@ from .forms import FIRST_KEXIAO_YEAR, KexiaoImportForm
 
 MAX_CSV_BYTES = 10 * 1024 * 1024
 MAX_SHOWN_PROBLEMS = 20
+# A zip expands: 10 MB of .xlsx can hold far more rows than 10 MB of CSV, so a sheet is bounded by rows too.
+MAX_SHEET_ROWS = 200_000
 # Exports often put a title line or two above the header.
 HEADER_SEARCH_ROWS = 10
 COLUMNS = {
@@ -36,9 +46,12 @@ COLUMNS = {
 COLUMN_LABELS = "、".join(f"“{names[0]}”" for names in COLUMNS.values())
 NUMBER_MAX, NAME_MAX = 40, 200
 
-NOT_TEXT = "文件不是CSV文本，请在Excel中“另存为”CSV（逗号分隔）格式后上传（支持UTF-8或GBK编码）"
-WORKBOOK = "这是Excel工作簿文件，请在Excel中“另存为”CSV（逗号分隔）格式后上传"
-WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (a zip), .xls (an OLE file)
+NOT_TEXT = "文件不是CSV文本或Excel工作簿，请上传.xlsx文件，或在Excel中“另存为”CSV（逗号分隔）格式后上传"
+OLD_WORKBOOK = "这是旧版Excel（.xls）文件，请在Excel中“另存为”Excel工作簿（.xlsx）或CSV格式后上传"
+NOT_WORKBOOK = "文件无法作为Excel工作簿（.xlsx）读取，可能已损坏，请在Excel中重新保存后上传"
+XLSX_SIGNATURE, XLS_SIGNATURE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"  # a zip; an OLE compound file
+# What openpyxl raises for a damaged or foreign zip (it has no single error type of its own).
+WORKBOOK_ERRORS = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError, ParseError)
 # Text has no control characters but tab and line breaks (in GBK and UTF-8 alike); binary files do.
 CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -70,7 +83,7 @@ def kexiao():
     if not form.validate_on_submit():
         return render_template("admin/kexiao.html", **_context(form)), 422
     try:
-        rows = parse(decode(read_limited(form.file.data.stream, MAX_CSV_BYTES)))
+        rows = read_registry(read_limited(form.file.data.stream, MAX_CSV_BYTES))
     except ImportRefused as refused:
         return render_template("admin/kexiao.html", **_context(form, refused.problems)), 422
     year = form.year.data
@@ -132,9 +145,16 @@ def read_limited(stream, limit: int) -> bytes:
     return data
 
 
+def read_registry(data: bytes) -> list[Row]:
+    """The rows of an uploaded registry, whichever of the accepted formats it is in."""
+    if data.startswith(XLSX_SIGNATURE):
+        return check_rows(workbook_lines(data))
+    if data.startswith(XLS_SIGNATURE):
+        raise ImportRefused(OLD_WORKBOOK)
+    return parse(decode(data))
+
+
 def decode(data: bytes) -> str:
-    if data.startswith(WORKBOOK_SIGNATURES):
-        raise ImportRefused(WORKBOOK)
     if data.startswith(b"%PDF-") or CONTROL_BYTES.search(data):
         raise ImportRefused(NOT_TEXT)
     # Strict UTF-8 rarely decodes GBK text by accident; GB18030 is a superset of GBK.
@@ -147,13 +167,46 @@ def decode(data: bytes) -> str:
 
 
 def parse(text: str) -> list[Row]:
-    """Every data row, checked; ImportRefused listing every problem, each with its line, if any row is bad."""
+    """The rows of a CSV text, checked as check_rows() does."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        columns = _find_header(reader)
-        rows, problems = _read_rows(reader, columns)
+        return check_rows((reader.line_num, cells) for cells in reader)
     except csv.Error as error:
         raise ImportRefused(f"第{reader.line_num}行：CSV格式错误（多为引号不配对），请在Excel中重新另存为CSV") from error
+
+
+def workbook_lines(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cell texts) of an .xlsx file's first sheet, read as a stream (read_only)."""
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+                if number > MAX_SHEET_ROWS:
+                    raise ImportRefused(f"工作表超过{MAX_SHEET_ROWS:,}行，请分成几个文件导入")
+                yield number, [_cell_text(value) for value in values]
+        finally:
+            workbook.close()
+    except WORKBOOK_ERRORS as error:
+        raise ImportRefused(NOT_WORKBOOK) from error
+
+
+def _cell_text(value) -> str:
+    """A cell as the text a CSV export would hold: numbers without a trailing .0, dates as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (date, datetime)):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def check_rows(lines: Iterable[tuple[int, list[str]]]) -> list[Row]:
+    """Every data row under the header, checked; ImportRefused listing every problem, each with its line
+    (row) number, if any row is bad. `lines` are (line number, cells), from a CSV file or a worksheet."""
+    lines = iter(lines)
+    columns = _find_header(lines)
+    rows, problems = _read_rows(lines, columns)
     if problems:
         raise ImportRefused(*problems)
     if not rows:
@@ -161,13 +214,13 @@ def parse(text: str) -> list[Row]:
     return rows
 
 
-def _find_header(reader) -> dict[str, int]:
-    for cells in reader:
+def _find_header(lines: Iterator[tuple[int, list[str]]]) -> dict[str, int]:
+    for number, cells in lines:
         names = [_header_name(cell) for cell in cells]
         columns = {key: _index(names, aliases) for key, aliases in COLUMNS.items()}
         if all(index is not None for index in columns.values()):
             return columns
-        if reader.line_num >= HEADER_SEARCH_ROWS:
+        if number >= HEADER_SEARCH_ROWS:
             break
     raise ImportRefused(f"找不到表头：文件开头应有一行列名，包含{COLUMN_LABELS}三列（可下载样例文件对照）")
 
@@ -181,14 +234,14 @@ def _index(names: list[str], aliases: tuple[str, ...]):
     return next((names.index(alias) for alias in aliases if alias in names), None)
 
 
-def _read_rows(reader, columns: dict[str, int]) -> tuple[list[Row], list[str]]:
+def _read_rows(lines: Iterator[tuple[int, list[str]]], columns: dict[str, int]) -> tuple[list[Row], list[str]]:
     rows, problems = [], []
     first_line = {"number": {}, "credit_code": {}}  # value -> the line it first appeared on
-    for cells in reader:
+    for number, cells in lines:
         if not any(cell.strip() for cell in cells):
             continue
         value = {key: cells[index] if index < len(cells) else "" for key, index in columns.items()}
-        row = Row(reader.line_num, normalize_number(value["number"]), value["name"].strip(),
+        row = Row(number, normalize_number(value["number"]), value["name"].strip(),
                   normalize_credit_code(value["credit_code"]))
         row_problems = _row_problems(row, first_line)
         problems += [f"第{row.line}行：{message}" for message in row_problems]

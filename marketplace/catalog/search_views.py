@@ -1,5 +1,7 @@
 """GET /services: the mall's search, answering the full page or, for htmx, the result fragment.
-Filter values that make no sense are dropped with a note, never an error."""
+Filter values that make no sense are dropped with a note, never an error (the JSON API refuses them instead)."""
+from typing import NamedTuple
+
 from flask import current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
@@ -12,6 +14,16 @@ from ..validators import parse_money
 from . import bp, queries
 
 MAX_QUERY = 100
+
+
+class Note(NamedTuple):
+    """A search parameter that was dropped: the page shows the sentence, the API names the parameter."""
+    param: str
+    problem: str
+    fallback: str
+
+    def __str__(self) -> str:
+        return f"{self.problem}，{self.fallback}。"
 
 
 @bp.get("/services")
@@ -32,50 +44,53 @@ def districts():
                            districts=queries.districts(city) if city else [])
 
 
-def parse_search_args(values: MultiDict) -> tuple[queries.SearchArgs, list[str]]:
-    notes: list[str] = []
+def parse_search_args(values: MultiDict) -> tuple[queries.SearchArgs, list[Note]]:
+    """The search the parameters ask for, as /services and /api/v1/services read them, and the dropped ones."""
+    notes: list[Note] = []
     city = _city(values.get("city", "").strip(), notes)
     district = values.get("district", "").strip()
     if district and not (city and queries.has_district(city, district)):
         district = ""  # left over from the city chosen before
-    price_min = _price(values.get("price_min", ""), "最低价", notes)
-    price_max = _price(values.get("price_max", ""), "最高价", notes)
+    price_min = _price(values.get("price_min", ""), "price_min", "最低价", notes)
+    price_max = _price(values.get("price_max", ""), "price_max", "最高价", notes)
     if price_min is not None and price_max is not None and price_min > price_max:
         price_min, price_max = price_max, price_min
-    sort = values.get("sort", "relevance")
+    sort = values.get("sort") or "relevance"
+    if sort not in queries.SORTS:
+        notes.append(Note("sort", "没有这种排序方式", "已按综合排序显示"))
     args = queries.SearchArgs(
         q=values.get("q", "").strip()[:MAX_QUERY], city=city, district=district,
-        field=_known_id(values.get("field", ""), Field, "服务领域", notes),
-        category=_known_id(values.get("category", ""), Category, "服务类别", notes),
+        field=_known_id(values.get("field", ""), "field", Field, "服务领域", notes),
+        category=_known_id(values.get("category", ""), "category", Category, "服务类别", notes),
         price_min_fen=price_min, price_max_fen=price_max, voucher=values.get("voucher") == "1",
         qualified=values.get("qualified") == "1", sort=sort if sort in queries.SORTS else "relevance")
     return args, notes
 
 
-def _city(raw: str, notes: list[str]) -> str:
+def _city(raw: str, notes: list[Note]) -> str:
     if not raw:
         return ""
     try:
         return policy.normalize_city(raw)
     except ValueError:
-        notes.append(f"“{raw}”不是江苏省的设区市，已按全省显示。")
+        notes.append(Note("city", f"“{raw}”不是江苏省的设区市", "已按全省显示"))
         return ""
 
 
-def _known_id(raw: str, model, what: str, notes: list[str]) -> int | None:
+def _known_id(raw: str, param: str, model, what: str, notes: list[Note]) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
     if raw.isdigit() and len(raw) < 10 and db.session.get(model, int(raw)) is not None:
         return int(raw)
-    notes.append(f"没有这个{what}，已忽略该条件。")
+    notes.append(Note(param, f"没有这个{what}", "已忽略该条件"))
     return None
 
 
-def _price(raw: str, what: str, notes: list[str]) -> int | None:
+def _price(raw: str, param: str, what: str, notes: list[Note]) -> int | None:
     """Yuan as typed ("1,200" or "99.5") to fen; a bad value is ignored with a note."""
     try:
         return parse_money(raw)
     except ValueError as error:
-        notes.append(f"{what}：{error}，已忽略。")
+        notes.append(Note(param, f"{what}：{error}", "已忽略"))
         return None

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session, aliased
 from werkzeug.security import generate_password_hash
 
 from .. import policy
-from ..models import (AccountStatus, Category, CitySetting, Enterprise, Field, Instrument, KexiaoEntry, Provider,
-                      Service, ShopStatus, User, Voucher, VoucherApplication, service_fields)
+from ..models import (AccountStatus, Category, CitySetting, Enterprise, Field, Instrument, KexiaoEntry,
+                      NonEligibleKind, Provider, Service, ShopStatus, User, Voucher, VoucherApplication, service_fields)
 from .accounts import DEMO_PASSWORD, build_accounts
 from .catalog import CatalogBuilder, Reference
 from .data import CATEGORY_TREE, FIELDS
@@ -88,11 +88,14 @@ def _size_weight(rng: random.Random, shop: Shop) -> float:
 # ---------------------------------------------------------------- reference data
 
 def _ensure_reference_data(session: Session) -> Reference:
-    """Fields and categories, inserted only into empty tables (a reviewer may have edited them)."""
+    """Fields, categories and non-eligible kinds, inserted only into empty tables (a reviewer may have edited them)."""
     if not session.scalar(select(func.count()).select_from(Field)):
         session.execute(insert(Field), [{"name": name, "position": index} for index, name in enumerate(FIELDS)])
     if not session.scalar(select(func.count()).select_from(Category)):
         _insert_categories(session)
+    if not session.scalar(select(func.count()).select_from(NonEligibleKind)):
+        session.execute(insert(NonEligibleKind), [{"name": name, "keywords": keywords, "position": index}
+                                                  for index, (name, keywords) in enumerate(policy.NON_ELIGIBLE_KINDS)])
     parent = aliased(Category)
     rows = session.execute(select(parent.name, Category.name, Category.id,
                                   Category.voucher_excluded | parent.voucher_excluded)

@@ -2,8 +2,8 @@
 from .base import Base, CHINA, china_today, utcnow
 from .accounts import AccountStatus, AuditLog, Enterprise, LoginAttempt, Role, SmsCode, StoredFile, User
 from .catalog import (Category, Field, Instrument, InstrumentBooking, InstrumentImage, InstrumentStatus, PRICE_UNITS,
-                      Provider, Service, ServiceImage, ServiceNature, ServiceStatus, ShopStatus, UnitType,
-                      service_fields)
+                      NonEligibleKind, Provider, Service, ServiceImage, ServiceNature, ServiceStatus, ShopStatus,
+                      UnitType, service_fields)
 from .orders import (Cart, CartLine, Complaint, Demand, DemandQuote, Message, Order, OrderEvent, OrderItem,
                      OrderNumberCounter, OrderStatus, Rating)
 from .vouchers import ApplicationStatus, KexiaoEntry, Voucher, VoucherApplication

@@ -1,4 +1,5 @@
 """Providers (shops), their instruments and services, and the field/category reference data."""
+import re
 from datetime import date, datetime
 from typing import Optional
 
@@ -128,6 +129,30 @@ class Category(Base):
 
     parent: Mapped[Optional["Category"]] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Category"]] = relationship(back_populates="parent", order_by="Category.position")
+
+
+KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+class NonEligibleKind(Base):
+    """不支持的服务类型 (SPEC 1.5 item 1), kept by reviewers: a service whose name or description contains the
+    kind's name or one of its keywords cannot carry the 创新券 mark."""
+    __tablename__ = "non_eligible_kinds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    keywords: Mapped[str] = mapped_column(String(500), default="")  # separated by spaces, commas or 、
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def terms(self) -> list[str]:
+        """The name and the keywords, lower-cased (latin keywords such as CCC match in any case)."""
+        words = [self.name, *KEYWORD_SEPARATORS.split(self.keywords or "")]
+        return list(dict.fromkeys(word.strip().lower() for word in words if word.strip()))
+
+    def matches(self, *texts: str) -> bool:
+        haystack = "\n".join(texts).lower()
+        return any(term in haystack for term in self.terms)
 
 
 class InstrumentStatus:

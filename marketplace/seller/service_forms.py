@@ -1,5 +1,6 @@
 """添加服务信息 (SPEC 3.2): the listing form, its money field and its rules."""
 import re
+from functools import cached_property
 
 from sqlalchemy import select
 from wtforms import (BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
@@ -10,7 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import policy, uploads
 from ..extensions import db
 from ..forms import Form, MoneyField, choices
-from ..models import PRICE_UNITS, Category, Field, Instrument, InstrumentStatus, ServiceNature
+from ..models import PRICE_UNITS, Category, Field, Instrument, InstrumentStatus, NonEligibleKind, ServiceNature
 from ..uploads.fields import MultiUploadField, UploadField
 
 SERVICE_TYPES = ("普通服务", "加急服务", "上门服务")
@@ -56,6 +57,12 @@ def excluded_categories() -> dict[int, str]:
     rows = db.session.execute(select(Category.id, Category.name).where(Category.voucher_excluded.is_(True))
                               .order_by(Category.position, Category.id))
     return dict(rows.all())
+
+
+def non_eligible_kind(*texts: str) -> NonEligibleKind | None:
+    """The first 不支持的服务类型 (SPEC 1.5, kept at /admin/reference) whose terms occur in `texts`."""
+    kinds = db.session.scalars(select(NonEligibleKind).order_by(NonEligibleKind.position, NonEligibleKind.id))
+    return next((kind for kind in kinds if kind.matches(*texts)), None)
 
 
 def field_choices(blank: str | None = None) -> list:
@@ -173,6 +180,10 @@ class ServiceForm(Form):
     def price_fen(self) -> int | None:
         return None if self.negotiable.data else self.price.data
 
-    @property
-    def voucher_excluded(self) -> bool:
-        return self.category_id.data in excluded_categories()
+    @cached_property
+    def voucher_exclusion(self) -> str | None:
+        """Why this service cannot carry the 创新券 mark: its category, or a non-eligible kind in its text."""
+        if self.category_id.data in excluded_categories():
+            return "所选服务类别不属于创新券支持范围"
+        kind = non_eligible_kind(self.name.data or "", self.description.data or "")
+        return f"服务内容属于创新券不支持的服务类型（{kind.name}）" if kind else None
