@@ -32,8 +32,9 @@ class Page:
         return list(range(max(1, self.page - size), min(self.pages, self.page + size) + 1))
 
 
-def page_number() -> int:
-    raw = request.args.get("page", "1")
+def page_number(name: str = "page") -> int:
+    """The page asked for in the argument `name` (a page with two paged lists gives the second its own)."""
+    raw = request.args.get(name, "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 

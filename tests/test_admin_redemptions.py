@@ -139,7 +139,7 @@ def test_the_queue_pages(app, client, make, claimant, as_reviewer):
 
 def test_the_filter_answers_htmx_with_the_list_alone_and_the_same_url_with_the_page(client, submitted, as_reviewer):
     fragment = text_of(client.get("/admin/redemptions?status=submitted", headers=HTMX))
-    assert fragment.lstrip().startswith('<div id="redemption-list">') and "<html" not in fragment
+    assert fragment.lstrip().startswith('<div id="redemption-list" hx-swap="outerHTML">') and "<html" not in fragment
     assert row_order(fragment) == [submitted.id]
     page = text_of(client.get("/admin/redemptions?status=submitted"))
     assert "<html" in page and 'hx-push-url="true"' in page and row_order(page) == [submitted.id]

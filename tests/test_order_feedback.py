@@ -223,7 +223,7 @@ def test_the_queue_lists_open_complaints_first_with_the_providers_record(client,
     db.session.add(Rating(order_id=order.id, provider_id=order.provider_id, user_id=enterprise.id, score=4))
     db.session.commit()
     auth.login(reviewer)
-    page = client.get("/admin/complaints").get_data(as_text=True)
+    page = client.get("/admin/complaints?status=all").get_data(as_text=True)
     assert page.index(REASON) < page.index("早先的投诉已经处理完毕了")
     assert order.order_no in page and enterprise.enterprise.name in page and provider.provider.name in page
     assert "投诉 2 次" in page and "4.0 ★" in page

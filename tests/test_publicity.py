@@ -225,7 +225,7 @@ def test_objections_list_open_ones_first_with_who_lodged_them(client, auth, make
     claims.resolve_objection(resolved, reviewer, False, "不成立")
     db.session.commit()
     auth.login(reviewer)
-    page = client.get("/admin/objections").get_data(as_text=True)
+    page = client.get("/admin/objections?status=all").get_data(as_text=True)
     assert page.index("第二条异议") < page.index("第一条异议")
     assert individual.email in page and enterprise.enterprise.name in page
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
-from sqlalchemy import case, func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -16,13 +16,14 @@ from .. import audit
 from ..errors import render_error
 from ..extensions import db
 from ..forms import Form
-from ..htmx import is_htmx
-from ..models import Complaint, Order, Provider, User, utcnow
+from ..htmx import is_htmx, render_either
+from ..models import Complaint, Enterprise, Order, Provider, User, utcnow
 from ..orders.feedback import COMPLAINT_LABELS
 from ..orders.messages import tidy
 from ..orders.ratings import ShopRating, ratings_for
 from ..pagination import paginate
-from . import bp
+from . import bp, queue_filters
+from .queue_filters import SETTLEMENT_TABS
 from .queues import register_queue
 
 OPEN, RESOLVED = "open", "resolved"
@@ -52,8 +53,13 @@ class Row:
 
 @bp.get("/complaints")
 def complaints():
-    page = paginate(_listing(), current_app.config["PER_PAGE"], scalars=False)
-    return render_template("admin/complaints.html", page=page, rows=_rows(page.items))
+    status = queue_filters.tab(SETTLEMENT_TABS, OPEN)
+    q = queue_filters.search_text()
+    stmt = _listing(status).where(*queue_filters.settlement_filter(Complaint.status, status), *_search(q))
+    page = paginate(stmt, current_app.config["PER_PAGE"], scalars=False)
+    return render_either("admin/complaints.html", "admin/partials/complaint_list.html", page=page,
+                         rows=_rows(page.items), status=status, labels=SETTLEMENT_TABS, q=q,
+                         args=queue_filters.kept_args(status, q))
 
 
 @bp.post("/complaints/<int:complaint_id>/resolve")
@@ -76,13 +82,23 @@ def resolve_complaint(complaint_id: int):
     return redirect(url_for("admin.complaints"), 303)
 
 
-def _listing():
-    """Complaints with their order, buyer and provider: open ones first, each group oldest first."""
+def _listing(status: str = queue_filters.ALL):
+    """Complaints with their order, buyer and provider, in the order of the tab (see queue_filters)."""
     return (select(Complaint, Order.order_no, User, Provider)
             .outerjoin(Order, Complaint.order_id == Order.id)
             .join(User, Complaint.user_id == User.id).join(Provider, Complaint.provider_id == Provider.id)
             .options(joinedload(User.enterprise))
-            .order_by(case((Complaint.status == OPEN, 0), else_=1), Complaint.created_at, Complaint.id))
+            .order_by(*queue_filters.settlement_order(status, Complaint.status, Complaint.created_at,
+                                                      Complaint.resolved_at, Complaint.id)))
+
+
+def _search(q: str) -> list:
+    """Text matched against the order number, the provider's name and the buyer (person or enterprise name)."""
+    if not q:
+        return []
+    buyers = select(Enterprise.user_id).where(Enterprise.name.contains(q, autoescape=True))
+    return [or_(Order.order_no.contains(q.upper(), autoescape=True), Provider.name.contains(q, autoescape=True),
+                User.name.contains(q, autoescape=True), Complaint.user_id.in_(buyers))]
 
 
 def _rows(items, form: Optional[ResolveForm] = None, refusal: Optional[str] = None) -> list[Row]:

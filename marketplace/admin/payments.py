@@ -8,28 +8,31 @@ from typing import Optional
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import DateField, IntegerField, RadioField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from .. import policy
 from ..errors import render_error
 from ..extensions import db
 from ..forms import Form, choices
-from ..htmx import is_htmx
-from ..models import (Objection, Order, PaymentBatch, PublicityBatch, Redemption, RedemptionStatus, User, Voucher,
-                      china_today)
+from ..htmx import is_htmx, render_either
+from ..models import (Enterprise, Objection, Order, PaymentBatch, PublicityBatch, Redemption, RedemptionStatus, User,
+                      Voucher, VoucherApplication, china_today)
 from ..orders.messages import tidy
-from ..pagination import paginate
+from ..pagination import Page, page_number, paginate
 from ..redemption import claims, export, ledger
-from . import bp
-from .queues import register_queue
+from . import bp, queue_filters
+from .queue_filters import SETTLEMENT_TABS
+from .queues import register_queue, selected_ids
+from .redemptions import claim_search
 
 R = RedemptionStatus
 OPEN = "open"
 MAX_PUBLICITY_DAYS = 30
-# The working lists (待公示, 待兑付) show the oldest claims first, this many at a time.
-WORKING_LIMIT = 200
+# The pick-lists (待公示, 待兑付) are paged with `page`; the batches below them with this argument.
+BATCHES = "batches"
 OBJECTION_LABELS = {"open": "待处理", "dismissed": "异议不成立", "upheld": "异议成立"}
 
 register_queue("待公示", "admin.publicity", Redemption.decided_at, Redemption.status == R.APPROVED)
@@ -63,10 +66,6 @@ class PaymentForm(Form):
 
 # ---------------------------------------------------------------- shared
 
-def _selected_ids() -> list[int]:
-    return sorted({int(raw) for raw in request.form.getlist("claim_id") if raw.isdigit()})
-
-
 def _locked_claims(ids: list[int]) -> list[Redemption]:
     """The chosen claims, locked for the move; one that no longer exists is a stale page (409)."""
     found = db.session.scalars(select(Redemption).where(Redemption.id.in_(ids)).order_by(Redemption.id)
@@ -76,13 +75,24 @@ def _locked_claims(ids: list[int]) -> list[Redemption]:
     return list(found)
 
 
-def _waiting(status: str, oldest_first_by):
-    """Claims in `status`, with what the lists show, oldest first."""
-    return db.session.scalars(
-        select(Redemption).where(Redemption.status == status)
-        .options(joinedload(Redemption.enterprise), joinedload(Redemption.order).joinedload(Order.provider),
-                 joinedload(Redemption.voucher).joinedload(Voucher.application))
-        .order_by(oldest_first_by, Redemption.id).limit(WORKING_LIMIT)).all()
+def _pick_list(status: str, oldest_first_by, *filters, checked: Optional[list[int]] = None) -> dict:
+    """The pick-list of a batch (公示, 拨付): one page of the claims in `status`, oldest first, matching the search
+    box (enterprise, order number, provider) and `filters`. Ticked are the ids a refused batch posted (they stay
+    ticked on its page), else the whole page after 全选本页 (?all=1). Returns the template's context."""
+    q = queue_filters.search_text()
+    stmt = (select(Redemption).where(Redemption.status == status, *claim_search(q), *filters)
+            .options(joinedload(Redemption.enterprise), joinedload(Redemption.order).joinedload(Order.provider),
+                     joinedload(Redemption.voucher).joinedload(Voucher.application))
+            .order_by(oldest_first_by, Redemption.id))
+    picks = paginate(stmt, current_app.config["PER_PAGE"])
+    if checked is None:
+        checked = [claim.id for claim in picks.items] if request.args.get("all") == "1" else []
+    return {"picks": picks, "q": q, "checked": set(checked)}
+
+
+def _kept_args(q: str, batches: Page, city: str = "") -> dict:
+    """What the pick-list's links and its batch form carry on: its filters, and the page of the batches below."""
+    return {"q": q or None, "city": city or None, BATCHES: batches.page if batches.page > 1 else None}
 
 
 def _refused(refusal: Exception):
@@ -109,7 +119,7 @@ def publicity():
 @bp.post("/publicity")
 def publish_claims():
     form = PublishForm()
-    ids = _selected_ids()
+    ids = selected_ids("claim_id")
     if not form.validate_on_submit() or not ids:
         return _publicity_page(form, ids, None if ids else "请勾选要公示的兑付申请"), 422
     try:
@@ -118,7 +128,7 @@ def publish_claims():
         return _refused(refusal)
     db.session.commit()
     flash(f"已公示 {len(ids)} 项兑付，公示期 {batch.starts_on:%Y-%m-%d} 至 {batch.ends_on:%Y-%m-%d}。", "success")
-    return redirect(url_for("admin.publicity"), 303)
+    return redirect(url_for("admin.publicity", q=queue_filters.search_text() or None), 303)
 
 
 @bp.post("/publicity/close")
@@ -131,16 +141,13 @@ def close_publicity():
 
 
 def _publicity_page(form: PublishForm, checked: Optional[list[int]] = None, selection_error: Optional[str] = None):
-    candidates = _waiting(R.APPROVED, Redemption.decided_at)
-    if checked is None:
-        checked = [claim.id for claim in candidates] if request.args.get("all") == "1" else []
     stmt = (select(PublicityBatch).where(PublicityBatch.kind == "redemption")
             .order_by(PublicityBatch.starts_on.desc(), PublicityBatch.id.desc()))
-    page = paginate(stmt, current_app.config["PER_PAGE"])
-    return render_template("admin/publicity_batches.html", form=form, candidates=candidates, checked=set(checked),
-                           selection_error=selection_error, page=page,
-                           stats=_batch_stats([batch.id for batch in page.items]), today=china_today(),
-                           limit=WORKING_LIMIT)
+    page = paginate(stmt, current_app.config["PER_PAGE"], page_number(BATCHES))
+    pick = _pick_list(R.APPROVED, Redemption.decided_at, checked=checked)
+    return render_either("admin/publicity_batches.html", "admin/partials/publicity_pick_list.html", form=form,
+                         selection_error=selection_error, args=_kept_args(pick["q"], page), page=page,
+                         stats=_batch_stats([batch.id for batch in page.items]), today=china_today(), **pick)
 
 
 def _batch_stats(batch_ids: list[int]) -> dict[int, BatchStats]:
@@ -179,8 +186,14 @@ class ObjectionRow:
 
 @bp.get("/objections")
 def objections():
-    page = paginate(_objection_listing(), current_app.config["PER_PAGE"], scalars=False)
-    return render_template("admin/objections.html", page=page, rows=_objection_rows(page.items))
+    status = queue_filters.tab(SETTLEMENT_TABS, OPEN)
+    q = queue_filters.search_text()
+    stmt = (_objection_listing(status)
+            .where(*queue_filters.settlement_filter(Objection.status, status), *_objection_search(q)))
+    page = paginate(stmt, current_app.config["PER_PAGE"], scalars=False)
+    return render_either("admin/objections.html", "admin/partials/payment_objection_list.html", page=page,
+                         rows=_objection_rows(page.items), status=status, labels=SETTLEMENT_TABS, q=q,
+                         args=queue_filters.kept_args(status, q))
 
 
 @bp.post("/objections/<int:objection_id>/resolve")
@@ -205,13 +218,24 @@ def resolve_objection(objection_id: int):
     return redirect(url_for("admin.objections"), 303)
 
 
-def _objection_listing():
-    """Objections to claims with the claim and who lodged them: open ones first, each group oldest first."""
+def _objection_listing(status: str = queue_filters.ALL):
+    """Objections to claims with the claim and who lodged them, in the order of the tab (see queue_filters)."""
     return (select(Objection, Redemption, User)
             .join(Redemption, Objection.redemption_id == Redemption.id)
             .join(User, Objection.user_id == User.id)
             .options(joinedload(Redemption.enterprise), joinedload(User.enterprise))
-            .order_by(case((Objection.status == OPEN, 0), else_=1), Objection.created_at, Objection.id))
+            .order_by(*queue_filters.settlement_order(status, Objection.status, Objection.created_at,
+                                                      Objection.resolved_at, Objection.id)))
+
+
+def _objection_search(q: str) -> list:
+    """Text matched against the claiming enterprise's name and the lodger (name, email, or enterprise name)."""
+    if not q:
+        return []
+    named = select(Enterprise.id).where(Enterprise.name.contains(q, autoescape=True))
+    lodgers = select(Enterprise.user_id).where(Enterprise.name.contains(q, autoescape=True))
+    return [or_(Redemption.enterprise_id.in_(named), User.name.contains(q, autoescape=True),
+                User.email.contains(q, autoescape=True), Objection.user_id.in_(lodgers))]
 
 
 def _objection_rows(items, form: Optional[ResolveForm] = None, refusal: Optional[str] = None) -> list[ObjectionRow]:
@@ -238,7 +262,7 @@ def payments():
 @bp.post("/payments")
 def pay_claims():
     form = PaymentForm()
-    ids = _selected_ids()
+    ids = selected_ids("claim_id")
     if not form.validate_on_submit() or not ids:
         return _payments_page(form, ids, None if ids else "请勾选要拨付的兑付申请"), 422
     try:
@@ -267,17 +291,33 @@ def payment_batch_xlsx(batch_id: int):
 
 
 def _payments_page(form: PaymentForm, checked: Optional[list[int]] = None, selection_error: Optional[str] = None):
-    candidates = _waiting(R.AWAITING_PAYMENT, Redemption.updated_at)
-    if checked is None:
-        checked = [claim.id for claim in candidates] if request.args.get("all") == "1" else []
+    city = _chosen_city()
     stmt = select(PaymentBatch).order_by(PaymentBatch.paid_on.desc(), PaymentBatch.id.desc())
-    page = paginate(stmt, current_app.config["PER_PAGE"])
-    return render_template("admin/payments.html", form=form, candidates=candidates, checked=set(checked),
-                           selection_error=selection_error, page=page, counts=_batch_sizes(page.items),
-                           previews={claim.id: claims.local_match_for(claim) for claim in candidates},
-                           cities={claim.id: export.city_of(claim.voucher.application.registered_city)
-                                   for claim in candidates},
-                           limit=WORKING_LIMIT)
+    page = paginate(stmt, current_app.config["PER_PAGE"], page_number(BATCHES))
+    pick = _pick_list(R.AWAITING_PAYMENT, Redemption.updated_at, *_registered_in(city), checked=checked)
+    shown = pick["picks"].items
+    return render_either("admin/payments.html", "admin/partials/payment_pick_list.html", form=form,
+                         selection_error=selection_error, args=_kept_args(pick["q"], page, city), city=city,
+                         city_choices=policy.CITIES, page=page, counts=_batch_sizes(page.items),
+                         previews={claim.id: claims.local_match_for(claim) for claim in shown},
+                         claim_cities={claim.id: export.city_of(claim.voucher.application.registered_city)
+                                       for claim in shown}, **pick)
+
+
+def _chosen_city() -> str:
+    """The 拨付 list's city filter: one of Jiangsu's cities, or none (every city)."""
+    city = request.args.get("city", "")
+    return city if city in policy.CITIES else ""
+
+
+def _registered_in(city: str) -> list:
+    """Claims of enterprises registered in `city`, by their voucher application's 注册地 (the city export.city_of
+    names in the batch's sheet); the application keeps the city as chosen, with or without 市."""
+    if not city:
+        return []
+    vouchers = (select(Voucher.id).join(VoucherApplication, Voucher.application_id == VoucherApplication.id)
+                .where(VoucherApplication.registered_city.in_((city, f"{city}市"))))
+    return [Redemption.voucher_id.in_(vouchers)]
 
 
 def _batch_sizes(batches) -> dict[int, int]:

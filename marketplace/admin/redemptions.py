@@ -119,12 +119,19 @@ def redemptions():
 
 
 def _filters(q: str) -> list:
-    filters = [Redemption.status != S.DRAFT]
-    if q:
-        filters.append(or_(
-            Redemption.enterprise_id.in_(select(Enterprise.id).where(Enterprise.name.contains(q, autoescape=True))),
-            Redemption.order_id.in_(select(Order.id).where(Order.order_no.contains(q.upper(), autoescape=True)))))
-    return filters
+    return [Redemption.status != S.DRAFT, *claim_search(q)]
+
+
+def claim_search(q: str) -> list:
+    """The search box of every claim list (this queue, the claims to publish and to pay): `q` in the enterprise's
+    name, the order number, or the provider's name (the order's shop, or the one an offline claim names)."""
+    if not q:
+        return []
+    orders = (select(Order.id).join(Provider, Order.provider_id == Provider.id)
+              .where(or_(Order.order_no.contains(q.upper(), autoescape=True),
+                         Provider.name.contains(q, autoescape=True))))
+    return [or_(Redemption.enterprise_id.in_(select(Enterprise.id).where(Enterprise.name.contains(q, autoescape=True))),
+                Redemption.order_id.in_(orders), Redemption.provider_name.contains(q, autoescape=True))]
 
 
 def _status_filter(status: str) -> list:

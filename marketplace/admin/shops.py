@@ -7,16 +7,16 @@ from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import audit, policy
 from ..extensions import db
-from ..htmx import is_htmx
-from ..models import (Objection, Provider, PublicityBatch, Service, ServiceStatus, ShopStatus, china_today,
+from ..htmx import is_htmx, render_either
+from ..models import (Objection, Provider, PublicityBatch, Service, ServiceStatus, ShopStatus, User, china_today,
                       utcnow)
 from ..pagination import paginate
 from ..seller.shop import SHOP_LABELS, attachments, entry_problems, publicity_batch
-from . import bp
+from . import bp, queue_filters
 from .forms import DecisionForm, RejectForm
 from .queues import register_queue
 
@@ -37,15 +37,25 @@ class Refused(Exception):
 
 @bp.get("/shops")
 def shops():
-    status = request.args.get("status", ShopStatus.PENDING)
-    if status not in TABS:
-        status = ShopStatus.PENDING
+    status = queue_filters.tab(TABS, ShopStatus.PENDING)
+    q = queue_filters.search_text()
     stmt = (select(Provider, PublicityBatch)
             .outerjoin(PublicityBatch, Provider.publicity_batch_id == PublicityBatch.id)
-            .where(Provider.status == status).order_by(Provider.submitted_at.asc(), Provider.id.asc()))
+            .where(Provider.status == status, *_shop_search(q))
+            .order_by(Provider.submitted_at.asc(), Provider.id.asc()))
     page = paginate(stmt, current_app.config["PER_PAGE"], scalars=False)
-    return render_template("admin/shops.html", page=page, status=status, labels=TABS,
-                           shop_labels=SHOP_LABELS, entry_problems=entry_problems)
+    return render_either("admin/shops.html", "admin/partials/shop_list.html", page=page, status=status, labels=TABS,
+                         q=q, args=queue_filters.kept_args(status, q), shop_labels=SHOP_LABELS,
+                         entry_problems=entry_problems)
+
+
+def _shop_search(q: str) -> list:
+    """Text matched against the unit (name, 统一社会信用代码), its contact person and its account's email."""
+    if not q:
+        return []
+    accounts = select(User.id).where(User.email.contains(q, autoescape=True))
+    return [or_(Provider.name.contains(q, autoescape=True), Provider.credit_code.contains(q.upper(), autoescape=True),
+                Provider.contact_name.contains(q, autoescape=True), Provider.user_id.in_(accounts))]
 
 
 @bp.get("/shops/<int:provider_id>")
