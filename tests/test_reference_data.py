@@ -412,3 +412,11 @@ def test_an_unreadable_excel_file_is_refused_with_a_clear_message(client, signed
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert kexiao_entries() == {}
+
+
+def test_the_service_form_names_the_non_eligible_kinds_next_to_the_voucher_mark(client, auth, provider):
+    db.session.add(NonEligibleKind(name="商业拍摄", keywords="广告拍摄", position=1))
+    db.session.commit()
+    auth.login(provider)
+    page = client.get("/seller/services/new").get_data(as_text=True)
+    assert "服务内容属于以下类型的也不能标记：商业拍摄" in page

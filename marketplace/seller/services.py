@@ -17,7 +17,8 @@ from ..catalog.queries import category_tree
 from ..errors import render_error
 from ..extensions import db
 from ..htmx import is_htmx, render_either
-from ..models import Category, Field, Instrument, Provider, Service, ServiceImage, ServiceStatus, ShopStatus, utcnow
+from ..models import (Category, Field, Instrument, NonEligibleKind, Provider, Service, ServiceImage, ServiceStatus,
+                      ShopStatus, utcnow)
 from ..pagination import paginate
 from . import bp
 from .service_forms import ServiceForm, description_length_problem, excluded_categories, normalize_tags
@@ -176,8 +177,9 @@ def _apply(form: ServiceForm, service: Service) -> None:
 
 def _render_form(form: ServiceForm, service: Service | None, provider: Provider):
     status = 422 if form.is_submitted() else 200
+    kinds = db.session.scalars(select(NonEligibleKind.name).order_by(NonEligibleKind.position, NonEligibleKind.id))
     return render_template("seller/service_form.html", form=form, service=service, provider=provider,
-                           excluded=excluded_categories().values()), status
+                           excluded=excluded_categories().values(), kinds=list(kinds)), status
 
 
 def _saved(service: Service, provider: Provider, form: ServiceForm, wants_review: bool) -> str:
