@@ -1,6 +1,9 @@
 """Commands: `flask --app app create-reviewer EMAIL`, `flask --app app seed-demo [--services N]`,
-`flask --app app expire-orders` and `flask --app app close-publicity` (run both daily from cron / a systemd timer)."""
+`flask --app app expire-orders` and `flask --app app close-publicity` (run both daily from cron / a systemd timer),
+`flask --app app sweep-uploads [--dry-run] [--grace-minutes N]` (daily too), `flask --app app backup DEST` and
+`flask --app app restore SRC [--yes]`."""
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -17,6 +20,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(expire_orders)
     app.cli.add_command(close_publicity)
+    app.cli.add_command(sweep_uploads)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("create-reviewer")
@@ -82,3 +88,53 @@ def close_publicity() -> None:
     count = close_due()
     db.session.commit()
     click.echo(f"{count} 项兑付公示期满且无异议，已转入待兑付。")
+
+
+@click.command("sweep-uploads")
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+@click.option("--grace-minutes", default=60, show_default=True, type=click.IntRange(min=0),
+              help="Leave anything younger alone (an upload may not be committed yet).")
+def sweep_uploads(dry_run: bool, grace_minutes: int) -> None:
+    """Remove uploaded files no row refers to, and interrupted uploads (清理无引用的上传文件)."""
+    from .ops.sweep import sweep_uploads as sweep
+    from .uploads import format_size
+
+    result = sweep(grace_minutes=grace_minutes, dry_run=dry_run)
+    verb = "将删除" if dry_run else "已删除"
+    for label, found in (("无引用的文件记录", result.rows), ("无记录的文件", result.stray_files),
+                         ("中断的上传临时文件", result.temp_files)):
+        click.echo(f"{verb}{label}: {found.count} 个, {format_size(found.size)}")
+    if dry_run:
+        click.echo("试运行 (dry run): 未做任何更改。")
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(dest: Path) -> None:
+    """Copy the database and the upload folder into DEST, with a manifest of checksums (备份)."""
+    from .ops.backup import BackupError, backup
+
+    try:
+        manifest = backup(dest)
+    except BackupError as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"备份完成 (backup written): {dest} — {manifest['database']}, "
+               f"迁移版本 {manifest['alembic_revision']}, {manifest['file_count']} 个上传文件")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(src: Path, yes: bool) -> None:
+    """Replace the database and the upload folder with the backup in SRC (恢复; checksums are verified first)."""
+    from .ops.backup import BackupError, restore, verified_manifest
+
+    try:
+        manifest = verified_manifest(src)
+        if not yes:
+            click.confirm(f"用 {manifest['created_at']} 的备份覆盖当前数据库和上传文件？"
+                          f"(replace the database and uploads with this backup?)", abort=True)
+        restore(src)
+    except BackupError as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"已恢复 (restored): {src} — {manifest['file_count']} 个上传文件")
