@@ -7,7 +7,7 @@ PORT ?= 5000
 DEMO_SERVICES ?= 2000
 export FLASK_APP := app
 
-.PHONY: run test test-pg setup migrate seed clean bench
+.PHONY: run test test-pg setup migrate seed clean bench loadtest
 
 run: setup
 	$(BIN)/flask seed-demo --services $(DEMO_SERVICES)
@@ -39,6 +39,11 @@ $(HTMX): package.json package-lock.json
 # BENCH_DATABASE_URL=postgresql://… adds PostgreSQL (that database is wiped).
 bench: $(VENV)/.installed
 	$(BIN)/python scripts/bench_search.py
+
+# Throughput and latency under gunicorn (2 workers) against a bare Flask page in the same run (not part of
+# `make test`; about a minute and a half). LOADTEST_SECONDS, LOADTEST_USERS, LOADTEST_SERVICES; DATABASE_URL optional.
+loadtest: setup
+	$(BIN)/python scripts/loadtest.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

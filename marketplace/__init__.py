@@ -17,7 +17,7 @@ def create_app(test_config: Optional[Mapping] = None) -> "Flask":
         app.config.from_mapping(test_config)
     INSTANCE.mkdir(exist_ok=True)
 
-    from . import errors, htmx, templating
+    from . import errors, htmx, security, templating
     from .extensions import csrf, db, login_manager
 
     db.init_app(app)
@@ -26,6 +26,7 @@ def create_app(test_config: Optional[Mapping] = None) -> "Flask":
     htmx.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
 
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp

@@ -33,6 +33,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = self.PRODUCTION
         self.REMEMBER_COOKIE_SECURE = self.PRODUCTION
         self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.MAX_CONTENT_LENGTH = 210 * 1024 * 1024
         self.WTF_CSRF_TIME_LIMIT = None
         self.WTF_I18N_ENABLED = False  # use WTForms' bundled zh catalogue (Form.Meta.locales), no Babel

@@ -3,16 +3,23 @@ import secrets
 from datetime import timedelta
 from typing import Protocol
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, has_request_context, request
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import SmsCode, utcnow
+from . import throttle
 
 CODE_TTL = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
+# Each message costs money and may annoy whoever owns the number: a number gets at most this many codes a day,
+# and one address (an office behind one IP may hold several enterprises) this many.
+DAY = timedelta(hours=24)
+MAX_PER_PHONE_PER_DAY = 10
+MAX_PER_IP_PER_DAY = 30
+IP_SUBJECT = "sms"  # codes sent from an address, counted in the throttle table
 
 
 class SmsBackend(Protocol):
@@ -29,20 +36,34 @@ BACKENDS: dict[str, type] = {"log": LogBackend}
 
 
 class TooSoon(Exception):
-    pass
+    """A code refused by a rate limit; the message says why and when to try again."""
 
 
 def send_code(phone: str, purpose: str) -> None:
-    """Send a fresh 6-digit code; refuses (TooSoon) within a minute of the previous one."""
-    last = db.session.scalar(select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose)
-                             .order_by(SmsCode.created_at.desc()).limit(1))
-    if last and utcnow() - last.created_at < RESEND_AFTER:
-        raise TooSoon("验证码已发送，请60秒后再试")
+    """Send a fresh 6-digit code; refuses (TooSoon) within a minute of the previous one, and past the daily
+    limits per number and per address."""
+    ip = request.remote_addr if has_request_context() else None
+    _check_limits(phone, purpose, ip or "-")
     code = f"{secrets.randbelow(10**6):06d}"
     db.session.add(SmsCode(phone=phone, purpose=purpose, code_hash=generate_password_hash(code),
                            expires_at=utcnow() + CODE_TTL))
+    throttle.record_event(IP_SUBJECT, ip or "-")
     db.session.commit()
     BACKENDS[current_app.config["SMS_BACKEND"]]().send(phone, f"【科技创新券】您的验证码为{code}，10分钟内有效。")
+
+
+def _check_limits(phone: str, purpose: str, ip: str) -> None:
+    now = utcnow()
+    last = db.session.scalar(select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose)
+                             .order_by(SmsCode.created_at.desc()).limit(1))
+    if last and now - last.created_at < RESEND_AFTER:
+        raise TooSoon("验证码已发送，请60秒后再试")
+    sent_to_phone = db.session.scalar(select(func.count(SmsCode.id)).where(SmsCode.phone == phone,
+                                                                          SmsCode.created_at >= now - DAY))
+    if sent_to_phone >= MAX_PER_PHONE_PER_DAY:
+        raise TooSoon(f"该手机号24小时内获取验证码已达{MAX_PER_PHONE_PER_DAY}次，请明天再试")
+    if throttle.events_since(IP_SUBJECT, ip, now - DAY) >= MAX_PER_IP_PER_DAY:
+        raise TooSoon("当前网络获取验证码过于频繁，请明天再试或联系省统筹中心")
 
 
 def verify_code(phone: str, purpose: str, code: str) -> bool:

@@ -1,4 +1,5 @@
-"""Login throttling kept in the database, so it holds across workers and machines."""
+"""Throttling kept in the database, so it holds across workers and machines: failed sign-ins per (email, IP), and
+other counted events per (subject, IP) in the same table, e.g. SMS codes sent from one address."""
 from datetime import timedelta
 
 from flask import current_app
@@ -25,3 +26,14 @@ def record_failure(email: str, ip: str) -> None:
 
 def clear(email: str, ip: str) -> None:
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.ip == ip))
+
+
+def record_event(subject: str, ip: str) -> None:
+    """Count one event for a subject that is never an email address (e.g. "sms:<purpose>"), so the login
+    counters and clear() never see it."""
+    db.session.add(LoginAttempt(email=subject, ip=ip))
+
+
+def events_since(subject: str, ip: str, since) -> int:
+    return db.session.scalar(select(func.count(LoginAttempt.id)).where(
+        LoginAttempt.email == subject, LoginAttempt.ip == ip, LoginAttempt.at >= since))

@@ -190,28 +190,29 @@ def _verify_contact_phone(form: ApplicationForm, application: VoucherApplication
 
 def _send_code_after_saving(form: ApplicationForm):
     """The no-JS 获取验证码: the draft was just saved; send the code and come back to the contact fields."""
-    message, ok = _send_code((form.contact_phone.data or "").strip())
-    flash(message, "success" if ok else "error")
+    message, status = _send_code((form.contact_phone.data or "").strip())
+    flash(message, "success" if status == 200 else "error")
     return redirect(url_for("vouchers.apply", _anchor="contact"), 303)
 
 
-def _send_code(phone: str) -> tuple[str, bool]:
+def _send_code(phone: str) -> tuple[str, int]:
+    """The message to show and the status: 200 sent, 422 a bad number, 429 too many codes asked for."""
     problem = validators.mobile_problem(phone) if phone else "请先填写联系人手机号码"
     if problem:
-        return problem, False
+        return problem, 422
     try:
         sms.send_code(phone, SMS_PURPOSE)
     except sms.TooSoon as error:
-        return str(error), False
-    return f"验证码已发送至{phone[:3]}****{phone[-4:]}，10分钟内有效。", True
+        return str(error), 429
+    return f"验证码已发送至{phone[:3]}****{phone[-4:]}，10分钟内有效。", 200
 
 
 @bp.post("/apply/sms")
 @roles_required("enterprise")
 def send_code():
     """htmx: send the code for the number in the form without saving anything."""
-    message, ok = _send_code((request.form.get("contact_phone") or "").strip())
-    return render_template("vouchers/partials/sms_status.html", message=message, ok=ok), 200 if ok else 422
+    message, status = _send_code((request.form.get("contact_phone") or "").strip())
+    return render_template("vouchers/partials/sms_status.html", message=message, ok=status == 200), status
 
 
 @bp.post("/apply/check/<name>")

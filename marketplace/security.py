@@ -1,0 +1,38 @@
+"""Security headers on every response: a strict Content-Security-Policy (no inline script or style anywhere; the
+htmx configuration comes from <meta name="htmx-config">), no MIME sniffing, no framing by other sites.
+
+Pages may not be framed at all; stored files (/files/<id>) are framed by the platform's own pages, where a
+reviewer previews an uploaded PDF, so they allow same-origin framing and carry only that part of the policy:
+Chromium's PDF viewer is a plugin that object-src 'none' would block."""
+from flask import Flask, Response, request
+
+PAGE_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "frame-src 'self'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+    "base-uri 'self'",
+    "object-src 'none'",
+))
+FILE_POLICY = "frame-ancestors 'self'"
+# The platform uses none of these browser features; no page (nor anything it frames) may ask for them.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+FRAMEABLE_BLUEPRINTS = {"files"}
+
+
+def _security_headers(response: Response) -> Response:
+    frameable = request.blueprint in FRAMEABLE_BLUEPRINTS
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", FILE_POLICY if frameable else PAGE_POLICY)
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN" if frameable else "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
