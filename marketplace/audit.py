@@ -14,7 +14,15 @@ def record(obj_type: str, obj_id, action: str, from_state: Optional[str] = None,
     if actor_id is None and has_request_context() and current_user.is_authenticated:
         actor_id = current_user.id
     entry = AuditLog(actor_id=actor_id, object_type=obj_type, object_id=None if obj_id is None else str(obj_id),
-                     action=action, from_state=from_state, to_state=to_state, reason=reason,
+                     action=action, from_state=_state(from_state), to_state=_state(to_state), reason=reason,
                      ip=request.remote_addr if has_request_context() else None)
     db.session.add(entry)
     return entry
+
+
+STATE_MAX = 40  # AuditLog.from_state / to_state
+
+
+def _state(value: Optional[str]) -> Optional[str]:
+    """States are short codes; a caller that records a name there gets it cut to fit (the reason keeps text)."""
+    return value if value is None or len(value) <= STATE_MAX else value[:STATE_MAX - 1] + "…"

@@ -5,6 +5,7 @@ Pages may not be framed at all; stored files (/files/<id>) are framed by the pla
 reviewer previews an uploaded PDF, so they allow same-origin framing and carry only that part of the policy:
 Chromium's PDF viewer is a plugin that object-src 'none' would block."""
 from flask import Flask, Response, request
+from werkzeug.datastructures import ImmutableMultiDict
 
 PAGE_POLICY = "; ".join((
     "default-src 'self'",
@@ -34,5 +35,16 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _drop_nul_characters() -> None:
+    """A NUL character means nothing in a form or a query and PostgreSQL cannot store it in text: drop it from
+    every name and value before any form or query reads them (request.form and .args are cached properties)."""
+    for name in ("args", "form"):
+        values = getattr(request, name)
+        if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+            request.__dict__[name] = ImmutableMultiDict(
+                [(key.replace("\x00", ""), value.replace("\x00", "")) for key, value in values.items(multi=True)])
+
+
 def init_app(app: Flask) -> None:
+    app.before_request_funcs.setdefault(None, []).insert(0, _drop_nul_characters)  # before CSRF and the routes
     app.after_request(_security_headers)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from alembic import command
+from hypothesis import HealthCheck, Phase, settings
 from alembic.config import Config as AlembicConfig
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -28,6 +29,16 @@ from marketplace.vouchers import lifecycle as voucher_lifecycle
 from marketplace.validators import make_credit_code, make_id_number
 
 from .samples import pdf_bytes, png_bytes
+
+# Hostile-input tests (tests/test_hostile_*.py): few examples per form, the same ones every run (CI time and
+# strict xfails stay stable, no time spent shrinking a failure); HYPOTHESIS_PROFILE=deep explores more and
+# shrinks. Examples share a test's function-scoped fixtures.
+for name, examples in (("ci", 15), ("deep", 200)):
+    settings.register_profile(name, max_examples=examples, deadline=None, derandomize=name == "ci", database=None,
+                              phases=[Phase.explicit, Phase.generate] if name == "ci" else list(Phase),
+                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                                     HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PASSWORD = "correct-horse-42"
 # One hash for every test user, made with few iterations: production's scrypt is deliberately slow, and

@@ -267,7 +267,8 @@ def kind_edit(kind_id: int):
     before = _kind_state(kind)
     kind.name, kind.keywords = form.name.data, form.keywords.data
     if before != _kind_state(kind):
-        audit.record("non_eligible_kind", kind.id, "update", before, _kind_state(kind))
+        audit.record("non_eligible_kind", kind.id, "update", before, _kind_state(kind),
+                     f"{before} → {_kind_state(kind)}")  # states are cut to 40 characters; the reason keeps all
     db.session.commit()
     flash(f"已保存“{kind.name}”。", "success")
     return redirect(url_for("admin.kind_detail", kind_id=kind.id), 303)
@@ -316,7 +317,7 @@ def _add_kind(name: str, keywords: str) -> NonEligibleKind:
     kind = NonEligibleKind(name=name, keywords=keywords, position=position)
     db.session.add(kind)
     db.session.flush()
-    audit.record("non_eligible_kind", kind.id, "create", None, _kind_state(kind))
+    audit.record("non_eligible_kind", kind.id, "create", None, _kind_state(kind), _kind_state(kind))
     return kind
 
 

@@ -22,8 +22,14 @@ def positive(_form, field) -> None:
         raise ValidationError("金额须大于零")
 
 
+def amount_given(_form, field) -> None:
+    """InputRequired sees typed text; "¥" or spaces alone are text but no amount."""
+    if field.data is None and not field.errors:
+        raise ValidationError(f"请填写{field.label.text}")
+
+
 def _amount(label: str) -> MoneyField:
-    return MoneyField(label, validators=[InputRequired(message=f"请填写{label}"), positive])
+    return MoneyField(label, validators=[InputRequired(message=f"请填写{label}"), amount_given, positive])
 
 
 class MaterialForm(Form):

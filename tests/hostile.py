@@ -1,0 +1,509 @@
+"""Hostile input for property-based tests: what attackers and careless users type, and every form of the app
+with how to reach it (who signs in, which objects must exist, which fields take typed text).
+
+FORMS and QUERIES are the one table of the app's forms; tests/test_hostile_forms.py runs each through
+hypothesis. The objects are built with the conftest Factory inside every example, because conftest empties
+the tables after each test function, not between hypothesis examples: every example gets new rows (the
+Factory's serial keeps names, e-mails and credit codes unique)."""
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable
+
+from hypothesis import strategies as st
+
+from marketplace.extensions import db
+from marketplace.models import (ApplicationStatus, Category, Complaint, Field, Objection, RedemptionStatus, Role,
+                                ShopStatus, china_today)
+from marketplace.orders import lifecycle as order_lifecycle
+from marketplace.redemption import claims
+from marketplace.validators import make_credit_code
+
+from .samples import png_upload
+
+# The markers the escaping property looks for: none may reach an HTML page unescaped.
+SCRIPT = "<script>alert(1)</script>"
+ATTRIBUTE_BREAKER = '"><img src=x onerror=alert(1)>'
+RAW_MARKERS = ("<script>alert(1)", "<img src=x onerror")
+
+NASTY_TEXT = [
+    SCRIPT, ATTRIBUTE_BREAKER, "'><svg/onload=alert(1)>", "javascript:alert(1)", "{{7*7}}{% raw %}",
+    "' OR 1=1 --", "'; DROP TABLE users; --", "Robert'); DELETE FROM orders;--", "%s%s%n", "\\x00\\'",
+    "\u202eevil\u202c", "\u200b\u200d\ufeff", "😀🚀👩‍👩‍👧", "Z\u0351\u0352\u0353a\u0300\u0301lgo",
+    "　全角　空格　", "\r\n\r\n", "\t", "𠜎𠜱𠝹", "١٢٣", "٣", "&amp;&lt;&#39;", "</textarea><script>alert(1)</script>",
+]
+NASTY_AMOUNTS = ["-1", "-0.01", "0", "1e309", "1e5", "NaN", "nan", "Infinity", "-inf", "１２３", "1,000.005",
+                 "0.001", "99999999999999999999999", "1_000", "0x10", "١٢٣", "12元", "¥", "", " ", "1.2.3",
+                 "--1", "+5", "1e-7", "9" * 400]
+NASTY_DATES = ["2026-02-30", "2026-13-01", "0000-00-00", "9999-12-31", "0001-01-01", "2026/01/01", "昨天",
+               "-2026-01-01", "2026-01-01T00:00", "", "20260101", "2026-1-1", "1e309", "99999-01-01"]
+
+
+def hostile_text() -> st.SearchStrategy[str]:
+    """Known-bad strings, random Unicode (control characters, RTL marks, emoji, combining marks: any code point
+    but surrogates and NUL) and 10,000-character runs. NUL is left to one deterministic test per form
+    (test_hostile_forms.py): PostgreSQL refuses it where SQLite stores it, and random draws must not decide
+    which forms meet it on which database."""
+    def any_text(size):
+        return st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=size)
+
+    return st.one_of(
+        st.sampled_from(NASTY_TEXT),
+        any_text(60),
+        st.builds(lambda piece, n: (piece * n)[:10_000], st.sampled_from(["长", "a", SCRIPT, "😀"]),
+                  st.integers(9_000, 10_000)),
+        st.builds(lambda a, b: a + SCRIPT + b, any_text(8), any_text(8)),
+    )
+
+
+def hostile_amount() -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(NASTY_AMOUNTS), st.decimals(allow_nan=True).map(str),
+                     st.floats().map(repr), st.integers().map(str), hostile_text())
+
+
+def hostile_date() -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(NASTY_DATES), st.dates().map(str), hostile_text())
+
+
+STRATEGIES = {"text": hostile_text, "amount": hostile_amount, "date": hostile_date}
+
+
+@dataclass
+class Setup:
+    """What one example of a form needs: who signs in (None: anonymous), where to post, a valid form."""
+    user: object
+    url: str
+    data: dict
+    views: list = field(default_factory=list)  # more pages that show what the form stored
+    before: list = field(default_factory=list)  # (url, data) posts the signed-in user makes first
+
+
+@dataclass
+class FormCase:
+    """A form of the app: `setup(make)` builds its objects; `fields` maps each typed field to its kind
+    (text, amount, date) and `kept` names the text fields the page shows back when it refuses the input."""
+    name: str
+    setup: Callable
+    fields: dict
+    kept: tuple = ()
+    allowed: tuple = (200, 303, 422)
+    multipart: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_serial = itertools.count(1)
+
+
+def unique() -> int:
+    """A number no other example used, for values the Factory does not make (e-mails, codes)."""
+    return next(_serial)
+
+
+def texts(*names) -> dict:
+    return dict.fromkeys(names, "text")
+
+
+# ------------------------------------------------------------------ setups, one per reachable state
+
+def anonymous_register(make) -> Setup:
+    n = unique()
+    return Setup(None, "/auth/register", {
+        "account_type": Role.ENTERPRISE, "email": f"hostile{n}@example.cn", "phone": f"137{n:08d}",
+        "name": "王五", "password": "correct-horse-42", "confirm": "correct-horse-42",
+        "org_name": f"敌意输入测试公司{n}", "credit_code": make_credit_code(f"91320100MH{n:07d}"), "city": "南京"})
+
+
+def anonymous_login(make) -> Setup:
+    user = make.enterprise()
+    return Setup(None, "/auth/login", {"email": user.email, "password": "wrong-password"})
+
+
+def voucher_application(make) -> Setup:
+    user = make.enterprise()
+    enterprise = user.enterprise
+    return Setup(user, "/me/vouchers/apply", {
+        "unit_name": enterprise.name, "credit_code": enterprise.credit_code, "founded_on": "2018-05-20",
+        "email": "office@example.cn", "identity": "kexiao", "kexiao_number": "20263201000123", "employees": "56",
+        "phone": "025-83792000", "legal_rep_name": "张三", "legal_rep_mobile": "13912345678",
+        "legal_rep_id_type": "id_card", "legal_rep_id_number": enterprise.legal_rep_id_number,
+        "contact_name": "李四", "contact_phone": "13812345678", "registered_province": "江苏省",
+        "registered_city": enterprise.city, "registered_district": "玄武区", "postal_province": "江苏省",
+        "postal_city": enterprise.city, "postal_district": "玄武区", "postal_detail": "珠江路88号",
+        "in_hightech_zone": "1", "hightech_zone_name": "南京高新区", "industry": "制造业", "product_field": "新材料",
+        "supervising_department": "南京市科学技术局", "revenue_fen": "2345.67", "bank_account_name": enterprise.name,
+        "bank_name": "中国银行南京分行", "bank_account_number": "6217000012345678901", "action": "save"},
+        views=["/me/vouchers/apply"])
+
+
+def checkout(make) -> Setup:
+    """An enterprise with one voucher-eligible service in its cart (form prefix p<provider id>v)."""
+    user = make.enterprise()
+    service = make.service(make.provider().provider)
+    key = f"p{service.provider_id}v"
+    declarations = ("declares_innovation", "declares_unrelated", "declares_direct", "declares_unfunded")
+    return Setup(user, "/checkout", {f"{key}-contact_name": "李四", f"{key}-contact_phone": "13812345678",
+                                     f"{key}-amount": "400", f"{key}-note": "样品3件",
+                                     **{f"{key}-{name}": "y" for name in declarations}},
+                 views=["/me/orders"], before=[("/cart/add", {"service_id": service.id, "quantity": "1"})])
+
+
+def _order(make, finished: bool = False):
+    user = make.enterprise()
+    provider = make.provider()
+    order = make.order(user, make.service(provider.provider))
+    if finished:
+        order_lifecycle.act(order, "accept", provider)
+        order_lifecycle.act(order, "finish", provider)
+        db.session.commit()
+    return user, provider, order
+
+
+def order_message(make) -> Setup:
+    user, _, order = _order(make)
+    return Setup(user, f"/orders/{order.order_no}/messages", {"message-body": "你好"},
+                 views=[f"/me/orders/{order.order_no}"])
+
+
+def order_rating(make) -> Setup:
+    user, _, order = _order(make, finished=True)
+    return Setup(user, f"/orders/{order.order_no}/rating", {"rating-score": "5", "rating-comment": "很好"},
+                 views=[f"/me/orders/{order.order_no}"])
+
+
+def order_complaint(make) -> Setup:
+    user, _, order = _order(make, finished=True)
+    return Setup(user, f"/orders/{order.order_no}/complaint", {"complaint-reason": "报告迟迟未出"},
+                 views=[f"/me/orders/{order.order_no}"])
+
+
+def shop_application(make) -> Setup:
+    user = make.provider(shop_status=ShopStatus.DRAFT)
+    provider = user.provider
+    return Setup(user, "/seller/shop", {
+        "name": provider.name, "credit_code": provider.credit_code, "unit_type": "university", "is_new_rnd": "0",
+        "intro": "高校分析测试中心", "registered_address": "徐州市大学路1号", "founded_on": "1952-09-01",
+        "has_website": "1", "website": "https://atc.example.edu.cn", "contact_name": "王老师",
+        "contact_phone": "0516-83590000", "city": "徐州", "district": "云龙区", "address_detail": "大学路1号",
+        "legal_rep_name": "李四", "legal_rep_phone": "13912345678", "legal_rep_id_type": "id_card",
+        "legal_rep_id_number": "", "bank_account_name": provider.name, "bank_name": "工商银行徐州分行",
+        "bank_branch_code": "102303000011", "bank_account_number": "1106020109000012345",
+        "last_year_revenue_fen": "1234.5", "last_year_tax_fen": "56.78", "last_year_net_profit_fen": "-12.3",
+        "qualification_kind": "", "qualification_expires_on": "", "action": "save"}, views=["/seller/shop"])
+
+
+def _reference():
+    field_ = db.session.query(Field).filter_by(name="新材料").one_or_none() or Field(name="新材料", position=1)
+    category = Category(name="微观形貌分析", parent=Category(name="微区分析", position=1), position=1)
+    db.session.add_all([field_, category])
+    db.session.commit()
+    return field_, category
+
+
+def service_form(make) -> Setup:
+    user = make.provider()
+    field_, category = _reference()
+    return Setup(user, "/seller/services/new", {
+        "nature": "instrument_sharing", "name": "场发射扫描电镜形貌分析", "instrument_id": "",
+        "description": "利用场发射扫描电子显微镜对材料表面进行高分辨率微观形貌观察与分析并出具报告",
+        "service_type": "普通服务", "cycle": "7-10个自然日", "has_qualification": "0",
+        "category_id": str(category.id), "field_ids": [str(field_.id)], "price": "400", "price_unit": "元/样品",
+        "tags": "电镜", "qualification_desc": "", "standards": "GB/T 16594-2008", "sample_requirements": "固体",
+        "voucher_eligible": "y", "action": "save"}, views=["/seller/services"])
+
+
+def instrument_form(make) -> Setup:
+    user = make.provider()
+    field_, _ = _reference()
+    return Setup(user, "/seller/instruments/new", {
+        "status": "normal", "name": "扫描电镜", "manufacturer": "日立", "model": "SU8010", "location": "实验楼",
+        "original_value": "1500000", "field_id": str(field_.id), "description": "介绍"},
+        views=["/seller/instruments"])
+
+
+def seller_settings(make) -> Setup:
+    return Setup(make.provider(), "/seller/settings", {"auto_accept": "1"}, views=["/seller/settings"])
+
+
+def _claim(make, status=RedemptionStatus.DRAFT):
+    user = make.enterprise()
+    make.voucher(user)
+    return user, make.claim(user, status=status)
+
+
+def claim_save(make) -> Setup:
+    user, claim = _claim(make)
+    return Setup(user, f"/me/redemptions/{claim.id}/save", {"contract_amount": "10000"},
+                 views=[f"/me/redemptions/{claim.id}"])
+
+
+def claim_invoice(make) -> Setup:
+    user, claim = _claim(make)
+    return Setup(user, f"/me/redemptions/{claim.id}/invoices",
+                 {"number": f"{unique():08d}", "amount": "12000", "image": png_upload("发票.png")},
+                 views=[f"/me/redemptions/{claim.id}"])
+
+
+def claim_receipt(make) -> Setup:
+    user, claim = _claim(make)
+    return Setup(user, f"/me/redemptions/{claim.id}/receipts", {"amount": "12000", "image": png_upload("回单.png")},
+                 views=[f"/me/redemptions/{claim.id}"])
+
+
+def _offline_claim(make):
+    user = make.enterprise()
+    make.voucher(user)
+    claim = claims.start_offline(user)
+    db.session.commit()
+    return user, claim
+
+
+def offline_provider(make) -> Setup:
+    user, claim = _offline_claim(make)
+    return Setup(user, f"/me/offline-redemptions/{claim.id}/provider", {
+        "provider_name": "南京某某大学", "provider_credit_code": make_credit_code(f"12320000MB{unique():07d}"),
+        "provider_contact": "王林", "provider_phone": "025-83235635"},
+        views=[f"/me/offline-redemptions/{claim.id}/provider"])
+
+
+def offline_service(make) -> Setup:
+    user, claim = _offline_claim(make)
+    return Setup(user, f"/me/offline-redemptions/{claim.id}/service", {
+        "provider_unit_type": "university", "qualification_kind": "", "qualification_expires_on": "",
+        "contract_amount_fen": "140000", "lines-0-service_name": "材料磨损试验", "lines-0-instrument_name": "",
+        "action": "next"}, views=[f"/me/offline-redemptions/{claim.id}/service"])
+
+
+def _reviewing(make, status=RedemptionStatus.SUBMITTED):
+    _, claim = _claim(make, status)
+    return make.reviewer(), claim
+
+
+def admin_claim(action: str, data: dict) -> Callable:
+    def setup(make) -> Setup:
+        reviewer, claim = _reviewing(make)
+        return Setup(reviewer, f"/admin/redemptions/{claim.id}/{action}", dict(data),
+                     views=[f"/admin/redemptions/{claim.id}"])
+    setup.__name__ = f"admin_claim_{action}"
+    return setup
+
+
+def admin_voucher(action: str) -> Callable:
+    def setup(make) -> Setup:
+        application = make.voucher_application(make.enterprise(), status=ApplicationStatus.SUBMITTED)
+        return Setup(make.reviewer(), f"/admin/vouchers/{application.id}/{action}", {"reason": "材料不全"},
+                     views=[f"/admin/vouchers/{application.id}"])
+    setup.__name__ = f"admin_voucher_{action}"
+    return setup
+
+
+def admin_shop_reject(make) -> Setup:
+    provider = make.provider(shop_status=ShopStatus.PENDING)
+    return Setup(make.reviewer(), f"/admin/shops/{provider.provider.id}/reject", {"reason": "执照不清晰"},
+                 views=["/admin/shops"])
+
+
+def admin_listing_reject(make) -> Setup:
+    from marketplace.models import ServiceStatus
+    service = make.service(make.provider().provider, status=ServiceStatus.PENDING)
+    return Setup(make.reviewer(), f"/admin/listings/{service.id}/reject", {"reason": "描述不清"},
+                 views=["/admin/listings"])
+
+
+def review_batch(make) -> Setup:
+    return Setup(make.reviewer(), "/admin/review-batches", {"title": f"第{unique()}批", "experts": "赵教授"},
+                 views=["/admin/review-batches"])
+
+
+def _publicity_claim(make):
+    _, claim = _claim(make, RedemptionStatus.PUBLICITY)
+    return claim
+
+
+def publicity_objection(make) -> Setup:
+    claim = _publicity_claim(make)
+    return Setup(make.enterprise(), f"/publicity/{claim.id}/objection", {"reason": "金额与合同不符"},
+                 views=["/publicity", f"/admin/redemptions/{claim.id}"])
+
+
+def objection_resolve(make) -> Setup:
+    claim = _publicity_claim(make)
+    claims.lodge_objection(claim, make.enterprise(), "金额与合同不符")
+    db.session.commit()
+    objection = db.session.query(Objection).filter_by(redemption_id=claim.id).one()
+    return Setup(make.reviewer(), f"/admin/objections/{objection.id}/resolve",
+                 {"upheld": "0", "resolution": "经核实异议不成立"}, views=["/admin/objections"])
+
+
+def publish(make) -> Setup:
+    _, claim = _reviewing(make, RedemptionStatus.APPROVED)
+    return Setup(make.reviewer(), "/admin/publicity", {"claim_id": [str(claim.id)], "days": "5"},
+                 views=["/admin/publicity", "/publicity"])
+
+
+def payment(make) -> Setup:
+    _, claim = _reviewing(make, RedemptionStatus.AWAITING_PAYMENT)
+    return Setup(make.reviewer(), "/admin/payments", {
+        "claim_id": [str(claim.id)], "paid_on": china_today().isoformat(), "reference": f"GK-{unique()}"},
+        views=["/admin/payments"])
+
+
+def city_settings(make) -> Setup:
+    return Setup(make.reviewer(), "/admin/cities/徐州", {
+        "region_override": "", "identities": ["kexiao", "gaoqi"], "province_part": "1", "local_part": "1",
+        "cap": "80,000", "contact": "徐州市科学技术局"}, views=["/admin/cities/徐州", "/admin/cities"])
+
+
+def reference(path: str, data: dict) -> Callable:
+    def setup(make) -> Setup:
+        values = {key: f"{value}{unique()}" for key, value in data.items()}
+        return Setup(make.reviewer(), f"/admin/reference/{path}", values, views=[f"/admin/reference/{path}"])
+    setup.__name__ = f"reference_{path}"
+    return setup
+
+
+def provider_removal(make) -> Setup:
+    provider = make.provider()
+    return Setup(make.reviewer(), f"/admin/providers/{provider.provider.id}/remove",
+                 {"kind": "other", "reason": "多次违规"}, views=[f"/admin/providers/{provider.provider.id}",
+                                                                "/admin/providers"])
+
+
+def complaint_resolve(make) -> Setup:
+    user, _, order = _order(make, finished=True)
+    complaint = Complaint(order_id=order.id, provider_id=order.provider_id, user_id=user.id, reason="报告迟迟未出", status="open")
+    db.session.add(complaint)
+    db.session.commit()
+    return Setup(make.reviewer(), f"/admin/complaints/{complaint.id}/resolve", {"resolution": "已督促"},
+                 views=["/admin/complaints"])
+
+
+def claim_submit(make) -> Setup:
+    user, claim = _claim(make)
+    return Setup(user, f"/me/redemptions/{claim.id}/submit",
+                 {"contract_amount": "10000", "declarations": list(claims.DECLARATIONS)},
+                 views=[f"/me/redemptions/{claim.id}"])
+
+
+def cart_add(make) -> Setup:
+    service = make.service(make.provider().provider)
+    return Setup(make.enterprise(), "/cart/add", {"service_id": str(service.id), "quantity": "1"}, views=["/cart"])
+
+
+def seller_decline(make) -> Setup:
+    user, provider, order = _order(make)
+    return Setup(provider, f"/seller/orders/{order.order_no}/decline", {"reason": "仪器检修"},
+                 views=["/seller/orders", f"/me/orders/{order.order_no}"])
+
+
+def account_reject(make) -> Setup:
+    from marketplace.models import AccountStatus
+    pending = make.user(Role.INDIVIDUAL, status=AccountStatus.PENDING)
+    return Setup(make.reviewer(), f"/admin/accounts/{pending.id}/reject", {"reason": "资料不实"},
+                 views=["/admin/accounts"])
+
+
+def voucher_live_check(make) -> Setup:
+    return Setup(make.enterprise(), "/me/vouchers/apply/check/credit_code", {"credit_code": "91320100MA1ABCDEF"})
+
+
+FORMS = [
+    FormCase("register", anonymous_register, texts("email", "phone", "name", "org_name", "credit_code", "password"),
+             kept=("email", "phone", "name", "org_name", "credit_code")),
+    FormCase("login", anonymous_login, texts("email", "password"), kept=("email",), allowed=(200, 303, 422, 429)),
+    FormCase("voucher_application", voucher_application,
+             {**texts("unit_name", "email", "kexiao_number", "phone", "legal_rep_name", "contact_name",
+                      "registered_district", "postal_detail", "hightech_zone_name", "industry", "product_field",
+                      "supervising_department", "bank_name", "bank_account_name", "employees", "credit_code"),
+              "revenue_fen": "amount", "founded_on": "date"},
+             kept=("unit_name", "email", "legal_rep_name", "contact_name", "postal_detail", "bank_name",
+                   "supervising_department", "industry"), multipart=True),
+    FormCase("checkout", checkout, {"-contact_name": "text", "-contact_phone": "text", "-note": "text",
+                                    "-amount": "amount"}, kept=("-contact_name", "-contact_phone", "-note")),
+    FormCase("order_message", order_message, texts("message-body"), kept=("message-body",)),
+    FormCase("order_rating", order_rating, texts("rating-score", "rating-comment"), kept=("rating-comment",)),
+    FormCase("order_complaint", order_complaint, texts("complaint-reason"), kept=("complaint-reason",)),
+    FormCase("shop_application", shop_application,
+             {**texts("name", "intro", "registered_address", "website", "contact_name", "contact_phone", "district",
+                      "address_detail", "legal_rep_name", "bank_name", "bank_account_name", "bank_branch_code",
+                      "credit_code"),
+              "last_year_revenue_fen": "amount", "last_year_net_profit_fen": "amount", "founded_on": "date",
+              "qualification_expires_on": "date"},
+             kept=("name", "intro", "registered_address", "contact_name", "address_detail", "bank_name"),
+             multipart=True),
+    FormCase("service", service_form, {**texts("name", "description", "cycle", "tags", "standards",
+                                               "sample_requirements", "qualification_desc"), "price": "amount"},
+             kept=("name", "description", "cycle", "standards"), multipart=True),
+    FormCase("instrument", instrument_form, {**texts("name", "manufacturer", "model", "location", "description"),
+                                             "original_value": "amount"},
+             kept=("name", "manufacturer", "model", "location", "description"), multipart=True),
+    FormCase("seller_settings", seller_settings, texts("auto_accept"), allowed=(303, 400, 422)),
+    FormCase("claim_contract_amount", claim_save, {"contract_amount": "amount"}, kept=("contract_amount",)),
+    FormCase("claim_invoice", claim_invoice, {"number": "text", "amount": "amount"}, kept=("number", "amount"),
+             multipart=True),
+    FormCase("claim_receipt", claim_receipt, {"amount": "amount"}, kept=("amount",), multipart=True),
+    FormCase("offline_provider_step", offline_provider,
+             texts("provider_name", "provider_credit_code", "provider_contact", "provider_phone"),
+             kept=("provider_name", "provider_contact", "provider_phone")),
+    FormCase("offline_service_step", offline_service,
+             {"lines-0-service_name": "text", "lines-0-instrument_name": "text", "contract_amount_fen": "amount",
+              "qualification_expires_on": "date"}, kept=("lines-0-service_name", "lines-0-instrument_name"),
+             multipart=True),
+    FormCase("claim_submit", claim_submit, {"contract_amount": "amount"}, kept=("contract_amount",),
+             allowed=(200, 303, 409, 422)),
+    FormCase("cart_add", cart_add, texts("quantity", "service_id"), allowed=(200, 303, 400, 404, 422)),
+    FormCase("seller_order_decline", seller_decline, texts("reason"), allowed=(200, 303, 409, 422)),
+    FormCase("admin_account_reject", account_reject, texts("reason"), kept=("reason",)),
+    FormCase("voucher_live_check", voucher_live_check, texts("credit_code"), allowed=(200, 422)),
+    FormCase("admin_claim_approve", admin_claim("approve", {"amount": "2500"}), {"amount": "amount"},
+             kept=("amount",), allowed=(200, 303, 409, 422)),
+    FormCase("admin_claim_reject", admin_claim("reject", {"reason": "不符合"}), texts("reason"), kept=("reason",)),
+    FormCase("admin_claim_corrections", admin_claim("corrections", {"reason": "请补充"}), texts("reason"),
+             kept=("reason",)),
+    FormCase("admin_voucher_reject", admin_voucher("reject"), texts("reason"), kept=("reason",)),
+    FormCase("admin_voucher_approve", admin_voucher("approve"), texts("reason"), allowed=(200, 303, 409, 422)),
+    FormCase("admin_shop_reject", admin_shop_reject, texts("reason"), kept=("reason",)),
+    FormCase("admin_listing_reject", admin_listing_reject, texts("reason"), kept=("reason",)),
+    FormCase("admin_review_batch", review_batch, texts("title", "experts"), kept=("title", "experts")),
+    FormCase("publicity_objection", publicity_objection, texts("reason"), kept=("reason",)),
+    FormCase("admin_objection_resolve", objection_resolve, texts("resolution", "upheld"), kept=("resolution",)),
+    FormCase("admin_publish", publish, texts("days"), allowed=(200, 303, 409, 422)),
+    FormCase("admin_payment", payment, {"reference": "text", "paid_on": "date"}, kept=("reference",)),
+    FormCase("admin_city_settings", city_settings, {**texts("contact", "province_part", "local_part"),
+                                                    "cap": "amount"}, kept=("contact",)),
+    FormCase("admin_reference_field", reference("fields", {"name": "领域"}), texts("name"), kept=("name",),
+             allowed=(200, 303, 409, 422)),
+    FormCase("admin_reference_category", reference("categories", {"name": "类别"}), texts("name"), kept=("name",),
+             allowed=(200, 303, 409, 422)),
+    FormCase("admin_reference_kind", reference("kinds", {"name": "类型", "keywords": "验货"}), texts("name", "keywords"),
+             kept=("name",), allowed=(200, 303, 409, 422)),
+    FormCase("admin_provider_removal", provider_removal, texts("reason", "kind"), kept=("reason",),
+             allowed=(200, 303, 409, 422)),
+    FormCase("admin_complaint_resolve", complaint_resolve, texts("resolution"), kept=("resolution",)),
+]
+
+
+@dataclass
+class QueryCase:
+    """A GET page or API endpoint reading typed query arguments; it answers 200 (or 400 for the API)."""
+    name: str
+    who: str
+    path: str
+    args: dict
+    allowed: tuple = (200,)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+SEARCH_ARGS = {**texts("q", "city", "district", "field", "category", "sort", "page", "voucher", "qualified"),
+               "price_min": "amount", "price_max": "amount"}
+QUERIES = [
+    QueryCase("search", "anonymous", "/services", SEARCH_ARGS),
+    QueryCase("api_services", "anonymous", "/api/v1/services", {**SEARCH_ARGS, "per_page": "text"}, (200, 400, 422)),
+    QueryCase("api_publicity", "anonymous", "/api/v1/publicity", texts("page", "per_page", "city"), (200, 400, 422)),
+    QueryCase("admin_audit", "reviewer", "/admin/audit",
+              {**texts("object", "object_id", "user", "action", "page"), "from": "date", "to": "date"}, (200, 422)),
+    QueryCase("admin_claims_queue", "reviewer", "/admin/redemptions", texts("q", "status", "city", "page", "tab")),
+]
+
