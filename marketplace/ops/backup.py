@@ -14,7 +14,6 @@ a mix, and the live database's WAL stays valid, which replacing the file under a
 PostgreSQL with `pg_restore --clean --if-exists --single-transaction`. Uploads are then put in place file by
 file (atomic renames) and files the backup does not have are removed."""
 import glob
-import hashlib
 import json
 import os
 import shutil
@@ -28,7 +27,7 @@ from sqlalchemy.engine import URL
 
 from ..extensions import db
 from ..models import utcnow
-from ..uploads.storage import CHUNK, upload_root
+from ..uploads.storage import sha256_of, upload_root
 from .sweep import TEMP_FOLDER
 
 MANIFEST = "manifest.json"
@@ -108,14 +107,6 @@ def _files_under(root: Path) -> list[Path]:
 def _checksums(folder: Path) -> dict[str, str]:
     return {path.relative_to(folder).as_posix(): sha256_of(path)
             for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MANIFEST}
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ---- restore -----------------------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def _new_key(extension: str) -> str:
 
 def _record(path: Path, key: str, checked: Checked, name: str, owner_id: int | None) -> StoredFile:
     stored = StoredFile(owner_id=owner_id, storage_key=key, original_name=name, content_type=checked.content_type,
-                        size=path.stat().st_size, sha256=_sha256(path), width=checked.width, height=checked.height)
+                        size=path.stat().st_size, sha256=sha256_of(path), width=checked.width, height=checked.height)
     db.session.add(stored)
     try:
         db.session.flush()
@@ -86,7 +86,8 @@ def _record(path: Path, key: str, checked: Checked, name: str, owner_id: int | N
     return stored
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in chunks (also the backup manifest's checksum)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(CHUNK):
