@@ -43,6 +43,8 @@ class Config:
         self.LOGIN_MAX_FAILURES = 5
         self.LOGIN_WINDOW_MINUTES = 15
         self.PER_PAGE = 20
+        # Rendered search pages each worker keeps until the catalog changes (catalog/cache.py); 0: off.
+        self.CATALOG_CACHE_ENTRIES = int(env.get("CATALOG_CACHE_ENTRIES") or 300)
         # Orders no provider accepts within this many days expire (订单失效).
         self.ORDER_ACCEPT_DAYS = int(env.get("ORDER_ACCEPT_DAYS") or 7)
         # Approved claims stay on /publicity this many days before they wait for payment (SPEC 7.4).

@@ -17,18 +17,22 @@ class Counters:
     providers: int
     instruments: int
     services: int
-    deals: int
+    deals: int = 0  # orders, not catalog: counted apart from the others, which the home page keeps (cache.py)
 
 
-def counters() -> Counters:
+def catalog_counters() -> Counters:
     open_shop = Provider.status == ShopStatus.OPEN
     return Counters(
         providers=db.session.scalar(select(func.count(Provider.id)).where(open_shop)),
         instruments=db.session.scalar(select(func.count(Instrument.id)).join(Provider).where(open_shop)),
         services=db.session.scalar(select(func.count(Service.id)).join(Provider)
                                    .where(open_shop, Service.status == ServiceStatus.LISTED)),
-        deals=db.session.scalar(select(func.count(Order.id)).where(Order.accepted_at.is_not(None))),
     )
+
+
+def deals() -> int:
+    """促成服务交易: orders a provider accepted."""
+    return db.session.scalar(select(func.count(Order.id)).where(Order.accepted_at.is_not(None)))
 
 
 def fields() -> list[Field]:

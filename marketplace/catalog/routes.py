@@ -1,9 +1,11 @@
 """The mall's public pages: home, service detail with the live voucher estimate, shop, instrument, 本地服务.
 (The search, GET /services, lives in search_views.py.)"""
 import re
+from dataclasses import replace
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import NotFound
@@ -13,7 +15,7 @@ from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Category, Instrument, InstrumentStatus, Provider, Service, ServiceStatus, ShopStatus
 from ..pagination import Page, paginate
-from . import bp, estimate, queries, showcase
+from . import bp, cache, estimate, queries, showcase
 
 TOPICS = ("半导体", "新材料", "生物医药")  # 产业服务专题 on the home page
 SHOP_TABS = {"home": "首页", "services": "服务", "instruments": "仪器"}
@@ -30,12 +32,19 @@ def not_found(detail: str) -> NotFound:
 
 @bp.get("/")
 def home():
+    counters, catalog = cache.rendered(("home",), _home_catalog)
+    return render_template("catalog/home.html", counters=replace(counters, deals=queries.deals()), catalog=catalog)
+
+
+def _home_catalog() -> tuple[queries.Counters, Markup]:
+    """What the home page shows of the catalog: its counts, and the HTML below the counters."""
     latest = db.session.scalars(queries.listed_services().order_by(Service.published_at.desc()).limit(8)).all()
     fields = queries.fields()
     field_ids = {f.name: f.id for f in fields}
     topics = [(name, field_ids.get(name)) for name in TOPICS]
-    return render_template("catalog/home.html", counters=queries.counters(), fields=fields, topics=topics,
-                           categories=queries.category_tree(), latest=latest)
+    return queries.catalog_counters(), Markup(render_template(
+        "catalog/partials/home_catalog.html", fields=fields, topics=topics, categories=queries.category_tree(),
+        latest=latest))
 
 
 # ---------------------------------------------------------------- service detail and its estimate

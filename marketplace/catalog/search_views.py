@@ -1,17 +1,19 @@
 """GET /services: the mall's search, answering the full page or, for htmx, the result fragment.
-Filter values that make no sense are dropped with a note, never an error (the JSON API refuses them instead)."""
+Filter values that make no sense are dropped with a note, never an error (the JSON API refuses them instead).
+What is below the header depends only on the query string and the catalog, so each worker keeps it (cache.py)."""
 from typing import NamedTuple
 
 from flask import current_app, render_template, request
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from .. import policy
 from ..extensions import db
-from ..htmx import is_htmx, render_either
+from ..htmx import is_htmx
 from ..models import Category, Field
 from ..pagination import page_number
 from ..validators import parse_money
-from . import bp, queries
+from . import bp, cache, queries
 
 MAX_QUERY = 100
 
@@ -28,12 +30,25 @@ class Note(NamedTuple):
 
 @bp.get("/services")
 def services():
+    fragment = is_htmx()
+    config = current_app.config
+    key = ("services", fragment, request.query_string, config["PER_PAGE"], config.get("SEARCH_SUBSTRING_SCAN"))
+    q, content = cache.rendered(key, lambda: _search_content(fragment))
+    if fragment:
+        return content
+    return render_template("catalog/services.html", q=q, content=content)
+
+
+def _search_content(fragment: bool) -> tuple[str, Markup]:
+    """The query as searched and the HTML below the header: the results alone for htmx, else the filters too."""
     args, notes = parse_search_args(request.args)
     page = queries.search_services(args, page_number(), current_app.config["PER_PAGE"])
-    form = {} if is_htmx() else {"fields": queries.fields(), "categories": queries.category_tree(),
-                                  "sorts": queries.SORTS, "districts": queries.districts(args.city) if args.city else []}
-    return render_either("catalog/services.html", "catalog/partials/results.html", args=args, page=page,
-                         notes=notes, **form)
+    if fragment:
+        return args.q, Markup(render_template("catalog/partials/results.html", args=args, page=page, notes=notes))
+    districts = queries.districts(args.city) if args.city else []
+    return args.q, Markup(render_template(
+        "catalog/partials/search_page.html", args=args, page=page, notes=notes, fields=queries.fields(),
+        categories=queries.category_tree(), sorts=queries.SORTS, districts=districts))
 
 
 @bp.get("/services/districts")

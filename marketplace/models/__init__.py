@@ -9,4 +9,4 @@ from .orders import (Cart, CartLine, Complaint, Demand, DemandQuote, Message, Or
 from .vouchers import ApplicationStatus, KexiaoEntry, Voucher, VoucherApplication
 from .redemption import (BankReceipt, Invoice, Material, MaterialKind, Objection, PaymentBatch, PublicityBatch,
                          Redemption, RedemptionServiceLine, RedemptionStatus, ReviewBatch)
-from .settings import CitySetting
+from .settings import CacheGeneration, CitySetting

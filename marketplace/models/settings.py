@@ -22,3 +22,13 @@ class CitySetting(Timestamped, Base):
     local_ratio_den: Mapped[int] = mapped_column(Integer)
     local_cap_fen: Mapped[int] = mapped_column(BigInteger)
     contact: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CacheGeneration(Base):
+    """A token the database replaces, in the same transaction, whenever data behind cached pages changes
+    (triggers of migration 0006). A worker keeps what it rendered under the token it read; a new token means
+    a miss. Only the row 'catalog' exists: the services, shops and reference data a search page shows."""
+    __tablename__ = "cache_generations"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
