@@ -43,8 +43,9 @@ class Config:
         self.LOGIN_MAX_FAILURES = 5
         self.LOGIN_WINDOW_MINUTES = 15
         self.PER_PAGE = 20
-        # Rendered search pages each worker keeps until the catalog changes (catalog/cache.py); 0: off.
-        self.CATALOG_CACHE_ENTRIES = int(env.get("CATALOG_CACHE_ENTRIES") or 300)
+        # Memory (MB) each worker may fill with rendered catalog pages and cards, kept until the catalog
+        # changes (catalog/cache.py); 0: no cache.
+        self.CATALOG_CACHE_MB = float(env.get("CATALOG_CACHE_MB") or 32)
         # Orders no provider accepts within this many days expire (订单失效).
         self.ORDER_ACCEPT_DAYS = int(env.get("ORDER_ACCEPT_DAYS") or 7)
         # Approved claims stay on /publicity this many days before they wait for payment (SPEC 7.4).

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, event, select, text
 
 from marketplace import create_app
-from marketplace.catalog.cache import RenderedPieces, catalog_token
+from marketplace.catalog.cache import RenderedPieces, catalog_token, weigh
 from marketplace.extensions import db
 from marketplace.models import CacheGeneration, Category, Field, Instrument, Service, ShopStatus, utcnow
 
@@ -46,14 +46,23 @@ def test_a_repeated_search_sends_no_query_but_the_token_read(client, make, provi
     for htmx in (False, True):
         with statements() as sent:
             assert titles(client, htmx=htmx) == ["场发射电镜形貌"]
-        assert any("services" in s for s in sent)
+        assert sent  # the first time, a search
         with statements() as sent:
             assert titles(client, htmx=htmx) == ["场发射电镜形貌"]
         assert sent == []
 
 
+def test_a_new_query_searches_but_reuses_the_cards_other_queries_rendered(client, make, provider):
+    make.service(provider.provider, name="场发射电镜形貌")
+    assert titles(client, "q=电镜") == ["场发射电镜形貌"]
+    with statements() as sent:
+        assert titles(client, "q=形貌", htmx=True) == ["场发射电镜形貌"]
+    assert sent  # searched
+    assert not any("stored_files" in s for s in sent), sent  # but loaded no card (their images come with them)
+
+
 def test_with_the_cache_off_every_search_searches(app, client, make, provider):
-    app.config["CATALOG_CACHE_ENTRIES"] = 0
+    app.config["CATALOG_CACHE_MB"] = 0
     make.service(provider.provider, name="场发射电镜形貌")
     titles(client)
     with statements() as sent:
@@ -176,12 +185,12 @@ def test_only_get_requests_use_the_cache(app, make, provider):
     calls = []
     for method in ("POST", "GET", "GET"):
         with app.test_request_context("/services", method=method):
-            rendered(("probe",), lambda: calls.append(method))
+            rendered(("probe",), lambda: calls.append(method) or method)
     assert calls == ["POST", "GET"]
 
 
-def test_the_least_recently_used_piece_goes_first():
-    pieces, made = RenderedPieces(2), []
+def test_the_least_recently_used_piece_goes_first_when_the_memory_is_full():
+    pieces, made = RenderedPieces(2 * weigh("a")), []
 
     def render(key):
         made.append(key)

@@ -4,13 +4,14 @@ The database holds a token that its own triggers replace, in the same transactio
 category or field changes (migration 0006). A piece is kept under the token read when it was rendered, so the
 first request after a change, in any worker, reads the new token and renders afresh; no write path has to
 remember to invalidate anything. Only GET requests use the cache: a request that changes the catalog must never
-store what its own uncommitted transaction shows. CATALOG_CACHE_ENTRIES bounds each worker's pieces (the least
-recently used go first); 0 turns the cache off."""
+store what its own uncommitted transaction shows. CATALOG_CACHE_MB bounds the memory of each worker's pieces (the
+least recently used go first); 0 turns the cache off."""
+import sys
 import threading
 from collections import OrderedDict
 from typing import Callable, Hashable, TypeVar
 
-from flask import current_app, request
+from flask import current_app, g, request
 from ..extensions import db
 from ..models import CacheGeneration
 
@@ -20,24 +21,43 @@ MAX_KEY_BYTES = 512  # longer query strings are someone's experiment, not a page
 
 
 class RenderedPieces:
-    """A bounded least-recently-used map, safe under a threaded server."""
+    """A least-recently-used map bounded by the memory its pieces take, safe under a threaded server."""
 
-    def __init__(self, capacity: int):
-        self.capacity = capacity
-        self.entries: OrderedDict = OrderedDict()
+    def __init__(self, capacity_bytes: int):
+        self.capacity = capacity_bytes
+        self.entries: OrderedDict = OrderedDict()  # key -> (piece, its weight)
+        self.weight = 0
         self.lock = threading.Lock()
 
     def get(self, key: Hashable, render: Callable[[], T]) -> T:
+        value = self.peek(key)
+        return self.put(key, render()) if value is None else value
+
+    def peek(self, key: Hashable):
+        """The piece kept under `key` (now the most recently used), or None."""
+        with self.lock:
+            if key not in self.entries:
+                return None
+            self.entries.move_to_end(key)
+            return self.entries[key][0]
+
+    def put(self, key: Hashable, value: T) -> T:
+        weight = weigh(value)
         with self.lock:
             if key in self.entries:
-                self.entries.move_to_end(key)
-                return self.entries[key]
-        value = render()
-        with self.lock:
-            self.entries[key] = value
-            while len(self.entries) > self.capacity:
-                self.entries.popitem(last=False)
+                self.weight -= self.entries.pop(key)[1]
+            self.entries[key] = (value, weight)
+            self.weight += weight
+            while self.weight > self.capacity and self.entries:
+                self.weight -= self.entries.popitem(last=False)[1][1]
         return value
+
+
+def weigh(value) -> int:
+    """Roughly the bytes a piece holds: its strings, and the containers around them."""
+    if isinstance(value, (tuple, list)):
+        return sys.getsizeof(value) + sum(weigh(item) for item in value)
+    return sys.getsizeof(value)
 
 
 def catalog_token() -> int | None:
@@ -57,13 +77,37 @@ def catalog_token() -> int | None:
 
 def rendered(key: tuple, render: Callable[[], T]) -> T:
     """`render()`'s result for `key` under the catalog as it is now: kept from an earlier request, or made now."""
-    capacity = current_app.config.get("CATALOG_CACHE_ENTRIES", 0)
+    pieces, token = _pieces(key)
+    if pieces is None:
+        return render()
+    return pieces.get((token, *key), render)
+
+
+def rendered_each(keys: list[tuple], render_missing: Callable[[list[tuple]], dict]) -> list:
+    """The piece for each key, in order: kept ones as they are, all the missing ones from one
+    `render_missing(missing keys)` call, which answers {key: piece} (one query for a page of cards, not one each)."""
+    pieces, token = _pieces(("each",))
+    if pieces is None:
+        made = render_missing(keys)
+        return [made[key] for key in keys]
+    found = {key: pieces.peek((token, *key)) for key in keys}
+    missing = [key for key, piece in found.items() if piece is None]
+    if missing:
+        for key, piece in render_missing(missing).items():
+            found[key] = pieces.put((token, *key), piece)
+    return [found[key] for key in keys]
+
+
+def _pieces(key: tuple) -> tuple[RenderedPieces | None, int | None]:
+    """This worker's pieces and the catalog's token, or (None, None) where nothing may be kept."""
+    capacity = int(current_app.config.get("CATALOG_CACHE_MB", 0) * 1024 * 1024)
     if not capacity or request.method not in ("GET", "HEAD") or len(repr(key)) > MAX_KEY_BYTES:
-        return render()
-    token = catalog_token()
-    if token is None:
-        return render()
+        return None, None
+    if "catalog_token" not in g:  # a GET never changes the catalog, so one read serves the whole request
+        g.catalog_token = catalog_token()
+    if g.catalog_token is None:
+        return None, None
     pieces = current_app.extensions.get("catalog_cache")
     if pieces is None or pieces.capacity != capacity:
         pieces = current_app.extensions["catalog_cache"] = RenderedPieces(capacity)
-    return pieces.get((token, *key), render)
+    return pieces, g.catalog_token

@@ -1,5 +1,6 @@
 """Read-side queries of the mall: counters, reference data, the service search (engine in search.py)."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -44,6 +45,19 @@ def category_tree() -> list[Category]:
                               .options(selectinload(Category.children)).order_by(Category.position)).unique().all()
 
 
+class Choice(NamedTuple):
+    """A field or category as the search form lists it: plain values a worker may keep between requests."""
+    id: int
+    name: str
+    children: tuple = ()
+
+
+def filter_choices() -> tuple[list[Choice], list[Choice]]:
+    """The fields, and the category tree, as plain values."""
+    return ([Choice(f.id, f.name) for f in fields()],
+            [Choice(top.id, top.name, tuple(Choice(c.id, c.name) for c in top.children)) for top in category_tree()])
+
+
 def _card_options() -> tuple:
     """What a service card shows besides the service itself."""
     return joinedload(Service.provider), joinedload(Service.category), joinedload(Service.display_image)
@@ -55,17 +69,26 @@ def listed_services() -> Select:
             .options(*_card_options()))
 
 
-def search_services(args: SearchArgs, page: int, per_page: int) -> Page:
-    """One page of the services matching `args`, in the asked order; past the last page, the last page."""
+def search_ids(args: SearchArgs, page: int, per_page: int) -> Page:
+    """One page of the ids of the services matching `args`, in the asked order; past the last page, the last."""
     hits = search(args, (page - 1) * per_page, per_page)
     if not hits.ids and hits.total:
         page = -(-hits.total // per_page)
         hits = search(args, (page - 1) * per_page, per_page)
-    # By primary key alone: search() returns only visible services, and a status filter here would tempt
-    # SQLite's planner into scanning the status index.
-    rows = {s.id: s for s in db.session.scalars(select(Service).where(Service.id.in_(hits.ids))
-                                                .options(*_card_options()))}
-    return Page([rows[i] for i in hits.ids], page, per_page, hits.total)
+    return Page(hits.ids, page, per_page, hits.total)
+
+
+def search_services(args: SearchArgs, page: int, per_page: int) -> Page:
+    """search_ids() with the services themselves, ready for their cards."""
+    ids = search_ids(args, page, per_page)
+    rows = services_by_id(ids.items)
+    return replace(ids, items=[rows[i] for i in ids.items if i in rows])
+
+
+def services_by_id(ids: list[int]) -> dict[int, Service]:
+    """Services with what their cards show. By primary key alone: callers pass ids of visible services, and a
+    status filter here would tempt SQLite's planner into scanning the status index."""
+    return {s.id: s for s in db.session.scalars(select(Service).where(Service.id.in_(ids)).options(*_card_options()))}
 
 
 def districts(city: str) -> list[str]:

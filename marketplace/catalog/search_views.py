@@ -1,6 +1,7 @@
 """GET /services: the mall's search, answering the full page or, for htmx, the result fragment.
 Filter values that make no sense are dropped with a note, never an error (the JSON API refuses them instead).
 What is below the header depends only on the query string and the catalog, so each worker keeps it (cache.py)."""
+from dataclasses import replace
 from typing import NamedTuple
 
 from flask import current_app, render_template, request
@@ -14,6 +15,7 @@ from ..models import Category, Field
 from ..pagination import page_number
 from ..validators import parse_money
 from . import bp, cache, queries
+from .cards import service_cards
 
 MAX_QUERY = 100
 
@@ -42,13 +44,15 @@ def services():
 def _search_content(fragment: bool) -> tuple[str, Markup]:
     """The query as searched and the HTML below the header: the results alone for htmx, else the filters too."""
     args, notes = parse_search_args(request.args)
-    page = queries.search_services(args, page_number(), current_app.config["PER_PAGE"])
+    ids = queries.search_ids(args, page_number(), current_app.config["PER_PAGE"])
+    page = replace(ids, items=service_cards(ids.items))
     if fragment:
         return args.q, Markup(render_template("catalog/partials/results.html", args=args, page=page, notes=notes))
+    fields, categories = cache.rendered(("filter choices",), queries.filter_choices)
     districts = queries.districts(args.city) if args.city else []
     return args.q, Markup(render_template(
-        "catalog/partials/search_page.html", args=args, page=page, notes=notes, fields=queries.fields(),
-        categories=queries.category_tree(), sorts=queries.SORTS, districts=districts))
+        "catalog/partials/search_page.html", args=args, page=page, notes=notes, fields=fields,
+        categories=categories, sorts=queries.SORTS, districts=districts))
 
 
 @bp.get("/services/districts")
