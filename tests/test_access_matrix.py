@@ -7,7 +7,9 @@ test_every_route_is_in_the_table, so a new route cannot go unchecked.
 
 GET routes are fetched; POST-only routes are posted with a valid CSRF token and (almost) no data: a refused
 role must get its refusal and change nothing, an allowed role must not be refused (401/403/404) nor crash (500);
-what it gets instead (422, 409, 400, 303, 200) is each route's own tests' business."""
+what it gets instead (422, 409, 400, 303, 200) is each route's own tests' business. Routes taking both GET and
+POST are also posted to (test_the_post_side_…), with their `post` rule where writing is allowed to fewer roles
+than reading."""
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -77,6 +79,7 @@ class Route:
     ok: int = 200
     data: Optional[Callable] = None
     xfail: Optional[dict] = None   # {(role, side): "BUG: …"} for answers that are wrong today
+    post: Optional[dict] = None    # a GET-and-POST route whose POST answers differently from its GET
 
 
 def of(attr_path: str, key: str) -> Callable:
@@ -273,9 +276,9 @@ TABLE: dict[str, Route] = {
 }
 
 
-def expected(route: Route, role: str, side: Optional[str]):
+def expected(route: Route, role: str, side: Optional[str], method: str = "GET"):
     """The declared answer (OK, LOGIN or a status) of `role` for `side`'s object."""
-    answer = route.rule[role]
+    answer = (route.post if method == "POST" and route.post else route.rule)[role]
     if isinstance(answer, Mine):
         return answer.on_own if _side_of(role) == (side or "own") else 404
     return answer
@@ -285,8 +288,10 @@ def _side_of(role: str) -> Optional[str]:
     return {"enterprise_a": "own", "provider_x": "own", "enterprise_b": "other", "provider_y": "other"}.get(role)
 
 
-def cases():
+def cases(endpoints=None):
     for endpoint, route in TABLE.items():
+        if endpoints is not None and endpoint not in endpoints:
+            continue
         for side in (SIDES if route.args and route.sided else (None,)):
             for role in ROLES:
                 marks = []
@@ -334,10 +339,28 @@ def test_every_route_is_in_the_table(shared_app):
 
 @pytest.mark.parametrize("endpoint, role, side", list(cases()))
 def test_route_answers_each_role_as_declared(keeper, endpoint, role, side):
+    check(keeper, endpoint, role, side, method_of(keeper.app, endpoint))
+
+
+def _get_and_post(app) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules() if {"GET", "POST"} <= rule.methods}
+
+
+def _get_and_post_cases():
+    from marketplace import create_app  # the URL map alone; no request is served by this app
+    return list(cases(_get_and_post(create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"}))))
+
+
+@pytest.mark.parametrize("endpoint, role, side", _get_and_post_cases())
+def test_the_post_side_of_get_and_post_routes_answers_as_declared(keeper, endpoint, role, side):
+    check(keeper, endpoint, role, side, "POST")
+
+
+def check(keeper, endpoint: str, role: str, side: Optional[str], method: str) -> None:
     world = keeper.current()
     app = keeper.app
-    route, want = TABLE[endpoint], expected(TABLE[endpoint], role, side)
-    url, method = url_of(app, endpoint, world, side), method_of(app, endpoint)
+    route, want = TABLE[endpoint], expected(TABLE[endpoint], role, side, method)
+    url = url_of(app, endpoint, world, side)
     client = keeper.client(role)
     if method == "GET":
         response = client.get(url)
@@ -381,3 +404,31 @@ def test_removed_provider_cannot_change_its_own_listings(keeper, endpoint):
         keeper.spoil()
     assert response.status_code == 403
     assert not changed
+
+
+REMOVED_SHOP_ORDER = [
+    # (method, endpoint, extra URL values, status): reading stays, new work is refused (SPEC 1.6: no new
+    # orders, history kept); work it accepted before removal may still be finished, so the buyer can claim.
+    ("GET", "seller.order_detail", {}, 200),
+    ("GET", "orders.messages", {}, 200),
+    ("POST", "seller.order_action", {"action": "decline"}, 409),
+    ("POST", "seller.confirm_materials", {}, 409),
+    ("POST", "seller.order_action", {"action": "finish"}, 303),
+]
+
+
+@pytest.mark.parametrize("method, endpoint, values, status", REMOVED_SHOP_ORDER,
+                         ids=[f"{e}-{v.get('action', m.lower())}" for m, e, v, _ in REMOVED_SHOP_ORDER])
+def test_removed_provider_reads_its_own_orders_and_only_finishes_work_it_accepted(keeper, method, endpoint, values,
+                                                                                  status):
+    world = keeper.current()
+    order = world.removed_shop.order
+    url = keeper.app.url_map.bind("localhost").build(endpoint, {"order_no": order.order_no, **values})
+    client = keeper.client("removed_provider")
+    before = fingerprint()
+    response = client.get(url) if method == "GET" else client.post(url, data={})
+    changed = fingerprint() != before
+    if changed:
+        keeper.spoil()
+    assert response.status_code == status
+    assert changed == (status == 303)

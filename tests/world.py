@@ -64,7 +64,7 @@ class World:
     removed_provider: User
     reviewer: User
     kind: NonEligibleKind
-    removed_shop: SimpleNamespace   # the removed provider's own service and instrument (a Side's names)
+    removed_shop: SimpleNamespace   # the removed provider's own service, instrument and order (a Side's names)
     users: dict[str, User] = field(default_factory=dict)
 
     def side(self, name: str) -> Side:
@@ -84,14 +84,17 @@ def build_world() -> World:
     sides = {"own": _side(make, city="南京", provider_city="徐州"), "other": _side(make, city="苏州", provider_city="无锡")}
     individual = make.user(Role.INDIVIDUAL)
     db.session.add(Cart(user_id=individual.id, lines=[CartLine(service_id=sides["own"].service.id, quantity=1)]))
-    removed = make.provider(shop_status=ShopStatus.REMOVED)
+    removed = make.provider()
     removed_service = make.service(removed.provider, name="已移除单位的服务")
+    removed_order = _accepted_order(make, individual, removed_service)  # taken before the provider was removed
+    removed.provider.status = ShopStatus.REMOVED
     reviewer = make.reviewer()
     kind = NonEligibleKind(name="常规检验", keywords="CCC", position=1)
     db.session.add(kind)
     db.session.commit()
     world = World(sides=sides, individual=individual, removed_provider=removed, reviewer=reviewer, kind=kind,
-                  removed_shop=SimpleNamespace(service=removed_service, instrument=removed_service.instrument))
+                  removed_shop=SimpleNamespace(service=removed_service, instrument=removed_service.instrument,
+                                               order=removed_order))
     world.users = {"enterprise_a": sides["own"].enterprise, "enterprise_b": sides["other"].enterprise,
                    "individual": individual, "provider_x": sides["own"].provider,
                    "provider_y": sides["other"].provider, "removed_provider": removed, "reviewer": reviewer}
