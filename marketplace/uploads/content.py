@@ -1,7 +1,9 @@
 """What an upload really is, decided from its bytes, never from its name or the browser's mimetype:
-a PDF must open with pypdf and have a page; an image is decoded by Pillow and re-encoded, so only
-pixels survive (no EXIF, no trailing bytes, no polyglot payload)."""
+a PDF must start with its header, open with pypdf and have a page, and is stored without whatever follows its
+last %%EOF; an image is decoded by Pillow and re-encoded, so only pixels survive (no EXIF, no trailing bytes, no
+polyglot payload). PDFs are not rewritten: that would break the signatures of electronic invoices."""
 import io
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,8 @@ MAX_SIDE = 4096  # stored images are scaled down to this on their long side
 JPEG_QUALITY = 88
 
 PDF_INVALID = "文件内容不是有效的PDF"
+PDF_HEADER = b"%PDF-"
+PDF_END = b"%%EOF"
 PDF_ENCRYPTED = "PDF文件已加密，请上传未加密的文件"
 PDF_EMPTY = "PDF文件没有页面"
 IMAGE_INVALID = "图片无法识别，请上传JPG或PNG图片"
@@ -53,11 +57,12 @@ def kind_of(content_type: str) -> str:
 
 
 def check(raw: Path, out: Path, accept: frozenset, square: bool) -> Checked:
-    """Decide what `raw` is; a PDF is stored as received, an image is re-encoded into `out`."""
+    """Decide what `raw` is; a PDF is stored up to its last %%EOF (into `out` when that cuts anything), an image
+    is re-encoded into `out`."""
     with raw.open("rb") as f:
-        looks_like_pdf = b"%PDF-" in f.read(1024)  # the PDF spec allows a little junk before the header
+        looks_like_pdf = PDF_HEADER in f.read(1024)  # recognised a little late, refused by check_pdf
     if looks_like_pdf and PDF in accept:
-        return check_pdf(raw)
+        return check_pdf(raw, out)
     if IMAGE in accept:
         try:
             return reencode_image(raw, out, square)
@@ -68,7 +73,13 @@ def check(raw: Path, out: Path, accept: frozenset, square: bool) -> Checked:
     raise UploadError(PDF_INVALID if accept == {PDF} else UNKNOWN)
 
 
-def check_pdf(path: Path) -> Checked:
+def check_pdf(path: Path, out: Path) -> Checked:
+    """A PDF must begin with its header (the spec tolerates junk before it; that is where a ZIP or script hides
+    in a polyglot, and no real invoice or report has any). Bytes after the last %%EOF belong to no PDF reader:
+    they are left out of the stored copy (`out`), which closes PDF-then-ZIP polyglots."""
+    with path.open("rb") as f:
+        if f.read(len(PDF_HEADER)) != PDF_HEADER:
+            raise UploadError(PDF_INVALID)
     try:
         with path.open("rb") as f:  # a file object: given a path, pypdf would read the whole file into memory
             reader = PdfReader(f)
@@ -81,7 +92,34 @@ def check_pdf(path: Path) -> Checked:
         raise UploadError(PDF_INVALID) from error
     if pages < 1:
         raise UploadError(PDF_EMPTY)
-    return Checked(path, ".pdf")
+    end = _pdf_end(path)
+    if end == path.stat().st_size:
+        return Checked(path, ".pdf")
+    with path.open("rb") as source, out.open("wb") as target:
+        _copy_start(source, target, end)
+    return Checked(out, ".pdf")
+
+
+def _copy_start(source, target, size: int, chunk: int = 1 << 20) -> None:
+    while size > 0:
+        block = source.read(min(chunk, size))
+        if not block:
+            return
+        target.write(block)
+        size -= len(block)
+
+
+def _pdf_end(path: Path) -> int:
+    """Where the PDF ends: after its last %%EOF and the line break that follows (pypdf found one: it opened)."""
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        marker = data.rfind(PDF_END)
+        if marker < 0:
+            return len(data)
+        end = marker + len(PDF_END)
+        for line_break in (b"\r", b"\n"):
+            if data[end:end + 1] == line_break:
+                end += 1
+        return end
 
 
 def reencode_image(raw: Path, out: Path, square: bool) -> Checked:
