@@ -6,6 +6,7 @@ from flask import request
 from sqlalchemy import Select, func, select
 
 from .extensions import db
+from .validators import whole_number
 
 
 @dataclass
@@ -34,8 +35,8 @@ class Page:
 
 def page_number(name: str = "page") -> int:
     """The page asked for in the argument `name` (a page with two paged lists gives the second its own)."""
-    raw = request.args.get(name, "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    number = whole_number(request.args.get(name, "1"), digits=5)
+    return number if number else 1
 
 
 def paginate(stmt: Select, per_page: int, page: int | None = None, scalars: bool = True) -> Page:

@@ -30,6 +30,14 @@ _ID_CARD = re.compile(r"\d{17}[\dX]", re.ASCII)
 _BANK_BRANCH_CODE = re.compile(r"\d{12}", re.ASCII)
 
 
+def whole_number(raw, digits: int = 9):
+    """`raw` as a whole number when it is 1 to `digits` ASCII digits (so any id or count a column holds), else
+    None. str.isdigit() alone lets "²" and "١٢" through, which int() then refuses with a 500."""
+    if isinstance(raw, str) and 0 < len(raw) <= digits and raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None
+
+
 def _normalize(text):
     """Full-width characters to ASCII (as typed with a Chinese IME), trimmed and upper-cased."""
     return unicodedata.normalize("NFKC", text or "").strip().upper()

@@ -5,20 +5,25 @@ FORMS and QUERIES are the one table of the app's forms; tests/test_hostile_forms
 hypothesis. The objects are built with the conftest Factory inside every example, because conftest empties
 the tables after each test function, not between hypothesis examples: every example gets new rows (the
 Factory's serial keeps names, e-mails and credit codes unique)."""
+import io
 import itertools
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Optional
 
 from hypothesis import strategies as st
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from marketplace.extensions import db
-from marketplace.models import (ApplicationStatus, Category, Complaint, Field, Objection, RedemptionStatus, Role,
+from marketplace.models import (AccountStatus, ApplicationStatus, Cart, CartLine, Category, Complaint, Field,
+                                Instrument, NonEligibleKind, Objection, RedemptionStatus, Role, ServiceStatus,
                                 ShopStatus, china_today)
 from marketplace.orders import lifecycle as order_lifecycle
 from marketplace.redemption import claims
 from marketplace.validators import make_credit_code
+from marketplace.vouchers.lifecycle import current_year
 
-from .samples import png_upload
+from .samples import pdf_upload, png_upload
 
 # The markers the escaping property looks for: none may reach an HTML page unescaped.
 SCRIPT = "<script>alert(1)</script>"
@@ -75,6 +80,9 @@ class Setup:
     data: dict
     views: list = field(default_factory=list)  # more pages that show what the form stored
     before: list = field(default_factory=list)  # (url, data) posts the signed-in user makes first
+    headers: dict = field(default_factory=dict)  # e.g. HX-Request, for a route whose page answer is a redirect
+    # Turns the form (typed values in place) into what is posted, e.g. cells into a workbook; None: as it is.
+    prepare: Optional[Callable[[dict], dict]] = None
 
 
 @dataclass
@@ -173,7 +181,7 @@ def order_rating(make) -> Setup:
 
 def order_complaint(make) -> Setup:
     user, _, order = _order(make, finished=True)
-    return Setup(user, f"/orders/{order.order_no}/complaint", {"complaint-reason": "报告迟迟未出"},
+    return Setup(user, f"/orders/{order.order_no}/complaint", {"complaint-reason": "报告迟迟未出，多次催促无果"},
                  views=[f"/me/orders/{order.order_no}"])
 
 
@@ -216,7 +224,7 @@ def instrument_form(make) -> Setup:
     user = make.provider()
     field_, _ = _reference()
     return Setup(user, "/seller/instruments/new", {
-        "status": "normal", "name": "扫描电镜", "manufacturer": "日立", "model": "SU8010", "location": "实验楼",
+        "status": "available", "name": "扫描电镜", "manufacturer": "日立", "model": "SU8010", "location": "实验楼",
         "original_value": "1500000", "field_id": str(field_.id), "description": "介绍"},
         views=["/seller/instruments"])
 
@@ -354,9 +362,9 @@ def city_settings(make) -> Setup:
         "cap": "80,000", "contact": "徐州市科学技术局"}, views=["/admin/cities/徐州", "/admin/cities"])
 
 
-def reference(path: str, data: dict) -> Callable:
+def reference(path: str, data: dict, fixed: Optional[dict] = None) -> Callable:
     def setup(make) -> Setup:
-        values = {key: f"{value}{unique()}" for key, value in data.items()}
+        values = {**{key: f"{value}{unique()}" for key, value in data.items()}, **(fixed or {})}
         return Setup(make.reviewer(), f"/admin/reference/{path}", values, views=[f"/admin/reference/{path}"])
     setup.__name__ = f"reference_{path}"
     return setup
@@ -404,7 +412,231 @@ def account_reject(make) -> Setup:
 
 
 def voucher_live_check(make) -> Setup:
-    return Setup(make.enterprise(), "/me/vouchers/apply/check/credit_code", {"credit_code": "91320100MA1ABCDEF"})
+    return Setup(make.enterprise(), "/me/vouchers/apply/check/credit_code",
+                 {"credit_code": make_credit_code(f"91320100MA{unique():07d}")})
+
+
+# ---------------------------------------------------------------- buttons that carry a value, and edits of a row
+
+HX = {"HX-Request": "true"}
+
+
+def _pending_account(make):
+    user = make.user(Role.INDIVIDUAL, status=AccountStatus.PENDING)
+    db.session.commit()
+    return user
+
+
+def approve_account(make) -> Setup:
+    """通过 posts no reason from the page, but the route stores one if sent (DecisionForm)."""
+    pending = _pending_account(make)
+    return Setup(make.reviewer(), f"/admin/accounts/{pending.id}/approve", {"reason": ""},
+                 views=["/admin/accounts?status=active"])
+
+
+def approve_accounts(make) -> Setup:
+    ids = [str(_pending_account(make).id) for _ in range(2)]
+    return Setup(make.reviewer(), "/admin/accounts/approve", {"user_id": ids, "reason": ""},
+                 views=["/admin/accounts?status=active"])
+
+
+def approve_listings(make) -> Setup:
+    provider = make.provider().provider
+    ids = [str(make.service(provider, status=ServiceStatus.PENDING).id) for _ in range(2)]
+    return Setup(make.reviewer(), "/admin/listings/approve", {"service_id": ids, "reason": ""},
+                 views=["/admin/listings"])
+
+
+def _field_pair():
+    n = unique()
+    first, second = Field(name=f"领域甲{n}", position=1), Field(name=f"领域乙{n}", position=2)
+    db.session.add_all([first, second])
+    db.session.commit()
+    return first
+
+
+def _category_pair():
+    n = unique()
+    top = Category(name=f"顶级{n}", position=1)
+    first = Category(name=f"类别甲{n}", parent=top, position=1)
+    db.session.add_all([top, first, Category(name=f"类别乙{n}", parent=top, position=2)])
+    db.session.commit()
+    return first
+
+
+def reference_rename(path: str, make_item: Callable) -> Callable:
+    def setup(make) -> Setup:
+        item = make_item()
+        return Setup(make.reviewer(), f"/admin/reference/{path}/{item.id}/rename", {"name": f"新名称{unique()}"},
+                     views=["/admin/reference"])
+    setup.__name__ = f"rename_{path}"
+    return setup
+
+
+def reference_move(path: str, make_item: Callable) -> Callable:
+    def setup(make) -> Setup:
+        item = make_item()
+        return Setup(make.reviewer(), f"/admin/reference/{path}/{item.id}/move", {"direction": "down"},
+                     views=["/admin/reference"])
+    setup.__name__ = f"move_{path}"
+    return setup
+
+
+def _kind(keywords: str = "验货") -> NonEligibleKind:
+    kind = NonEligibleKind(name=f"商业检验{unique()}", keywords=keywords, position=1)
+    db.session.add(kind)
+    db.session.commit()
+    return kind
+
+
+def kind_edit(make) -> Setup:
+    kind = _kind()
+    return Setup(make.reviewer(), f"/admin/reference/kinds/{kind.id}/edit",
+                 {"name": f"商业验货{unique()}", "keywords": "验货 验厂"},
+                 views=[f"/admin/reference/kinds/{kind.id}", "/admin/reference/kinds"])
+
+
+def kind_mark(make) -> Setup:
+    """The kind's keyword 电镜 matches the Factory's service (场发射扫描电镜形貌分析), still marked 创新券."""
+    service = make.service(make.provider().provider)
+    kind = _kind("电镜")
+    return Setup(make.reviewer(), f"/admin/reference/kinds/{kind.id}/mark", {"service_id": [str(service.id)]},
+                 views=[f"/admin/reference/kinds/{kind.id}"])
+
+
+def return_voucher(make) -> Setup:
+    application = make.voucher_application(make.enterprise(), status=ApplicationStatus.SUBMITTED)
+    return Setup(make.reviewer(), f"/admin/vouchers/{application.id}/return",
+                 {"reason": "营业收入与财务报表不一致", "fields": ["revenue_fen", "financial_statement"]},
+                 views=[f"/admin/vouchers/{application.id}"])
+
+
+def reinstate_provider(make) -> Setup:
+    provider = make.provider(shop_status=ShopStatus.REMOVED).provider
+    return Setup(make.reviewer(), f"/admin/providers/{provider.id}/reinstate", {"reason": "整改完成"},
+                 views=[f"/admin/providers/{provider.id}"])
+
+
+def shop_pilot(make) -> Setup:
+    provider = make.provider().provider
+    return Setup(make.reviewer(), f"/admin/shops/{provider.id}/pilot", {"pilot": "1", "reason": ""},
+                 views=[f"/admin/shops/{provider.id}", "/admin/reference/pilots"])
+
+
+def _workbook(data: dict) -> dict:
+    """The registry's one row as a real .xlsx (header and cells as Excel holds them): the typed number, name and
+    credit code become cells. Excel cells cannot hold control characters, which openpyxl refuses to write."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["入库编号", "企业名称", "统一社会信用代码"])
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", data.pop(name)) for name in ("number", "name", "credit_code")])
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return {**data, "file": (out, "科小名单.xlsx")}
+
+
+def kexiao_import(make) -> Setup:
+    year, n = current_year(), unique()
+    return Setup(make.reviewer(), "/admin/kexiao", {
+        "year": str(year), "number": f"{year}320100{n:06d}", "name": f"南京敌意输入科技有限公司{n}",
+        "credit_code": make_credit_code(f"91320100MK{n:07d}")}, views=[f"/admin/kexiao?year={year}"],
+        prepare=_workbook)
+
+
+def _cart_line(make):
+    user = make.enterprise()
+    service = make.service(make.provider().provider)
+    cart = Cart(user_id=user.id)
+    db.session.add(cart)
+    db.session.flush()
+    line = CartLine(cart_id=cart.id, service_id=service.id, quantity=1)
+    db.session.add(line)
+    db.session.commit()
+    return user, line
+
+
+def cart_quantity(make) -> Setup:
+    """Through htmx, as the cart page posts it: the refused quantity comes back in its box (without JS: a redirect
+    with the message)."""
+    user, line = _cart_line(make)
+    return Setup(user, f"/cart/lines/{line.id}/quantity", {"quantity": "2"}, views=["/cart"], headers=HX)
+
+
+def checkout_estimate(make) -> Setup:
+    setup = checkout(make)
+    setup.url, setup.views = "/checkout/estimate", ["/checkout"]
+    return setup
+
+
+def withdraw(make) -> Setup:
+    user, _, order = _order(make)
+    return Setup(user, f"/me/orders/{order.order_no}/withdraw", {"reason": "需求有变"},
+                 views=[f"/me/orders/{order.order_no}", "/me/orders"])
+
+
+def add_materials(make) -> Setup:
+    user, claim = _claim(make)
+    return Setup(user, f"/me/redemptions/{claim.id}/materials", {"kind": "other", "files": pdf_upload("补充材料.pdf")},
+                 views=[f"/me/redemptions/{claim.id}"])
+
+
+def edit_invoice(make) -> Setup:
+    user, claim = _claim(make)
+    return Setup(user, f"/me/redemptions/{claim.id}/invoices/{claim.invoices[0].id}",
+                 {"number": f"{unique():08d}", "amount": "9000"}, views=[f"/me/redemptions/{claim.id}"])
+
+
+def offline_abandon(make) -> Setup:
+    user, claim = _offline_claim(make)
+    return Setup(user, f"/me/offline-redemptions/{claim.id}/abandon", {"back": "orders"},
+                 views=["/me/offline-redemptions"])
+
+
+def offline_lines(make) -> Setup:
+    setup = offline_service(make)
+    setup.url = setup.url + "/lines"
+    setup.data.update(add_line="1", remove_line="")
+    return setup
+
+
+def _instrument(make):
+    user = make.provider()
+    instrument = Instrument(provider=user.provider, name="场发射扫描电子显微镜", manufacturer="日立", model="SU8010",
+                            original_value_fen=150_000_000)
+    db.session.add(instrument)
+    db.session.commit()
+    return user, instrument
+
+
+def instrument_edit(make) -> Setup:
+    user, instrument = _instrument(make)
+    setup = instrument_form(make)
+    return Setup(user, f"/seller/instruments/{instrument.id}/edit", setup.data, views=setup.views)
+
+
+def instrument_status(make) -> Setup:
+    user, instrument = _instrument(make)
+    return Setup(user, f"/seller/instruments/{instrument.id}/status", {"status": "maintenance"},
+                 views=["/seller/instruments"])
+
+
+def service_edit(make) -> Setup:
+    setup = service_form(make)
+    service = make.service(setup.user.provider)
+    setup.url = f"/seller/services/{service.id}/edit"
+    return setup
+
+
+def send_code(make) -> Setup:
+    return Setup(make.enterprise(), "/me/vouchers/apply/sms", {"contact_phone": f"138{unique():08d}"})
+
+
+def voucher_submit(make) -> Setup:
+    user = make.enterprise()
+    make.voucher_application(user, stamped=False)
+    return Setup(user, "/me/vouchers/apply/submit", {"promise": "y", "stamped_sheet": pdf_upload("盖章信息表.pdf")},
+                 views=["/me/vouchers", f"/me/vouchers/{current_year()}"])
 
 
 FORMS = [
@@ -473,14 +705,78 @@ FORMS = [
                                                     "cap": "amount"}, kept=("contact",)),
     FormCase("admin_reference_field", reference("fields", {"name": "领域"}), texts("name"), kept=("name",),
              allowed=(200, 303, 409, 422)),
-    FormCase("admin_reference_category", reference("categories", {"name": "类别"}), texts("name"), kept=("name",),
-             allowed=(200, 303, 409, 422)),
+    FormCase("admin_reference_category", reference("categories", {"name": "类别"}, {"parent_id": ""}), texts("name"),
+             kept=("name",), allowed=(200, 303, 409, 422)),
     FormCase("admin_reference_kind", reference("kinds", {"name": "类型", "keywords": "验货"}), texts("name", "keywords"),
              kept=("name",), allowed=(200, 303, 409, 422)),
     FormCase("admin_provider_removal", provider_removal, texts("reason", "kind"), kept=("reason",),
              allowed=(200, 303, 409, 422)),
     FormCase("admin_complaint_resolve", complaint_resolve, texts("resolution"), kept=("resolution",)),
+    # Buttons whose request carries a value a user could change, and edits of an existing row.
+    FormCase("admin_account_approve", approve_account, texts("reason"), allowed=(303, 400)),
+    FormCase("admin_accounts_bulk_approve", approve_accounts, texts("user_id", "reason"), allowed=(303, 400, 422)),
+    FormCase("admin_listings_bulk_approve", approve_listings, texts("service_id", "reason"), allowed=(303, 400, 422)),
+    FormCase("admin_field_rename", reference_rename("fields", _field_pair), texts("name"), kept=("name",)),
+    FormCase("admin_category_rename", reference_rename("categories", _category_pair), texts("name"), kept=("name",)),
+    FormCase("admin_field_move", reference_move("fields", _field_pair), texts("direction"), allowed=(303, 400)),
+    FormCase("admin_category_move", reference_move("categories", _category_pair), texts("direction"),
+             allowed=(303, 400)),
+    FormCase("admin_kind_edit", kind_edit, texts("name", "keywords"), kept=("name", "keywords"), allowed=(303, 422)),
+    FormCase("admin_kind_mark", kind_mark, texts("service_id"), allowed=(303,)),
+    FormCase("admin_voucher_return", return_voucher, texts("reason", "fields"), kept=("reason",),
+             allowed=(303, 422)),
+    FormCase("admin_provider_reinstate", reinstate_provider, texts("reason"), kept=("reason",), allowed=(303, 422)),
+    FormCase("admin_shop_pilot", shop_pilot, texts("pilot", "reason"), allowed=(303, 400, 409)),
+    FormCase("admin_kexiao_import", kexiao_import, texts("year", "number", "name", "credit_code"), kept=("year",),
+             allowed=(303, 422), multipart=True),
+    FormCase("cart_quantity", cart_quantity, texts("quantity"), kept=("quantity",), allowed=(200, 422)),
+    FormCase("checkout_estimate", checkout_estimate, {"-contact_name": "text", "-contact_phone": "text",
+                                                      "-note": "text", "-amount": "amount"}, allowed=(200,)),
+    FormCase("order_withdraw", withdraw, texts("reason"), allowed=(303,)),
+    FormCase("claim_materials", add_materials, texts("kind"), allowed=(303, 400, 422), multipart=True),
+    FormCase("claim_invoice_edit", edit_invoice, {"number": "text", "amount": "amount"}, kept=("number", "amount"),
+             allowed=(303, 422), multipart=True),
+    FormCase("offline_abandon", offline_abandon, texts("back"), allowed=(303,)),
+    FormCase("offline_service_lines", offline_lines,
+             {"lines-0-service_name": "text", "lines-0-instrument_name": "text", "remove_line": "text",
+              "contract_amount_fen": "amount", "qualification_expires_on": "date"},
+             kept=("lines-0-service_name", "lines-0-instrument_name"), allowed=(200,), multipart=True),
+    FormCase("instrument_edit", instrument_edit, {**texts("name", "manufacturer", "model", "location", "description",
+                                                          "status", "field_id"), "original_value": "amount"},
+             kept=("name", "manufacturer", "model", "location", "description"), allowed=(303, 422), multipart=True),
+    FormCase("instrument_status", instrument_status, texts("status"), allowed=(303, 400)),
+    FormCase("service_edit", service_edit, {**texts("name", "description", "cycle", "tags", "standards",
+                                                    "sample_requirements", "qualification_desc", "category_id",
+                                                    "instrument_id"), "price": "amount"},
+             kept=("name", "description", "cycle", "standards"), allowed=(303, 422), multipart=True),
+    FormCase("voucher_send_code", send_code, texts("contact_phone"), allowed=(200, 422, 429)),
+    FormCase("voucher_submit", voucher_submit, texts("promise"), allowed=(303, 409, 422), multipart=True),
 ]
+
+# POST routes that take no typed input: what they change is named by their URL alone (ids in the path are
+# checked by the router and the route: a wrong one is a 404). tests/test_hostile_forms.py fails on a POST route
+# that is neither here nor in FORMS.
+BUTTON = "a button: no fields, the object is in the URL"
+WITHOUT_TYPED_INPUT = {
+    "accounts.logout": "a button: no fields, ends the session",
+    "admin.approve_listing": BUTTON + " (DecisionForm's optional reason is only length-checked, never used)",
+    "admin.approve_shop": BUTTON + " (DecisionForm's optional reason is only length-checked, never used)",
+    "admin.open_shop": BUTTON + " (DecisionForm's optional reason is only length-checked, never used)",
+    "admin.field_delete": BUTTON,
+    "admin.category_delete": BUTTON,
+    "admin.kind_delete": BUTTON,
+    "admin.kind_defaults": "a button: no fields, adds SPEC 1.5's kinds",
+    "admin.city_reset": BUTTON + " (an unknown city is a 404)",
+    "admin.close_publicity": "a button: no fields, closes every publicity period that is over",
+    "orders.cart_remove": BUTTON,
+    "redemption.start": BUTTON,
+    "redemption.offline_new": "a button: no fields, starts a claim for the signed-in enterprise",
+    "redemption.delete_material": BUTTON,
+    "redemption.delete_item": BUTTON,
+    "seller.service_action": BUTTON + " (the action too: any other is a 404)",
+    "seller.service_delete": BUTTON,
+    "seller.confirm_materials": BUTTON,
+}
 
 
 @dataclass
@@ -505,5 +801,7 @@ QUERIES = [
     QueryCase("admin_audit", "reviewer", "/admin/audit",
               {**texts("object", "object_id", "user", "action", "page"), "from": "date", "to": "date"}, (200, 422)),
     QueryCase("admin_claims_queue", "reviewer", "/admin/redemptions", texts("q", "status", "city", "page", "tab")),
+    QueryCase("admin_vouchers_queue", "reviewer", "/admin/vouchers", texts("q", "status", "year", "page")),
+    QueryCase("local_services", "anonymous", "/local/南京", texts("page", "shops")),
 ]
 

@@ -15,6 +15,7 @@ from marketplace.validators import (
     mobile_problem,
     normalize_credit_code,
     phone_problem,
+    whole_number,
 )
 
 # ---------------------------------------------------------------- 统一社会信用代码
@@ -271,3 +272,10 @@ def test_negative_money_only_where_allowed():
 def test_money_shown_in_an_input_reads_back_the_same(fen):
     for unit in validators.MONEY_UNITS_FEN:
         assert validators.parse_money(validators.format_money_input(fen, unit), unit) == fen
+
+
+@pytest.mark.parametrize("raw, number", [("0", 0), ("42", 42), ("999999999", 999_999_999), ("1234567890", None),
+                                         ("²", None), ("١٢", None), ("", None), (" 1", None), ("-1", None),
+                                         ("1.0", None), (None, None), (7, None)])
+def test_whole_number_reads_only_short_ascii_digits(raw, number):
+    assert whole_number(raw) == number

@@ -18,6 +18,7 @@ from ..models import (CHINA, AccountStatus, ApplicationStatus, AuditLog, Instrum
                       RedemptionStatus, ServiceStatus, ShopStatus, User)
 from ..orders.feedback import COMPLAINT_LABELS
 from ..pagination import paginate
+from ..validators import whole_number
 from . import bp
 
 # Every object type audit.record() is called with (grep 'audit.record(' to extend), as the filter offers them.
@@ -110,8 +111,9 @@ def _by_user(text: str):
     if text == SYSTEM:
         return AuditLog.actor_id.is_(None)
     matches = [User.name.contains(text, autoescape=True), User.email.contains(text, autoescape=True)]
-    if text.isascii() and text.isdigit():
-        matches.append(User.id == int(text))
+    user_id = whole_number(text)
+    if user_id is not None:
+        matches.append(User.id == user_id)
     return or_(*matches)
 
 

@@ -40,6 +40,8 @@ class KexiaoImportForm(Form):
 
     def validate_year(self, field):
         latest = current_year() + 1
+        if field.data is None:  # typed but not a whole number: IntegerField's own message is already beside it
+            return
         if not FIRST_KEXIAO_YEAR <= field.data <= latest:
             raise ValidationError(f"年度应在{FIRST_KEXIAO_YEAR}至{latest}之间")
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import utcnow
+from ..validators import whole_number
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def by_area() -> list[tuple[Area, list[Summary]]]:
 
 def selected_ids(name: str) -> list[int]:
     """The ids ticked in a queue's checkboxes called `name`, each once, in id order (the lock order)."""
-    return sorted({int(raw) for raw in request.form.getlist(name) if raw.isdigit()})
+    return sorted({number for number in map(whole_number, request.form.getlist(name)) if number is not None})
 
 
 def bulk_outcome(approved: int, skipped: int) -> str:

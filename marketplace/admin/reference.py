@@ -14,6 +14,7 @@ from ..htmx import is_htmx, render_either
 from ..models import (Category, Field, Instrument, NonEligibleKind, Provider, Service, ShopStatus, UnitType,
                       service_fields)
 from ..pagination import paginate
+from ..validators import whole_number
 from . import bp
 from .reference_forms import CategoryForm, KindForm, MoveForm, NameForm
 
@@ -289,7 +290,7 @@ def kind_delete(kind_id: int):
 def kind_mark(kind_id: int):
     """Take the 创新券 mark off the chosen services; only services this kind matches and still marked count."""
     kind = _get(NonEligibleKind, kind_id)
-    wanted = [int(raw) for raw in request.form.getlist("service_id") if raw.isdigit() and len(raw) < 10]
+    wanted = [number for number in map(whole_number, request.form.getlist("service_id")) if number is not None]
     services = db.session.scalars(matching_services(kind).where(Service.id.in_(wanted))).all()
     for service in services:
         audit.record("service", service.id, "voucher_ineligible", "eligible", "ineligible",

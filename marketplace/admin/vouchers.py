@@ -17,6 +17,7 @@ from ..htmx import is_htmx
 from ..models import ApplicationStatus, KexiaoEntry, VoucherApplication, china_today
 from ..pagination import paginate
 from ..vouchers import display, eligibility, kexiao, lifecycle, local
+from ..validators import whole_number
 from . import bp
 from .forms import RejectForm, ReturnForm
 from .queues import register_queue
@@ -45,7 +46,7 @@ def vouchers():
     status = request.args.get("status", S.SUBMITTED)
     if status not in TABS:
         status = S.SUBMITTED
-    year = request.args.get("year", type=int) or lifecycle.current_year()
+    year = whole_number(request.args.get("year", ""), digits=4) or lifecycle.current_year()
     q = request.args.get("q", "").strip()
     filters = _filters(year, q)
     stmt = (select(VoucherApplication).where(*filters, VoucherApplication.status == status)

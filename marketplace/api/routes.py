@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Field, Redemption, Service, UnitType, service_fields
 from ..pages import claims_in_publicity, shops_in_publicity
 from ..pagination import Page, paginate
+from ..validators import whole_number
 from . import bp
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 100
@@ -91,7 +92,7 @@ def _whole_number(values: MultiDict, name: str, default: int, problems: list) ->
     raw = values.get(name, "").strip()
     if not raw:
         return default
-    if raw.isdigit() and len(raw) < 10 and int(raw) > 0:
+    if whole_number(raw):
         return int(raw)
     problems.append((name, f"{name}应为正整数"))
     return None

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Category, Field
 from ..pagination import page_number
-from ..validators import parse_money
+from ..validators import parse_money, whole_number
 from . import bp, cache, queries
 from .cards import service_cards
 
@@ -100,7 +100,7 @@ def _known_id(raw: str, param: str, model, what: str, notes: list[Note]) -> int 
     raw = raw.strip()
     if not raw:
         return None
-    if raw.isdigit() and len(raw) < 10 and db.session.get(model, int(raw)) is not None:
+    if whole_number(raw) is not None and db.session.get(model, int(raw)) is not None:
         return int(raw)
     notes.append(Note(param, f"没有这个{what}", "已忽略该条件"))
     return None

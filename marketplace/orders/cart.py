@@ -182,8 +182,10 @@ def cart():
 @bp.post("/cart/add")
 @roles_required(*BUYER_ROLES)
 def cart_add():
-    service = db.session.scalar(select(Service).where(Service.id == request.form.get("service_id", type=int))
-                                .options(joinedload(Service.provider)))
+    service_id = request.form.get("service_id", type=int)
+    if service_id is None or not 0 < service_id < 2**31:  # no such id (and past what SQLite binds): 404
+        abort(404)
+    service = db.session.scalar(select(Service).where(Service.id == service_id).options(joinedload(Service.provider)))
     if service is None:
         abort(404)
     back = url_for("catalog.service_detail", service_id=service.id)

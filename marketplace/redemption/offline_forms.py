@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms import Form, MoneyField, choices, problem_check
 from ..models import Redemption, RedemptionServiceLine, StoredFile, china_today
 from ..uploads.fields import UploadField
+from ..validators import whole_number
 from . import claims
 
 MAX_SERVICE_LINES = 20
@@ -102,8 +103,9 @@ class ServiceForm(Form):
 
     def edit_lines(self, add: bool, remove: str | None) -> None:
         """新增 / − on 服务明细: add a blank row, or remove the row at position `remove` (one row always stays)."""
-        if remove is not None and remove.isdigit() and int(remove) < len(self.lines.entries):
-            self.lines.entries.pop(int(remove))
+        position = whole_number(remove)
+        if position is not None and position < len(self.lines.entries):
+            self.lines.entries.pop(position)
         if len(self.lines.entries) >= MAX_SERVICE_LINES and add:
             self.lines_problem = f"服务明细最多{MAX_SERVICE_LINES}项"
         elif add or not self.lines.entries:

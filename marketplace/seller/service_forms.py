@@ -13,6 +13,7 @@ from ..extensions import db
 from ..forms import Form, MoneyField, choices
 from ..models import PRICE_UNITS, Category, Field, Instrument, InstrumentStatus, NonEligibleKind, ServiceNature
 from ..uploads.fields import MultiUploadField, UploadField
+from ..validators import whole_number
 
 SERVICE_TYPES = ("普通服务", "加急服务", "上门服务")
 MAX_IMAGES = 5
@@ -24,7 +25,7 @@ def optional_int(value):
     """Select values as ids: "" or anything not a number is None (then "please choose" applies)."""
     if isinstance(value, int):
         return value
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return whole_number(value)
 
 
 def description_length_problem(text: str) -> str | None:

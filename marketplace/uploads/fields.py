@@ -33,6 +33,7 @@ from wtforms.widgets import html_params
 from .. import policy
 from ..extensions import db
 from ..models import StoredFile
+from ..validators import whole_number
 from .content import IMAGE, PDF, UploadError, kind_of
 from .storage import clean_name, format_size, is_image, save, url_for_file
 
@@ -177,4 +178,4 @@ class MultiUploadField(_UploadField):
 
 
 def _ids(values) -> list[int]:
-    return [int(value) for value in values if isinstance(value, str) and value.isdigit()]
+    return [number for number in map(whole_number, values) if number is not None]

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import StoredFile
+from ..validators import whole_number
 from . import access
 from .storage import THUMB_SIZES, is_image, path_of, thumbnail, url_for_file
 
@@ -36,7 +37,7 @@ def serve(file_id: int):
 
 def _bytes_path(stored: StoredFile):
     size = request.args.get("thumb")
-    if size is not None and not (size.isdigit() and int(size) in THUMB_SIZES and is_image(stored)):
+    if size is not None and not (whole_number(size) in THUMB_SIZES and is_image(stored)):
         abort(404)
     try:
         return thumbnail(stored, int(size)) if size else _existing(path_of(stored))
