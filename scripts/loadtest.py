@@ -1,5 +1,5 @@
 """`make loadtest`: the marketplace under gunicorn (2 workers, loopback) against a bare Flask page served the same
-way, measured in one run. Not part of `make test` (about a minute and a half).
+way, measured in one run. Not part of `make test` (about two minutes).
 
 Four phases, each LOADTEST_SECONDS (default 20) with LOADTEST_USERS (default 8) virtual users, each a process
 of its own (so the Python client is not held back by one interpreter lock) with keep-alive connections:
