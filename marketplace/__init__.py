@@ -16,6 +16,11 @@ def create_app(test_config: Optional[Mapping] = None) -> "Flask":
     if test_config:
         app.config.from_mapping(test_config)
     INSTANCE.mkdir(exist_ok=True)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     from . import errors, htmx, security, templating
     from .extensions import csrf, db, login_manager

@@ -43,6 +43,10 @@ class Config:
         self.LOGIN_MAX_FAILURES = 5
         self.LOGIN_WINDOW_MINUTES = 15
         self.PER_PAGE = 20
+        # How many reverse proxies (nginx, a PaaS router) stand in front of gunicorn: their X-Forwarded-For /
+        # -Proto are then believed, so throttles and the audit log see the visitor's address, not the proxy's.
+        # 0 (the default) believes none: a client could otherwise forge its address.
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES") or 0)
         # Memory (MB) each worker may fill with rendered catalog pages and cards, kept until the catalog
         # changes (catalog/cache.py); 0: no cache.
         self.CATALOG_CACHE_MB = float(env.get("CATALOG_CACHE_MB") or 32)

@@ -33,3 +33,29 @@ def test_production_cookies_are_secure(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "real-secret")
     config = Config()
     assert config.SESSION_COOKIE_SECURE and config.SESSION_COOKIE_HTTPONLY and config.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+@pytest.mark.parametrize("proxies, seen", [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_the_visitors_address_comes_from_the_proxy_only_when_told_to_trust_it(database_url, tmp_path, proxies, seen):
+    """Behind nginx every request comes from the proxy; the throttles (login, SMS) must count the visitor. Without
+    TRUSTED_PROXIES the header is a client's claim and is ignored."""
+    from sqlalchemy import select
+
+    from marketplace import create_app
+    from marketplace.extensions import db
+    from marketplace.models import LoginAttempt
+
+    from .conftest import TEST_CONFIG, CsrfClient, empty_all_tables
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "UPLOAD_FOLDER": str(tmp_path),
+                      "TRUSTED_PROXIES": proxies})
+    app.test_client_class = CsrfClient
+    with app.app_context():
+        client = app.test_client()
+        client.get("/auth/login")
+        response = client.post("/auth/login", data={"email": "nobody@example.cn", "password": "wrong-password"},
+                               headers={"X-Forwarded-For": "203.0.113.7"})
+        assert response.status_code == 422
+        assert db.session.scalars(select(LoginAttempt.ip)).all() == [seen]
+        db.session.remove()
+        empty_all_tables(db.engine)
+        db.engine.dispose()
