@@ -78,8 +78,6 @@ def test_home_groups_the_queues_by_area_in_a_fixed_order(client, auth, reviewer)
 def test_a_queue_registered_with_an_area_goes_there_and_one_without_comes_last(app):
     assert Queue("专家复核", "admin.expert_reviews", User.created_at, area="兑付", position=9).placement() == (AREAS[3], 9)
     assert Queue("其他事项", "admin.something_new", User.created_at).placement() == (OTHER, 0)
-    assert Queue("公示中的开店申请", "admin.shops", User.created_at,
-                 url_args={"status": ShopStatus.PUBLICITY}).placement() == (AREAS[0], 3)
 
 
 @pytest.mark.parametrize("waited, text", [(timedelta(minutes=20), "已等待不到 1 小时"),

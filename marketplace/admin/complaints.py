@@ -29,7 +29,7 @@ from .queues import register_queue
 OPEN, RESOLVED = "open", "resolved"
 RESOLUTION_MAX = 1000
 
-register_queue("待处理投诉", "admin.complaints", Complaint.created_at, Complaint.status == OPEN)
+register_queue("待处理投诉", "admin.complaints", Complaint.created_at, Complaint.status == OPEN, area="投诉", position=1)
 
 
 class ResolveForm(Form):

@@ -21,7 +21,7 @@ from .queues import register_queue
 OPEN_PROVIDERS = select(Provider.id).where(Provider.status == ShopStatus.OPEN)
 
 register_queue("待审核服务上架", "admin.listings", Service.updated_at, Service.status == ServiceStatus.PENDING,
-               Service.provider_id.in_(OPEN_PROVIDERS))
+               Service.provider_id.in_(OPEN_PROVIDERS), area="服务上架", position=1)
 
 
 def _with_everything(stmt):
@@ -52,10 +52,8 @@ def _listings_page(selection_error: str | None = None, checked: list[int] | None
     stmt = _with_everything(select(Service).where(Service.status == status, *_listing_filters(waiting, q))
                             .order_by(*(WAITING_ORDER if waiting else DECIDED_ORDER)))
     page = paginate(stmt, current_app.config["PER_PAGE"])
-    if checked is None:
-        checked = [service.id for service in page.items] if request.args.get("all") == "1" else []
     return render_template("admin/listings.html", page=page, status=status, labels=TABS, q=q,
-                           args={"status": status, "q": q or None}, checked=set(checked),
+                           args={"status": status, "q": q or None}, checked=queues.ticked(page.items, checked),
                            selection_error=selection_error, reject_form=RejectForm())
 
 

@@ -25,7 +25,7 @@ from ..pagination import Page, page_number, paginate
 from ..redemption import claims, export, ledger
 from . import bp, queue_filters
 from .queue_filters import SETTLEMENT_TABS
-from .queues import register_queue, selected_ids
+from .queues import register_queue, selected_ids, ticked
 from .redemptions import claim_search
 
 R = RedemptionStatus
@@ -35,10 +35,12 @@ MAX_PUBLICITY_DAYS = 30
 BATCHES = "batches"
 OBJECTION_LABELS = {"open": "待处理", "dismissed": "异议不成立", "upheld": "异议成立"}
 
-register_queue("待公示", "admin.publicity", Redemption.decided_at, Redemption.status == R.APPROVED)
+register_queue("待公示", "admin.publicity", Redemption.decided_at, Redemption.status == R.APPROVED,
+               area="兑付", position=2)
 register_queue("兑付异议", "admin.objections", Objection.created_at, Objection.status == OPEN,
-               Objection.redemption_id.is_not(None))
-register_queue("待拨付", "admin.payments", Redemption.updated_at, Redemption.status == R.AWAITING_PAYMENT)
+               Objection.redemption_id.is_not(None), area="兑付", position=3)
+register_queue("待拨付", "admin.payments", Redemption.updated_at, Redemption.status == R.AWAITING_PAYMENT,
+               area="兑付", position=4)
 
 
 class PublishForm(Form):
@@ -85,9 +87,7 @@ def _pick_list(status: str, oldest_first_by, *filters, checked: Optional[list[in
                      joinedload(Redemption.voucher).joinedload(Voucher.application))
             .order_by(oldest_first_by, Redemption.id))
     picks = paginate(stmt, current_app.config["PER_PAGE"])
-    if checked is None:
-        checked = [claim.id for claim in picks.items] if request.args.get("all") == "1" else []
-    return {"picks": picks, "q": q, "checked": set(checked)}
+    return {"picks": picks, "q": q, "checked": ticked(picks.items, checked)}
 
 
 def _kept_args(q: str, batches: Page, city: str = "") -> dict:
@@ -136,7 +136,8 @@ def close_publicity():
     """公示期满: claims whose period is over and that have no open objection move to 待兑付."""
     moved = claims.close_publicity(actor_id=current_user.id)
     db.session.commit()
-    flash(f"已结束公示：{moved} 项兑付转入待兑付。" if moved else "没有公示期满且无异议的兑付。", "success")
+    flash(f"已结束公示：{moved} 项兑付转入待兑付。" if moved else "没有公示期满且无异议的兑付。",
+          "success" if moved else "info")
     return redirect(url_for("admin.publicity"), 303)
 
 

@@ -102,7 +102,7 @@ def _listing(status: str, q: str, sort: str) -> Select:
     wanted = (ShopStatus.OPEN, ShopStatus.REMOVED) if status == "all" else (status,)
     stmt = stmt.where(Provider.status.in_(wanted))
     if q:
-        stmt = stmt.where(or_(Provider.name.contains(q, autoescape=True), Provider.credit_code == q.upper()))
+        stmt = stmt.where(or_(Provider.name.contains(q, autoescape=True), Provider.credit_code.contains(q.upper(), autoescape=True)))
     order = {
         "complaints": [open_complaints.desc(), all_complaints.desc()],
         "rating": [ratings.c.average.is_(None), ratings.c.average.asc()],

@@ -2,14 +2,12 @@
 
 The home groups the queues by area of work in a fixed order (the order a case moves through the
 platform: an account, then a shop and its listings, a voucher, a claim, a complaint), not in the order
-the modules happened to register them. A module may name its area and position when it registers;
-the existing queues are placed by PLACES below.
+the modules happened to register them: each module names its queue's area and position when it registers.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from typing import Any, Optional
-from urllib.parse import urlencode
 
 from flask import request
 from sqlalchemy import func, select
@@ -31,19 +29,6 @@ AREAS = [Area("账号与开店", "账号可勾选多项批量通过；开店申�
          Area("兑付", "每项兑付需逐项审核材料，不能批量通过。"),
          Area("投诉")]
 OTHER = Area("其他")
-# Where the queues registered before areas existed go: key (see Queue.key) -> (area title, position).
-PLACES = {
-    "admin.accounts": ("账号与开店", 1),
-    "admin.shops": ("账号与开店", 2),
-    "admin.shops?status=publicity": ("账号与开店", 3),
-    "admin.listings": ("服务上架", 1),
-    "admin.vouchers": ("创新券申领", 1),
-    "admin.redemptions": ("兑付", 1),
-    "admin.publicity": ("兑付", 2),
-    "admin.objections": ("兑付", 3),
-    "admin.payments": ("兑付", 4),
-    "admin.complaints": ("投诉", 1),
-}
 
 
 @dataclass
@@ -56,15 +41,8 @@ class Queue:
     area: Optional[str] = None
     position: Optional[int] = None
 
-    @property
-    def key(self) -> str:
-        """The queue's page: its endpoint, with its fixed arguments when two queues share one."""
-        return f"{self.endpoint}?{urlencode(sorted(self.url_args.items()))}" if self.url_args else self.endpoint
-
     def placement(self) -> tuple[Area, int]:
-        title, position = PLACES.get(self.key, (None, 0))
-        title, position = self.area or title, self.position or position
-        return next((area for area in AREAS if area.title == title), OTHER), position
+        return next((area for area in AREAS if area.title == self.area), OTHER), self.position or 0
 
     def summary(self) -> tuple[int, Optional[datetime]]:
         """How many wait, and the oldest one's timestamp: one query."""
@@ -113,6 +91,13 @@ def by_area() -> list[tuple[Area, list[Summary]]]:
 
 
 # ---------------------------------------------------------------- bulk approval (accounts, listings)
+
+def ticked(rows, checked: Optional[list[int]]) -> set[int]:
+    """The ids a pick-list shows ticked: those a refused post sent back, else every row when 全选 (?all=1)."""
+    if checked is not None:
+        return set(checked)
+    return {row.id for row in rows} if request.args.get("all") == "1" else set()
+
 
 def selected_ids(name: str) -> list[int]:
     """The ids ticked in a queue's checkboxes called `name`, each once, in id order (the lock order)."""

@@ -34,7 +34,8 @@ PILOT = Redemption.order_id.in_(select(Order.id).join(Provider, Order.provider_i
                                 .where(Provider.is_pilot.is_(True)))
 NOT_PILOT = or_(Redemption.order_id.is_(None), ~PILOT)
 
-register_queue("兑付审核", "admin.redemptions", Redemption.submitted_at, Redemption.status == S.SUBMITTED, NOT_PILOT)
+register_queue("兑付审核", "admin.redemptions", Redemption.submitted_at, Redemption.status == S.SUBMITTED, NOT_PILOT,
+               area="兑付", position=1)
 
 # Tabs of the queue in the order a claim moves through them; drafts are the enterprise's own.
 TABS = {**{status: S.LABELS[status] for status in (S.SUBMITTED, S.CORRECTION, S.APPROVED, S.PUBLICITY,

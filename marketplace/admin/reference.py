@@ -3,19 +3,19 @@ the 服务承诺制 pilot providers. Every change is audited. A field or categor
 listings using it would silently lose it."""
 from dataclasses import dataclass, field as dataclass_field
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import String, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, policy
 from ..extensions import db
 from ..forms import Form
-from ..htmx import is_htmx, render_either
+from ..htmx import is_htmx, redirect_htmx, render_either
 from ..models import (Category, Field, Instrument, NonEligibleKind, Provider, Service, ShopStatus, UnitType,
                       service_fields)
 from ..pagination import paginate
-from ..validators import whole_number
 from . import bp
+from .queues import selected_ids
 from .reference_forms import CategoryForm, KindForm, MoveForm, NameForm
 
 # SPEC 1.5 item 1, with the words listings commonly use for them; reviewers edit both.
@@ -283,6 +283,8 @@ def kind_delete(kind_id: int):
     db.session.delete(kind)
     db.session.commit()
     flash(f"已删除“{name}”。已标记为不支持创新券的服务保持不变。", "success")
+    if is_htmx():  # asked to confirm first (hx-confirm): htmx navigates to the list, where the flash shows
+        return redirect_htmx(make_response("", 200), url_for("admin.kinds"))
     return redirect(url_for("admin.kinds"), 303)
 
 
@@ -290,7 +292,7 @@ def kind_delete(kind_id: int):
 def kind_mark(kind_id: int):
     """Take the 创新券 mark off the chosen services; only services this kind matches and still marked count."""
     kind = _get(NonEligibleKind, kind_id)
-    wanted = [number for number in map(whole_number, request.form.getlist("service_id")) if number is not None]
+    wanted = selected_ids("service_id")
     services = db.session.scalars(matching_services(kind).where(Service.id.in_(wanted))).all()
     for service in services:
         audit.record("service", service.id, "voucher_ineligible", "eligible", "ineligible",

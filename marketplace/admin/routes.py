@@ -21,7 +21,7 @@ def require_reviewer():
 
 
 register_queue("待审核账号", "admin.accounts", User.created_at, User.status == AccountStatus.PENDING,
-               User.role != Role.REVIEWER)
+               User.role != Role.REVIEWER, area="账号与开店", position=1)
 
 
 @bp.get("/")
@@ -48,11 +48,10 @@ def _accounts_page(selection_error: str | None = None, checked: list[int] | None
             .order_by(User.created_at.asc(), User.id.asc()))
     page = paginate(stmt, current_app.config["PER_PAGE"])
     args = {"status": status, "role": role or None, "q": q or None}
-    if checked is None:
-        checked = [user.id for user in page.items] if request.args.get("all") == "1" else []
     return render_template("admin/accounts.html", page=page, status=status, labels=AccountStatus.LABELS,
                            roles={key: Role.LABELS[key] for key in Role.SELF_SERVICE}, role=role, q=q, args=args,
-                           checked=set(checked), selection_error=selection_error, reject_form=RejectForm())
+                           checked=queues.ticked(page.items, checked), selection_error=selection_error,
+                           reject_form=RejectForm())
 
 
 def _account_filters(role: str, q: str) -> list:

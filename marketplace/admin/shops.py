@@ -20,9 +20,10 @@ from . import bp, queue_filters
 from .forms import DecisionForm, RejectForm
 from .queues import register_queue
 
-register_queue("待审核开店申请", "admin.shops", Provider.submitted_at, Provider.status == ShopStatus.PENDING)
+register_queue("待审核开店申请", "admin.shops", Provider.submitted_at, Provider.status == ShopStatus.PENDING,
+               area="账号与开店", position=2)
 register_queue("公示中的开店申请", "admin.shops", Provider.submitted_at, Provider.status == ShopStatus.PUBLICITY,
-               status=ShopStatus.PUBLICITY)
+               area="账号与开店", position=3, status=ShopStatus.PUBLICITY)
 
 
 # Tabs of the queue, in the order a reviewer works through them.

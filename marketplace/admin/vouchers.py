@@ -25,7 +25,7 @@ from .queues import register_queue
 S = ApplicationStatus
 
 register_queue("待审核创新券申请", "admin.vouchers", VoucherApplication.submitted_at,
-               VoucherApplication.status == S.SUBMITTED)
+               VoucherApplication.status == S.SUBMITTED, area="创新券申领", position=1)
 
 # Tabs of the queue, in the order a reviewer works through them (drafts are the enterprise's own).
 TABS = {status: S.LABELS[status] for status in (S.SUBMITTED, S.RETURNED, S.APPROVED, S.REJECTED)}
