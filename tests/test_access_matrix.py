@@ -8,8 +8,7 @@ test_every_route_is_in_the_table, so a new route cannot go unchecked.
 GET routes are fetched; POST-only routes are posted with a valid CSRF token and (almost) no data: a refused
 role must get its refusal and change nothing, an allowed role must not be refused (401/403/404) nor crash (500);
 what it gets instead (422, 409, 400, 303, 200) is each route's own tests' business. Routes taking both GET and
-POST are also posted to (test_the_post_side_…), with their `post` rule where writing is allowed to fewer roles
-than reading."""
+POST are posted to as well (test_the_post_side_…), expecting the same answers."""
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -78,8 +77,6 @@ class Route:
     sided: bool = True
     ok: int = 200
     data: Optional[Callable] = None
-    xfail: Optional[dict] = None   # {(role, side): "BUG: …"} for answers that are wrong today
-    post: Optional[dict] = None    # a GET-and-POST route whose POST answers differently from its GET
 
 
 def of(attr_path: str, key: str) -> Callable:
@@ -276,9 +273,9 @@ TABLE: dict[str, Route] = {
 }
 
 
-def expected(route: Route, role: str, side: Optional[str], method: str = "GET"):
+def expected(route: Route, role: str, side: Optional[str]):
     """The declared answer (OK, LOGIN or a status) of `role` for `side`'s object."""
-    answer = (route.post if method == "POST" and route.post else route.rule)[role]
+    answer = route.rule[role]
     if isinstance(answer, Mine):
         return answer.on_own if _side_of(role) == (side or "own") else 404
     return answer
@@ -294,12 +291,7 @@ def cases(endpoints=None):
             continue
         for side in (SIDES if route.args and route.sided else (None,)):
             for role in ROLES:
-                marks = []
-                reason = (route.xfail or {}).get((role, side))
-                if reason:
-                    marks.append(pytest.mark.xfail(strict=True, reason=reason))
-                yield pytest.param(endpoint, role, side, id=f"{endpoint}-{role}" + (f"-{side}" if side else ""),
-                                   marks=marks)
+                yield pytest.param(endpoint, role, side, id=f"{endpoint}-{role}" + (f"-{side}" if side else ""))
 
 
 @pytest.fixture(scope="module")
@@ -359,7 +351,7 @@ def test_the_post_side_of_get_and_post_routes_answers_as_declared(keeper, endpoi
 def check(keeper, endpoint: str, role: str, side: Optional[str], method: str) -> None:
     world = keeper.current()
     app = keeper.app
-    route, want = TABLE[endpoint], expected(TABLE[endpoint], role, side, method)
+    route, want = TABLE[endpoint], expected(TABLE[endpoint], role, side)
     url = url_of(app, endpoint, world, side)
     client = keeper.client(role)
     if method == "GET":

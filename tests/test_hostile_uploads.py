@@ -170,10 +170,10 @@ def test_a_jpeg_with_php_in_its_comment_is_stored_reencoded_without_it(app, make
 def test_a_good_file_under_a_hostile_name_is_stored_inside_the_folder_under_a_random_key(app, make, route, name):
     good = png_bytes() if route.takes_images else pdf_bytes()
     attempt = Attempt(app, make, route, good, name)
-    assert attempt.response.status_code in (303, 422)
-    for stored in attempt.added:
-        assert KEY.fullmatch(stored.storage_key)
-        assert not {"/", "\\", "\x00"} & set(stored.original_name)
+    assert attempt.response.status_code == 303
+    [stored] = attempt.added
+    assert KEY.fullmatch(stored.storage_key)
+    assert not {"/", "\\", "\x00"} & set(stored.original_name)
     folder = Path(app.config["UPLOAD_FOLDER"]).resolve()
     assert all(path.resolve().is_relative_to(folder) for path in files_on_disk(app))
 

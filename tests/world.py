@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, Base, Cart, CartLine, Complaint, Message, NonEligibleKind, Order, Redemption,
+from marketplace.models import (Base, Cart, CartLine, Complaint, Message, NonEligibleKind, Order, Redemption,
                                 RedemptionStatus, Role, Service, ShopStatus, StoredFile, User, Voucher)
 from marketplace.orders import lifecycle as order_lifecycle
 from marketplace.redemption import claims
@@ -128,10 +128,6 @@ def _accepted_order(make: Factory, buyer: User, service: Service) -> Order:
     order_lifecycle.act(order, "accept", service.provider.user)
     db.session.commit()
     return order
-
-
-def audit_rows() -> int:
-    return db.session.scalar(select(func.count(AuditLog.id)))
 
 
 def fingerprint() -> tuple[int, ...]:

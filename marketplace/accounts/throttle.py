@@ -14,9 +14,7 @@ def _window_start():
 
 
 def is_locked(email: str, ip: str) -> bool:
-    failures = db.session.scalar(select(func.count(LoginAttempt.id)).where(
-        LoginAttempt.email == email, LoginAttempt.ip == ip, LoginAttempt.at >= _window_start()))
-    return failures >= current_app.config["LOGIN_MAX_FAILURES"]
+    return events_since(email, ip, _window_start()) >= current_app.config["LOGIN_MAX_FAILURES"]
 
 
 def record_failure(email: str, ip: str) -> None:
@@ -29,11 +27,12 @@ def clear(email: str, ip: str) -> None:
 
 
 def record_event(subject: str, ip: str) -> None:
-    """Count one event for a subject that is never an email address (e.g. "sms:<purpose>"), so the login
-    counters and clear() never see it."""
+    """Count one event for a subject that is never an email address (e.g. "sms"), so the login counters and
+    clear() never see it."""
     db.session.add(LoginAttempt(email=subject, ip=ip))
 
 
 def events_since(subject: str, ip: str, since) -> int:
+    """How many failures (subject: the email) or events (subject: e.g. "sms") came from `ip` since `since`."""
     return db.session.scalar(select(func.count(LoginAttempt.id)).where(
         LoginAttempt.email == subject, LoginAttempt.ip == ip, LoginAttempt.at >= since))

@@ -92,8 +92,9 @@ def _whole_number(values: MultiDict, name: str, default: int, problems: list) ->
     raw = values.get(name, "").strip()
     if not raw:
         return default
-    if whole_number(raw):
-        return int(raw)
+    number = whole_number(raw)
+    if number:
+        return number
     problems.append((name, f"{name}应为正整数"))
     return None
 

@@ -11,6 +11,7 @@ from .. import policy
 from ..extensions import db
 from ..models import Role, Voucher, china_today
 from ..vouchers.local import region_for
+from ..validators import whole_number
 
 NOT_ELIGIBLE = "该服务不带创新券标识，不能兑付"
 NEGOTIABLE = "面议服务以实际合同金额计算"
@@ -54,8 +55,8 @@ def quote_fen(price_fen: int | None, quantity: int) -> int | None:
 
 def parse_quantity(raw: str | None) -> int:
     """A quantity from the URL, kept within 1..MAX_QUANTITY; anything else counts as 1."""
-    text = (raw or "").strip()
-    return min(max(int(text), 1), MAX_QUANTITY) if text.isascii() and text.isdigit() else 1
+    number = whole_number((raw or "").strip())
+    return 1 if number is None else min(max(number, 1), MAX_QUANTITY)
 
 
 def estimate_for(user, amount_fen: int | None, eligible: bool = True) -> Estimate:

@@ -14,8 +14,7 @@ from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Category, Instrument, InstrumentStatus, Provider, Service, ServiceStatus, ShopStatus
-from ..pagination import Page, paginate
-from ..validators import whole_number
+from ..pagination import Page, page_number, paginate
 from . import bp, cache, estimate, queries, showcase
 
 TOPICS = ("半导体", "新材料", "生物医药")  # 产业服务专题 on the home page
@@ -145,6 +144,6 @@ def local(city: str):
 
 def _page_of(items: list, arg: str, per_page: int) -> Page:
     """One page of an already-loaded list; the page number comes from query argument `arg`."""
-    number = whole_number(request.args.get(arg, "1"), digits=5) or 1
+    number = page_number(arg)
     start = (number - 1) * per_page
     return Page(items[start:start + per_page], number, per_page, len(items))

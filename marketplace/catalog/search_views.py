@@ -77,12 +77,13 @@ def parse_search_args(values: MultiDict) -> tuple[queries.SearchArgs, list[Note]
     sort = values.get("sort") or "relevance"
     if sort not in queries.SORTS:
         notes.append(Note("sort", "没有这种排序方式", "已按综合排序显示"))
+        sort = "relevance"
     args = queries.SearchArgs(
         q=values.get("q", "").strip()[:MAX_QUERY], city=city, district=district,
         field=_known_id(values.get("field", ""), "field", Field, "服务领域", notes),
         category=_known_id(values.get("category", ""), "category", Category, "服务类别", notes),
         price_min_fen=price_min, price_max_fen=price_max, voucher=values.get("voucher") == "1",
-        qualified=values.get("qualified") == "1", sort=sort if sort in queries.SORTS else "relevance")
+        qualified=values.get("qualified") == "1", sort=sort)
     return args, notes
 
 
@@ -100,8 +101,9 @@ def _known_id(raw: str, param: str, model, what: str, notes: list[Note]) -> int 
     raw = raw.strip()
     if not raw:
         return None
-    if whole_number(raw) is not None and db.session.get(model, int(raw)) is not None:
-        return int(raw)
+    number = whole_number(raw)
+    if number is not None and db.session.get(model, number) is not None:
+        return number
     notes.append(Note(param, f"没有这个{what}", "已忽略该条件"))
     return None
 

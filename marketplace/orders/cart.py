@@ -19,6 +19,7 @@ from ..catalog.estimate import Estimate, MAX_QUANTITY
 from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Cart, CartLine, Enterprise, Provider, Role, Service, ServiceStatus, ShopStatus
+from ..validators import whole_number
 from . import bp
 from .numbers import on_conflict_insert
 
@@ -182,8 +183,8 @@ def cart():
 @bp.post("/cart/add")
 @roles_required(*BUYER_ROLES)
 def cart_add():
-    service_id = request.form.get("service_id", type=int)
-    if service_id is None or not 0 < service_id < 2**31:  # no such id (and past what SQLite binds): 404
+    service_id = whole_number(request.form.get("service_id"))
+    if not service_id:
         abort(404)
     service = db.session.scalar(select(Service).where(Service.id == service_id).options(joinedload(Service.provider)))
     if service is None:

@@ -4,6 +4,7 @@ last %%EOF; an image is decoded by Pillow and re-encoded, so only pixels survive
 polyglot payload). PDFs are not rewritten: that would break the signatures of electronic invoices."""
 import io
 import mmap
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +58,12 @@ def kind_of(content_type: str) -> str:
 
 
 def check(raw: Path, out: Path, accept: frozenset, square: bool) -> Checked:
-    """Decide what `raw` is; a PDF is stored up to its last %%EOF (into `out` when that cuts anything), an image
-    is re-encoded into `out`."""
+    """Decide what `raw` (the upload's temporary file) is; a PDF is kept there up to its last %%EOF, an image is
+    re-encoded into `out`."""
     with raw.open("rb") as f:
         looks_like_pdf = PDF_HEADER in f.read(1024)  # recognised a little late, refused by check_pdf
     if looks_like_pdf and PDF in accept:
-        return check_pdf(raw, out)
+        return check_pdf(raw)
     if IMAGE in accept:
         try:
             return reencode_image(raw, out, square)
@@ -73,10 +74,11 @@ def check(raw: Path, out: Path, accept: frozenset, square: bool) -> Checked:
     raise UploadError(PDF_INVALID if accept == {PDF} else UNKNOWN)
 
 
-def check_pdf(path: Path, out: Path) -> Checked:
+def check_pdf(path: Path) -> Checked:
     """A PDF must begin with its header (the spec tolerates junk before it; that is where a ZIP or script hides
     in a polyglot, and no real invoice or report has any). Bytes after the last %%EOF belong to no PDF reader:
-    they are left out of the stored copy (`out`), which closes PDF-then-ZIP polyglots."""
+    they are cut off the received file `path` (the upload's own temporary copy), which closes PDF-then-ZIP
+    polyglots."""
     with path.open("rb") as f:
         if f.read(len(PDF_HEADER)) != PDF_HEADER:
             raise UploadError(PDF_INVALID)
@@ -92,21 +94,8 @@ def check_pdf(path: Path, out: Path) -> Checked:
         raise UploadError(PDF_INVALID) from error
     if pages < 1:
         raise UploadError(PDF_EMPTY)
-    end = _pdf_end(path)
-    if end == path.stat().st_size:
-        return Checked(path, ".pdf")
-    with path.open("rb") as source, out.open("wb") as target:
-        _copy_start(source, target, end)
-    return Checked(out, ".pdf")
-
-
-def _copy_start(source, target, size: int, chunk: int = 1 << 20) -> None:
-    while size > 0:
-        block = source.read(min(chunk, size))
-        if not block:
-            return
-        target.write(block)
-        size -= len(block)
+    os.truncate(path, _pdf_end(path))
+    return Checked(path, ".pdf")
 
 
 def _pdf_end(path: Path) -> int:
