@@ -338,6 +338,20 @@ def test_rejecting_releases_the_reservation(client, submitted, as_reviewer):
     assert (entry.actor_id, entry.reason) == (as_reviewer.id, "服务内容属于强制检测")
 
 
+def test_the_buyer_and_the_provider_see_a_rejected_claim_and_its_reason_on_the_order(client, auth, submitted,
+                                                                                      as_reviewer):
+    client.post(f"/admin/redemptions/{submitted.id}/reject", data={"reason": "服务内容属于强制检测"})
+    order = fresh(submitted.id).order
+    for who in (submitted.enterprise.user, order.provider.user):
+        auth.logout()
+        auth.login(who)
+        url = f"/me/orders/{order.order_no}" if who is submitted.enterprise.user else f"/seller/orders/{order.order_no}"
+        page = text_of(client.get(url))
+        assert '<span class="status rejected">审核不通过</span>' in page, url
+        if who is submitted.enterprise.user:
+            assert "不通过原因" in page and "服务内容属于强制检测" in page
+
+
 # ---------------------------------------------------------------- only while submitted
 
 @pytest.mark.parametrize("status", [R.APPROVED, R.CORRECTION, R.REJECTED])

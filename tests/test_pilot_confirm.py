@@ -75,7 +75,7 @@ def test_a_non_pilot_provider_sees_the_status_only_and_cannot_confirm(client, au
     claim, seller = claim_with(make, enterprise, pilot=False)
     auth.login(seller)
     page = client.get(f"/seller/orders/{claim.order.order_no}").get_data(as_text=True)
-    assert "审核中" in page and "确认材料</button>" not in page
+    assert "由省统筹中心审核" in page and "确认材料</button>" not in page
     assert f'href="/files/{claim.materials[0].file_id}"' not in page
     assert confirm(client, claim).status_code == 409
     assert fresh(claim.id).status == R.SUBMITTED

@@ -73,7 +73,8 @@ def submit(client, claim, amount="12000", declared=ALL_DECLARED, headers=None):
 def error_near(page: str, section: str) -> str:
     """The text of the section with the given id (up to the next section)."""
     found = re.search(rf'<section[^>]*id="{section}"[^>]*>(.*?)</section>', page, re.S)
-    return found.group(1) if found else ""
+    assert found, f"no section #{section} on the page"
+    return found.group(1)
 
 
 def fill_all(client, claim):

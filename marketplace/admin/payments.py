@@ -300,7 +300,7 @@ def _payments_page(form: PaymentForm, checked: Optional[list[int]] = None, selec
     return render_either("admin/payments.html", "admin/partials/payment_pick_list.html", form=form,
                          selection_error=selection_error, args=_kept_args(pick["q"], page, city), city=city,
                          city_choices=policy.CITIES, page=page, counts=_batch_sizes(page.items),
-                         previews={claim.id: claims.local_match_for(claim) for claim in shown},
+                         previews=claims.local_matches_for(shown),
                          claim_cities={claim.id: export.city_of(claim.voucher.application.registered_city)
                                        for claim in shown}, **pick)
 

@@ -66,7 +66,7 @@ def _my_order(order_no: str, lock: bool = False) -> Order:
 
 
 def _detail(order: Order) -> dict:
-    claim = claims.claim_of_order(order) if order.is_voucher else None
+    claim = claims.claim_of_order(order, with_rejected=True) if order.is_voucher else None
     return dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
                 claim=claim, may_claim=claim is None and claims.may_claim(order),
                 may_withdraw=lifecycle.allowed(order, "withdraw", current_user), notice=None,

@@ -63,11 +63,13 @@ def voucher_for(enterprise_id: int, year: Optional[int] = None) -> Optional[Vouc
                                                    Voucher.year == (year or china_today().year)))
 
 
-def claim_of_order(order: Order) -> Optional[Redemption]:
-    """The order's live claim (any state but rejected), newest first."""
-    return db.session.scalar(select(Redemption).where(Redemption.order_id == order.id,
-                                                      Redemption.status != R.REJECTED)
-                             .order_by(Redemption.id.desc()).limit(1))
+def claim_of_order(order: Order, with_rejected: bool = False) -> Optional[Redemption]:
+    """The order's live claim (any state but rejected), newest first; `with_rejected`: the newest of any state, as
+    the order's page shows it (a rejected claim with its reason)."""
+    stmt = select(Redemption).where(Redemption.order_id == order.id)
+    if not with_rejected:
+        stmt = stmt.where(Redemption.status != R.REJECTED)
+    return db.session.scalar(stmt.order_by(Redemption.id.desc()).limit(1))
 
 
 def may_claim(order: Order) -> bool:
@@ -172,6 +174,16 @@ def offline_problems(claim: Redemption) -> list[Problem]:
     found = []
     if not claim.provider_name.strip() or not claim.provider_credit_code.strip():
         found.append(Problem("provider_name", "请填写服务单位名称和统一社会信用代码"))
+    found += service_step_problems(claim)
+    shop = platform_provider(claim.provider_credit_code) if claim.provider_credit_code else None
+    if shop is not None:  # the unit opened a shop after the wizard's first step
+        found.append(Problem("provider_name", on_platform_message(claim.provider_name)))
+    return found
+
+
+def service_step_problems(claim: Redemption) -> list[Problem]:
+    """What the wizard's step 2 still lacks: the unit type, its qualification, a service line."""
+    found = []
     if not claim.provider_unit_type:
         found.append(Problem("provider_unit_type", "请选择服务单位类型"))
     elif needs_qualification(claim.provider_unit_type):
@@ -184,9 +196,6 @@ def offline_problems(claim: Redemption) -> list[Problem]:
                                  f"资质已于 {claim.qualification_expires_on:%Y-%m-%d} 过期，不能申请兑付"))
     if not any(line.service_name.strip() or line.instrument_name.strip() for line in claim.service_lines):
         found.append(Problem("service_lines", LINES_MISSING))
-    shop = platform_provider(claim.provider_credit_code) if claim.provider_credit_code else None
-    if shop is not None:  # the unit opened a shop after the wizard's first step
-        found.append(Problem("provider_name", on_platform_message(claim.provider_name)))
     return found
 
 
@@ -398,13 +407,32 @@ def pay(claims: list[Redemption], reviewer, paid_on: date, reference: str) -> Pa
 def local_match_for(claim: Redemption) -> int:
     """省地联动 owed by the city for this paid claim: the city's rule applied to everything paid on the voucher so
     far, less what earlier claims already recorded, so the city's annual cap holds across claims."""
+    earlier = _paid_so_far([claim.voucher_id], leaving_out=claim.id)
+    return _local_match(claim, *earlier.get(claim.voucher_id, (0, 0)))
+
+
+def local_matches_for(waiting: list[Redemption]) -> dict[int, int]:
+    """local_match_for() of each claim awaiting payment (the payment page's preview), in one query for all."""
+    earlier = _paid_so_far({claim.voucher_id for claim in waiting})
+    return {claim.id: _local_match(claim, *earlier.get(claim.voucher_id, (0, 0))) for claim in waiting}
+
+
+def _paid_so_far(voucher_ids, leaving_out: Optional[int] = None) -> dict[int, tuple[int, int]]:
+    """Per voucher: the provincial amount paid so far and the local matching recorded for it."""
+    stmt = (select(Redemption.voucher_id, func.coalesce(func.sum(Redemption.approved_fen), 0),
+                   func.coalesce(func.sum(Redemption.local_match_fen), 0))
+            .where(Redemption.voucher_id.in_(voucher_ids), Redemption.status == R.PAID)
+            .group_by(Redemption.voucher_id))
+    if leaving_out is not None:
+        stmt = stmt.where(Redemption.id != leaving_out)
+    # PostgreSQL sums BIGINT as NUMERIC
+    return {voucher_id: (int(paid), int(local)) for voucher_id, paid, local in db.session.execute(stmt)}
+
+
+def _local_match(claim: Redemption, paid_fen: int, local_fen: int) -> int:
     offer = local_offer(claim.voucher)
     if offer is None:
         return 0
-    earlier = db.session.execute(
-        select(func.coalesce(func.sum(Redemption.approved_fen), 0), func.coalesce(func.sum(Redemption.local_match_fen), 0))
-        .where(Redemption.voucher_id == claim.voucher_id, Redemption.status == R.PAID, Redemption.id != claim.id)).one()
-    paid_fen, local_fen = map(int, earlier)  # PostgreSQL sums BIGINT as NUMERIC
     return max(offer.for_provincial(paid_fen + claim.approved_fen) - local_fen, 0)
 
 

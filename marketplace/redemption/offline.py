@@ -55,8 +55,7 @@ def offline_resume_url(claim: Redemption) -> str:
     """继续填写: the first step still missing something, else the claim editor."""
     if not all((claim.provider_name, claim.provider_credit_code, claim.provider_contact, claim.provider_phone)):
         return url_for(STEPS["provider"], claim_id=claim.id)
-    step_two_missing = [p for p in claims.offline_problems(claim) if p.field != "provider_name"]
-    if claim.contract_amount_fen is None or step_two_missing:
+    if claim.contract_amount_fen is None or claims.service_step_problems(claim):
         return url_for(STEPS["service"], claim_id=claim.id)
     return editor_url(claim)
 

@@ -20,7 +20,7 @@ from ..accounts.access import roles_required
 from ..errors import render_error
 from ..extensions import db
 from ..htmx import is_htmx, render_either
-from ..models import Enterprise, MaterialKind, Order, OrderStatus, Provider, Redemption, RedemptionStatus, User
+from ..models import Enterprise, MaterialKind, Order, OrderStatus, Provider, User
 from ..orders import lifecycle
 from ..orders.feedback import feedback_context
 from ..orders.messages import thread_context
@@ -119,16 +119,7 @@ def orders():
                          filters=filters, page=page, kinds=KINDS, kind_counts=kind_counts(filters.searched(provider)),
                          tabs=lifecycle.BUYER_TABS, tab_counts=tab_counts(filters, provider),
                          back=request.full_path.rstrip("?"), actions_for=actions_for, row_actions=ROW_ACTIONS,
-                         accept_days=current_app.config["ORDER_ACCEPT_DAYS"],
-                         to_confirm=_awaiting_confirmation(provider, page.items))
-
-
-def _awaiting_confirmation(provider: Provider, orders: list[Order]) -> set[int]:
-    """Ids of `orders` whose claim waits for this pilot provider's 确认材料 (已提交待确认)."""
-    if not provider.is_pilot or not orders:
-        return set()
-    return set(db.session.scalars(select(Redemption.order_id).where(
-        Redemption.order_id.in_([order.id for order in orders]), Redemption.status == RedemptionStatus.SUBMITTED)))
+                         accept_days=current_app.config["ORDER_ACCEPT_DAYS"])
 
 
 # ---------------------------------------------------------------- one order
@@ -152,7 +143,7 @@ def _detail(order: Order, reason: str = "", reason_error: Optional[str] = None, 
 
 def _claim_context(order: Order) -> dict:
     """The order's 兑付 as the provider sees it: its status, and for a pilot provider the materials to confirm."""
-    claim = claims.claim_of_order(order) if order.is_voucher else None
+    claim = claims.claim_of_order(order, with_rejected=True) if order.is_voucher else None
     pilot = claim is not None and claims.is_pilot_claim(claim)
     return dict(claim=claim, pilot_claim=pilot, claim_figures=claims.figures(claim) if pilot else None,
                 material_labels=MaterialKind.LABELS)
