@@ -41,7 +41,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python scripts/bench_search.py
 
 # Throughput and latency under gunicorn (2 workers) against a bare Flask page in the same run (not part of
-# `make test`; about a minute and a half). LOADTEST_SECONDS, LOADTEST_USERS, LOADTEST_SERVICES; DATABASE_URL optional.
+# `make test`; about two minutes). LOADTEST_SECONDS, LOADTEST_USERS, LOADTEST_SERVICES; DATABASE_URL optional.
 loadtest: setup
 	$(BIN)/python scripts/loadtest.py
 

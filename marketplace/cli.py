@@ -134,7 +134,7 @@ def restore_command(src: Path, yes: bool) -> None:
         if not yes:
             click.confirm(f"用 {manifest['created_at']} 的备份覆盖当前数据库和上传文件？"
                           f"(replace the database and uploads with this backup?)", abort=True)
-        restore(src)
+        restore(src, manifest)
     except BackupError as refused:
         raise click.ClickException(str(refused)) from None
     click.echo(f"已恢复 (restored): {src} — {manifest['file_count']} 个上传文件")

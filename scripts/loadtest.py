@@ -29,18 +29,23 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from marketplace.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD  # noqa: E402
+from marketplace.models import AccountStatus, Role  # noqa: E402
+
 BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("LOADTEST_SECONDS", 20))
 USERS = int(os.environ.get("LOADTEST_USERS", 8))
 SERVICES = int(os.environ.get("LOADTEST_SERVICES", 2000))
 WORKERS = 2
 WARMUP = 3.0  # seconds for the user processes to start and sign in before the measured window opens
-ENTERPRISES = ("nanjing@demo.cxq", "xuzhou@demo.cxq")
-PASSWORD = "demo12345"
+ENTERPRISES = tuple(account.email for account in DEMO_ACCOUNTS  # the approved ones: each holds a voucher
+                    if account.role == Role.ENTERPRISE and account.status == AccountStatus.ACTIVE)
 QUERIES = ("电镜", "扫描电子显微镜", "质谱", "色谱", "能谱仪", "核磁", "检测", "X射线", "光谱", "热分析", "液相",
            "材料", "粒度", "测试", "南京", "显微")
 TARGET_RATIO, TARGET_P99_MS = 0.25, 200
@@ -128,7 +133,7 @@ def sign_in(session: Session, email: str) -> str:
     """Sign in through the login form; the CSRF token of the signed-in session (as htmx sends it)."""
     _, html = session.get("/auth/login")
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    status, _ = session.post("/auth/login", {"csrf_token": token, "email": email, "password": PASSWORD})
+    status, _ = session.post("/auth/login", {"csrf_token": token, "email": email, "password": DEMO_PASSWORD})
     if status != 303:
         raise SystemExit(f"signing in as {email} answered {status}")
     _, html = session.get("/me")
@@ -175,28 +180,22 @@ def wait_for(start: float) -> None:
     time.sleep(max(0.0, start - time.time()))
 
 
-def bare_user(port: int, user: int, start: float, until: float) -> Samples:
-    samples, session = Samples(), Session(port)
+def bare_path(_rng: random.Random) -> str:
+    return "/"
+
+
+def page_user(kind: str, path, seed: int, port: int, user: int, start: float, until: float) -> Samples:
+    """One anonymous user asking for `path(rng)` over and over."""
+    samples, session, rng = Samples(), Session(port), random.Random(seed + user)
     wait_for(start)
     while time.time() < until:
-        timed(samples, "bare page", lambda: session.get("/"))
+        timed(samples, kind, lambda: session.get(path(rng)))
     return samples
 
 
-def search_user(port: int, user: int, start: float, until: float) -> Samples:
-    samples, session, rng = Samples(), Session(port), random.Random(user)
-    wait_for(start)
-    while time.time() < until:
-        timed(samples, "search", lambda: session.get(search_path(rng)))
-    return samples
-
-
-def new_search_user(port: int, user: int, start: float, until: float) -> Samples:
-    samples, session, rng = Samples(), Session(port), random.Random(1000 + user)
-    wait_for(start)
-    while time.time() < until:
-        timed(samples, "new search", lambda: session.get(new_search_path(rng)))
-    return samples
+bare_user = partial(page_user, "bare page", bare_path, 0)
+search_user = partial(page_user, "search", search_path, 0)
+new_search_user = partial(page_user, "new search", new_search_path, 1000)
 
 
 def journey_user(port: int, user: int, start: float, until: float) -> Samples:

@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
@@ -111,11 +112,12 @@ def _checksums(folder: Path) -> dict[str, str]:
 
 # ---- restore -----------------------------------------------------------------------------------------------------
 
-def restore(src: Path) -> dict:
+def restore(src: Path, manifest: Optional[dict] = None) -> dict:
     """Put the database and the upload folder back as they were in the backup `src`; returns its manifest.
-    Nothing changes unless the manifest is there and every file matches its checksum."""
+    Nothing changes unless the manifest is there and every file matches its checksum (`manifest`: what
+    verified_manifest(src) already answered, so a large backup is not hashed twice)."""
     src = Path(src)
-    manifest = verified_manifest(src)
+    manifest = manifest or verified_manifest(src)
     kind = database_kind()
     if manifest["database"] != kind:
         raise BackupError(f"备份来自 {manifest['database']} 数据库，当前应用使用 {kind}，不能恢复 "
