@@ -4,7 +4,7 @@ Services of shops still under shop review are decided together with the shop app
 queue shows only those whose provider is open. Several waiting listings can be approved at once (each
 through change_status, as alone); rejection always needs its own reason.
 """
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -14,7 +14,7 @@ from ..htmx import is_htmx
 from ..models import Category, Provider, Service, ServiceImage, ServiceStatus, ShopStatus
 from ..pagination import paginate
 from ..seller.services import IllegalTransition, change_status
-from . import bp, queues
+from . import bp, queue_filters, queues
 from .forms import DecisionForm, RejectForm
 from .queues import register_queue
 
@@ -44,10 +44,8 @@ def listings():
 
 
 def _listings_page(selection_error: str | None = None, checked: list[int] | None = None):
-    status = request.args.get("status", ServiceStatus.PENDING)
-    if status not in TABS:
-        status = ServiceStatus.PENDING
-    q = request.args.get("q", "").strip()
+    status = queue_filters.tab(TABS, ServiceStatus.PENDING)
+    q = queue_filters.search_text()
     waiting = status == ServiceStatus.PENDING
     stmt = _with_everything(select(Service).where(Service.status == status, *_listing_filters(waiting, q))
                             .order_by(*(WAITING_ORDER if waiting else DECIDED_ORDER)))

@@ -16,7 +16,7 @@ The kind of reason is kept in `status_reason` as "类别：说明" (REMOVAL_REAS
 from dataclasses import dataclass
 from typing import Optional
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import RadioField, TextAreaField
@@ -32,7 +32,7 @@ from ..orders.feedback import COMPLAINT_LABELS
 from ..orders.messages import tidy
 from ..orders.ratings import ShopRating, ratings_for, shop_rating
 from ..pagination import Page, paginate
-from . import bp
+from . import bp, queue_filters
 from .complaints import OPEN as COMPLAINT_OPEN
 
 # The grounds SPEC 1.6 names for removing a provider; the label leads the stored status_reason.
@@ -71,18 +71,13 @@ class ProviderRow:
 
 @bp.get("/providers")
 def providers():
-    status = _choice("status", STATUSES, "open")
-    sort = _choice("sort", SORTS, "complaints")
-    q = request.args.get("q", "").strip()
+    status = queue_filters.tab(STATUSES, "open")
+    sort = queue_filters.tab(SORTS, "complaints", name="sort")
+    q = queue_filters.search_text()
     page = paginate(_listing(status, q, sort), current_app.config["PER_PAGE"], scalars=False)
     args = {key: value for key, value in (("status", status), ("q", q), ("sort", sort)) if value}
     return render_either("admin/providers.html", "admin/partials/provider_list.html", page=page, rows=_rows(page),
                          status=status, sort=sort, q=q, args=args, statuses=STATUSES, sorts=SORTS)
-
-
-def _choice(name: str, allowed: dict, default: str) -> str:
-    value = request.args.get(name, default)
-    return value if value in allowed else default
 
 
 def _listing(status: str, q: str, sort: str) -> Select:

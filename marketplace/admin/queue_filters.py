@@ -12,9 +12,9 @@ OPEN, SETTLED, ALL = "open", "resolved", "all"
 SETTLEMENT_TABS = {OPEN: "待处理", SETTLED: "已处理", ALL: "全部"}
 
 
-def tab(allowed: dict, default: str) -> str:
-    """The `status` argument if it names one of the tabs, else the default tab."""
-    value = request.args.get("status", default)
+def tab(allowed, default: str, name: str = "status") -> str:
+    """The argument `name` if it is one of `allowed` (the tabs, or a sort), else the default."""
+    value = request.args.get(name, default)
     return value if value in allowed else default
 
 

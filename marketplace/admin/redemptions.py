@@ -23,7 +23,7 @@ from ..models import (AuditLog, Enterprise, Order, Provider, Redemption, Redempt
                       utcnow)
 from ..pagination import paginate
 from ..redemption import checks, claims, flags, ledger
-from . import bp
+from . import bp, queue_filters
 from .forms import RejectForm
 from .queues import register_queue
 
@@ -99,10 +99,8 @@ def expert_names(text: Optional[str]) -> list[str]:
 
 @bp.get("/redemptions")
 def redemptions():
-    status = request.args.get("status", S.SUBMITTED)
-    if status not in TABS:
-        status = S.SUBMITTED
-    q = request.args.get("q", "").strip()
+    status = queue_filters.tab(TABS, S.SUBMITTED)
+    q = queue_filters.search_text()
     filters = _filters(q)
     stmt = (select(Redemption).where(*filters, *_status_filter(status)).options(*flags.EAGER)
             .order_by(*(WAITING_ORDER if status == S.SUBMITTED else RECENT_ORDER)))

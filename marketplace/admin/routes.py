@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
@@ -9,7 +9,7 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import AccountStatus, Enterprise, Provider, Role, User, utcnow
 from ..pagination import paginate
-from . import bp, queues
+from . import bp, queue_filters, queues
 from .forms import DecisionForm, RejectForm
 from .queues import register_queue
 
@@ -37,12 +37,9 @@ def accounts():
 
 
 def _accounts_page(selection_error: str | None = None, checked: list[int] | None = None):
-    status = request.args.get("status", AccountStatus.PENDING)
-    if status not in AccountStatus.LABELS:
-        status = AccountStatus.PENDING
-    role = request.args.get("role", "")
-    role = role if role in Role.SELF_SERVICE else ""
-    q = request.args.get("q", "").strip()
+    status = queue_filters.tab(AccountStatus.LABELS, AccountStatus.PENDING)
+    role = queue_filters.tab(Role.SELF_SERVICE, "", name="role")
+    q = queue_filters.search_text()
     stmt = (select(User).where(User.status == status, User.role != Role.REVIEWER, *_account_filters(role, q))
             .options(joinedload(User.enterprise), joinedload(User.provider))
             .order_by(User.created_at.asc(), User.id.asc()))
