@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 from . import audit
 from .extensions import db
 from .models import AccountStatus, Role, User, utcnow
+from .ops.sweep import DEFAULT_GRACE_MINUTES
 
 
 def register(app: Flask) -> None:
@@ -92,7 +93,7 @@ def close_publicity() -> None:
 
 @click.command("sweep-uploads")
 @click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
-@click.option("--grace-minutes", default=60, show_default=True, type=click.IntRange(min=0),
+@click.option("--grace-minutes", default=DEFAULT_GRACE_MINUTES, show_default=True, type=click.IntRange(min=0),
               help="Leave anything younger alone (an upload may not be committed yet).")
 def sweep_uploads(dry_run: bool, grace_minutes: int) -> None:
     """Remove uploaded files no row refers to, and interrupted uploads (清理无引用的上传文件)."""

@@ -28,8 +28,7 @@ from sqlalchemy.engine import URL
 
 from ..extensions import db
 from ..models import utcnow
-from ..uploads.storage import sha256_of, upload_root
-from .sweep import TEMP_FOLDER
+from ..uploads.storage import TEMP_FOLDER, sha256_of, stored_paths, upload_root
 
 MANIFEST = "manifest.json"
 FORMAT = "cxq-backup/1"
@@ -90,19 +89,12 @@ def _backup_postgresql(target: Path) -> None:
 def _copy_tree(source: Path, target: Path) -> int:
     """Copy the upload folder's files (not tmp/) keeping their relative paths; returns how many."""
     count = 0
-    for path in _files_under(source):
+    for path in stored_paths(source):
         copy = target / path.relative_to(source)
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, copy)
         count += 1
     return count
-
-
-def _files_under(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return sorted(path for path in root.rglob("*")
-                  if path.is_file() and path.relative_to(root).parts[0] != TEMP_FOLDER)
 
 
 def _checksums(folder: Path) -> dict[str, str]:
@@ -176,7 +168,7 @@ def _restore_uploads(copies: Path, checksums: dict[str, str]) -> None:
         target = root / name
         if not (target.is_file() and sha256_of(target) == digest):
             _put_in_place(copies / name, target, root / TEMP_FOLDER)
-    for path in _files_under(root):
+    for path in stored_paths(root):
         if path.relative_to(root).as_posix() not in wanted:
             path.unlink()
 

@@ -20,10 +20,9 @@ from sqlalchemy import Column, and_, delete, select
 
 from ..extensions import db
 from ..models import Base, StoredFile, utcnow
-from ..uploads.storage import upload_root
+from ..uploads.storage import TEMP_FOLDER, stored_paths, upload_root
 
 DEFAULT_GRACE_MINUTES = 60
-TEMP_FOLDER = "tmp"
 THUMBNAIL = re.compile(r"^(?P<stem>.+)\.t\d+(?P<suffix>\.[^.]+)?$")
 
 
@@ -91,9 +90,7 @@ def _with_thumbnails(original: Path) -> list[Path]:
 
 def _sweep_strays(root: Path, cutoff: float, dry_run: bool, found: Found) -> None:
     known = set(db.session.scalars(select(StoredFile.storage_key)))
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.relative_to(root).parts[0] == TEMP_FOLDER:
-            continue
+    for path in stored_paths(root):
         if _original_key(root, path) in known or path.stat().st_mtime >= cutoff:
             continue
         found.add(path)

@@ -15,6 +15,8 @@ from ..extensions import db
 from ..models import StoredFile
 from .content import IMAGE, Checked, UploadError, check, kind_of, write_image
 
+TEMP_FOLDER = "tmp"  # uploads being received, under the upload folder
+
 CHUNK = 64 * 1024
 THUMB_SIZES = (200, 400)
 NAME_MAX = 255
@@ -48,9 +50,17 @@ def save(file_storage, *, accept, max_bytes: int = policy.MAX_UPLOAD_BYTES, owne
     return _record(final, key, checked, clean_name(file_storage.filename), owner_id)
 
 
+def stored_paths(root: Path) -> list[Path]:
+    """Every stored file and thumbnail under `root` (an upload folder or a backup's copy), not uploads in progress."""
+    if not root.is_dir():
+        return []
+    return sorted(path for path in root.rglob("*")
+                  if path.is_file() and path.relative_to(root).parts[0] != TEMP_FOLDER)
+
+
 def _temp_file(root: Path) -> Path:
     """A new empty file in UPLOAD_FOLDER/tmp: the same file system as the store, so moving is atomic."""
-    folder = root / "tmp"
+    folder = root / TEMP_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=folder, suffix=".part")
     os.close(fd)
