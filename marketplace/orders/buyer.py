@@ -11,8 +11,8 @@ from ..models import Order
 from ..pagination import paginate
 from ..redemption import claims
 from . import bp, feedback, lifecycle, messages
+from .numbers import ORDER_NO_MAX
 
-ORDER_NO_MAX = 20
 
 
 @bp.get("/me/orders")

@@ -19,9 +19,9 @@ from ..forms import Form
 from ..htmx import is_htmx
 from ..models import Message, Order, Provider, utcnow
 from . import bp, lifecycle
+from .numbers import ORDER_NO_MAX
 
 MESSAGE_MAX = 1000
-ORDER_NO_MAX = 20
 
 
 def tidy(text):

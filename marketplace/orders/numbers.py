@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import OrderNumberCounter, china_today
 
 PREFIXES = {True: "CXQ", False: "ORD"}
+ORDER_NO_MAX = 20  # a number from a URL is cut to this before it is looked up
 
 
 def next_order_no(is_voucher: bool) -> str:

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..htmx import is_htmx, redirect_htmx, render_either
 from ..models import BankReceipt, Invoice, Material, Order, Redemption
 from ..models import RedemptionStatus as R
+from ..orders.numbers import ORDER_NO_MAX
 from . import bp, checks, claims, ledger
 from .forms import InvoiceForm, MaterialForm, ReceiptForm, SubmitForm, editing, own_ids
 
@@ -33,7 +34,7 @@ SUBMITTED_PILOT = "已提交，等待服务单位确认材料"
 # ---- finding the claim -----------------------------------------------------------------------------------------
 
 def _my_order(order_no: str) -> Order:
-    order = db.session.scalar(select(Order).where(Order.order_no == order_no[:20], Order.buyer_id == current_user.id,
+    order = db.session.scalar(select(Order).where(Order.order_no == order_no[:ORDER_NO_MAX], Order.buyer_id == current_user.id,
                                                   Order.enterprise_id.is_not(None)))
     if order is None:
         abort(404)

@@ -12,18 +12,15 @@ from ..forms import Form, MoneyField, choices, problem_check
 from ..models import Redemption, RedemptionServiceLine, StoredFile, china_today
 from ..uploads.fields import UploadField
 from ..validators import whole_number
+from ..orders.messages import tidy
 from . import claims
 
 MAX_SERVICE_LINES = 20
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _text(label: str, max_length: int, *checks, required: bool = False) -> StringField:
     presence = DataRequired(message=f"请填写{label}") if required else Optional()
-    return StringField(label, filters=[_strip], validators=[
+    return StringField(label, filters=[tidy], validators=[
         presence, Length(max=max_length, message=f"{label}不超过{max_length}字"), *checks])
 
 

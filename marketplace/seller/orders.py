@@ -26,6 +26,7 @@ from ..orders.feedback import feedback_context
 from ..orders.messages import thread_context
 from ..pagination import paginate
 from ..redemption import claims, ledger
+from ..orders.numbers import ORDER_NO_MAX
 from . import bp
 from .shop import my_provider
 
@@ -33,7 +34,6 @@ KINDS = {"voucher": "创新券订单", "other": "非创新券订单"}
 SELLER_ACTIONS = ("accept", "decline", "finish")
 ROW_ACTIONS = ("accept", "decline")
 DONE = {"accept": "已接单，订单进入服务中。", "decline": "已拒绝接单。", "finish": "已确认服务完成。"}
-ORDER_NO_MAX = 20
 REASON_MAX = 500
 
 
