@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.models import china_today
 
 from .conftest import empty_all_tables
-from .world import ROLES, SIDES, WorldKeeper, fingerprint
+from .world import ROLES, SIDES, WorldKeeper, fingerprint, url_rules
 
 OK = "ok"            # the role may use the route
 LOGIN = "login"      # 302 to the login page
@@ -334,16 +334,10 @@ def test_route_answers_each_role_as_declared(keeper, endpoint, role, side):
     check(keeper, endpoint, role, side, method_of(keeper.app, endpoint))
 
 
-def _get_and_post(app) -> set[str]:
-    return {rule.endpoint for rule in app.url_map.iter_rules() if {"GET", "POST"} <= rule.methods}
+GET_AND_POST = {rule.endpoint for rule in url_rules() if {"GET", "POST"} <= rule.methods}
 
 
-def _get_and_post_cases():
-    from marketplace import create_app  # the URL map alone; no request is served by this app
-    return list(cases(_get_and_post(create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"}))))
-
-
-@pytest.mark.parametrize("endpoint, role, side", _get_and_post_cases())
+@pytest.mark.parametrize("endpoint, role, side", list(cases(GET_AND_POST)))
 def test_the_post_side_of_get_and_post_routes_answers_as_declared(keeper, endpoint, role, side):
     check(keeper, endpoint, role, side, "POST")
 

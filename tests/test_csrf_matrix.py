@@ -4,10 +4,8 @@ as a user the access table (tests/test_access_matrix.py) allows to use it, on th
 refusal is the token's doing and not the role's."""
 import pytest
 
-from marketplace import create_app
-
 from .test_access_matrix import OK, TABLE, expected, keep_world, url_of
-from .world import fingerprint
+from .world import fingerprint, url_rules
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # Signed-in roles first: a route open to everyone is still tried signed in.
@@ -16,11 +14,8 @@ VARIANTS = {"form": {}, "htmx": {"HX-Request": "true"}}
 
 
 def state_changing_routes() -> list[tuple[str, str]]:
-    """(endpoint, method) for every rule accepting a state-changing method, read from an app made for the
-    purpose at collection time (the test app exists only once tests run)."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "collecting-routes", "DATABASE_URL": "sqlite://"})
-    return sorted({(rule.endpoint, method) for rule in app.url_map.iter_rules()
-                   for method in rule.methods & STATE_CHANGING})
+    """(endpoint, method) for every rule accepting a state-changing method."""
+    return sorted({(rule.endpoint, method) for rule in url_rules() for method in rule.methods & STATE_CHANGING})
 
 
 def allowed_role(endpoint: str) -> str:

@@ -7,6 +7,7 @@ buyer, a removed provider, a reviewer and the reference data /admin edits.
 
 Building it takes a good part of a second, far too slow for each of the matrix's ~2,000 cases, so one World
 is kept for a whole test module (WorldKeeper) and rebuilt only after a request that may have changed it."""
+import functools
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -20,6 +21,15 @@ from marketplace.orders import lifecycle as order_lifecycle
 from marketplace.redemption import claims
 
 from .conftest import CsrfClient, Factory, empty_all_tables
+
+@functools.cache
+def url_rules() -> tuple:
+    """Every rule of the app's URL map, read at collection time (the test app exists only once tests run) from
+    an app made for the purpose; it serves no request."""
+    from marketplace import create_app
+    app = create_app({"TESTING": True, "SECRET_KEY": "collecting-routes", "DATABASE_URL": "sqlite://"})
+    return tuple(app.url_map.iter_rules())
+
 
 ROLES = ("anonymous", "enterprise_a", "enterprise_b", "individual", "provider_x", "provider_y",
          "removed_provider", "reviewer")
