@@ -146,6 +146,16 @@ def test_approving_an_account_already_decided_changes_nothing(client, auth, make
     assert audited("user", "review_account") == [(str(account.id), "pending", "rejected")]
 
 
+def test_a_bulk_approval_comes_back_to_the_filtered_list_it_was_made_from(client, auth, make, reviewer):
+    company = make.enterprise(status=AccountStatus.PENDING)
+    auth.login(reviewer)
+    page = text_of(client.get(f"/admin/accounts?role=enterprise&q={company.email}"))
+    action = re.search(r'form id="bulk-accounts" method="post" action="([^"]+)"', page).group(1).replace("&amp;", "&")
+    response = client.post(action, data={"user_id": [company.id]})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/admin/accounts?status=pending&role=enterprise&q={company.email}"
+
+
 def test_a_bulk_approval_with_nothing_ticked_asks_for_a_choice(client, auth, make, reviewer):
     make.enterprise(status=AccountStatus.PENDING)
     auth.login(reviewer)
@@ -160,7 +170,7 @@ def test_select_all_ticks_every_pending_account_on_the_page_without_javascript(c
     for account in accounts:
         box = f'name="user_id" value="{account.id}" form="bulk-accounts" id="choose-account-{account.id}"'
         assert box + " aria-label" in plain and box + " checked" in everything
-    assert 'form id="bulk-accounts" method="post" action="/admin/accounts/approve"' in plain
+    assert 'form id="bulk-accounts" method="post" action="/admin/accounts/approve?status=pending"' in plain
     assert 'href="/admin/accounts?status=pending&amp;page=1&amp;all=1"' in plain
 
 

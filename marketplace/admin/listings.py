@@ -80,7 +80,7 @@ def approve_listings():
     approved = sum(_approved(service) for service in found)
     db.session.commit()
     flash(queues.bulk_outcome(approved, len(ids) - approved), "success")
-    return redirect(url_for("admin.listings"), 303)
+    return redirect(url_for("admin.listings", **queues.list_args("status", "q")), 303)
 
 
 def _approved(service: Service) -> bool:

@@ -99,6 +99,12 @@ def ticked(rows, checked: Optional[list[int]]) -> set[int]:
     return {row.id for row in rows} if request.args.get("all") == "1" else set()
 
 
+def list_args(*names: str) -> dict:
+    """The list's filters a bulk form carried in its action URL, to go back to the same list (not its page:
+    the approved items have left it)."""
+    return {name: request.args[name] for name in names if request.args.get(name)}
+
+
 def selected_ids(name: str) -> list[int]:
     """The ids ticked in a queue's checkboxes called `name`, each once, in id order (the lock order)."""
     return sorted({number for number in map(whole_number, request.form.getlist(name)) if number is not None})

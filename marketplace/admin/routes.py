@@ -98,7 +98,7 @@ def approve_accounts():
     approved = sum(approve(user) for user in found)
     db.session.commit()
     flash(queues.bulk_outcome(approved, len(ids) - approved), "success")
-    return redirect(url_for("admin.accounts", status=AccountStatus.PENDING), 303)
+    return redirect(url_for("admin.accounts", **queues.list_args("status", "role", "q")), 303)
 
 
 @bp.post("/accounts/<int:user_id>/reject")
