@@ -46,10 +46,12 @@ class OrderStatus:
     WITHDRAWN = "withdrawn"        # 买家撤回
     DECLINED = "declined"          # 卖家拒绝
     EXPIRED = "expired"            # 订单失效
+    CANCELLED = "cancelled"        # 双方同意取消 (after acceptance)
+    CLOSED = "closed"              # 平台关闭 (a reviewer ended a stuck order)
     LABELS = {PENDING: "待接单", IN_SERVICE: "服务中", REVIEWING: "审核中", CORRECTION: "待补正",
               AWAITING_PAYMENT: "待兑付", PAID: "已兑付", COMPLETED: "订单完成", WITHDRAWN: "已撤回",
-              DECLINED: "已拒绝", EXPIRED: "订单失效"}
-    INACTIVE = frozenset({WITHDRAWN, DECLINED, EXPIRED})
+              DECLINED: "已拒绝", EXPIRED: "订单失效", CANCELLED: "已取消", CLOSED: "平台已关闭"}
+    INACTIVE = frozenset({WITHDRAWN, DECLINED, EXPIRED, CANCELLED, CLOSED})
 
 
 class OrderNumberCounter(Base):
@@ -66,6 +68,7 @@ class Order(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("quote_fen IS NULL OR quote_fen >= 0", name="quote_not_negative"),
         CheckConstraint("estimated_voucher_fen >= 0", name="estimate_not_negative"),
+        CheckConstraint("final_amount_fen IS NULL OR final_amount_fen > 0", name="final_amount_positive"),
         Index("ix_orders_buyer_status", "buyer_id", "status"),
         Index("ix_orders_provider_status", "provider_id", "status"),
     )
@@ -86,6 +89,13 @@ class Order(Timestamped, Base):
     accepted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     auto_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 实际服务金额: what the provider confirms with 服务完成; a claim on the order can never be worth more.
+    final_amount_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
+    final_amount_note: Mapped[Optional[str]] = mapped_column(Text)  # why it differs from quote_fen
+    # 申请取消 after acceptance: who asked ("buyer" | "provider"), when and why; the other side agrees or refuses.
+    cancel_requested_by: Mapped[Optional[str]] = mapped_column(String(10))
+    cancel_requested_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    cancel_reason: Mapped[Optional[str]] = mapped_column(Text)
 
     buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
     enterprise: Mapped[Optional[Enterprise]] = relationship()

@@ -67,6 +67,7 @@ class Redemption(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("requested_fen >= 0 AND approved_fen >= 0 AND local_match_fen >= 0", name="amounts_not_negative"),
         CheckConstraint("approved_fen <= requested_fen", name="approved_within_requested"),
+        CheckConstraint("eligible_fee_fen IS NULL OR eligible_fee_fen > 0", name="eligible_fee_positive"),
         Index("ix_redemptions_enterprise_status", "enterprise_id", "status"),
     )
 
@@ -77,6 +78,9 @@ class Redemption(Timestamped, Base):
     voucher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("vouchers.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=RedemptionStatus.DRAFT, index=True)
     contract_amount_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
+    # 可兑付服务费: the part of a mixed contract the voucher may pay for (e.g. the testing in a development
+    # contract, agreed in a 补充协议); NULL: the whole contract.
+    eligible_fee_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
     eligible_spend_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     requested_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     approved_fen: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -98,6 +102,8 @@ class Redemption(Timestamped, Base):
     decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[Optional[str]] = mapped_column(Text)
     provider_confirmed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # A pilot provider's 确认材料 on a flagged claim sends it to the reviewer instead; this says why.
+    referral_reason: Mapped[Optional[str]] = mapped_column(Text)
     review_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("review_batches.id"))
     publicity_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("publicity_batches.id"), index=True)
     payment_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("payment_batches.id"), index=True)
@@ -115,8 +121,8 @@ class Redemption(Timestamped, Base):
 
 
 class MaterialKind:
-    LABELS = {"contract": "合同", "report": "服务完成证明/检验检测报告", "rnd_proof": "研发活动证明",
-              "other": "其他材料"}
+    LABELS = {"contract": "合同", "supplement": "补充协议", "report": "服务完成证明/检验检测报告",
+              "rnd_proof": "研发活动证明", "other": "其他材料"}
 
 
 class Material(Base):

@@ -66,6 +66,9 @@ class VoucherApplication(Timestamped, Base):
     identity_proof_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
     relation_proof_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
     stamped_sheet_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    business_licence_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"), index=True)
+    # The registered city the reviewer confirmed from the licence at approval; it sets the voucher's region.
+    confirmed_city: Mapped[str] = mapped_column(String(20), default="", server_default="")
     submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
