@@ -347,7 +347,7 @@ def complete_offline_claim(client, make, user) -> Redemption:
     for kind in ("contract", "report", "rnd_proof"):
         claim.materials.append(Material(kind=kind, file_id=make.stored_pdf(user, f"{kind}.pdf").id))
     amount = claim.contract_amount_fen
-    claim.invoices.append(Invoice(number=f"OFF{claim.id:08d}", amount_fen=amount,
+    claim.invoices.append(Invoice(number=f"2632{claim.id:016d}", amount_fen=amount,
                                   file_id=make.stored_png(user, "发票.png").id))
     claim.receipts.append(BankReceipt(amount_fen=amount, file_id=make.stored_png(user).id))
     db.session.commit()

@@ -53,9 +53,12 @@ def post_material(client, claim, data: bytes, name: str, kind="report", headers=
                        data={"kind": kind, "files": (io.BytesIO(data), name)})
 
 
+INVOICE_NUMBER = "26322000000032001234"  # a 20-digit 数电发票 number
+
+
 def post_invoice(client, claim, data: bytes, name: str, headers=None):
     return client.post(f"/me/redemptions/{claim.id}/invoices", content_type="multipart/form-data", headers=headers,
-                       data={"number": "32001234", "amount": "1500", "image": (io.BytesIO(data), name)})
+                       data={"number": INVOICE_NUMBER, "amount": "1500", "image": (io.BytesIO(data), name)})
 
 
 def post_streamed(client, url: str, fields: dict):
@@ -120,7 +123,7 @@ def test_a_hostile_invoice_image_is_refused_with_the_number_and_amount_kept(app,
     response = post_invoice(client, claim, data, name, headers=HX)
     assert response.status_code == 422
     assert error_of(response.text, "new-invoices-image") == UNKNOWN
-    assert 'value="32001234"' in response.text and 'value="1500"' in response.text
+    assert f'value="{INVOICE_NUMBER}"' in response.text and 'value="1500"' in response.text
     assert nothing_kept(app, claim, before)
 
 
@@ -138,7 +141,7 @@ def test_an_invoice_png_with_a_trailing_script_is_stored_as_clean_pixels(app, cl
 def test_an_invoice_image_over_5mb_is_refused_at_the_limit(app, client, claim, before):
     stream = Endless(policy.MAX_INVOICE_BYTES + 1)
     response = post_streamed(client, f"/me/redemptions/{claim.id}/invoices", {
-        "number": "32001234", "amount": "1500", "image": FileStorage(stream, filename="发票.jpg")})
+        "number": INVOICE_NUMBER, "amount": "1500", "image": FileStorage(stream, filename="发票.jpg")})
     assert stream.sent == policy.MAX_INVOICE_BYTES + 1
     assert response.status_code == 422 and error_of(response.text, "new-invoices-image") == "文件超过5MB"
     assert nothing_kept(app, claim, before)
@@ -150,7 +153,7 @@ def test_an_invoice_image_of_5mb_is_accepted_by_size(app, client, claim, before)
     picture = png_bytes()
     padded = picture + bytes(policy.MAX_INVOICE_BYTES - len(picture))
     response = post_streamed(client, f"/me/redemptions/{claim.id}/invoices", {
-        "number": "32001234", "amount": "1500", "image": FileStorage(io.BytesIO(padded), filename="发票.png")})
+        "number": INVOICE_NUMBER, "amount": "1500", "image": FileStorage(io.BytesIO(padded), filename="发票.png")})
     assert response.status_code == 200
     assert uploads.is_image(fresh(claim).invoices[0].file)  # re-encoded: an opaque picture becomes a JPEG
 
@@ -201,7 +204,7 @@ def test_a_kept_file_id_of_someone_else_is_not_taken(app, client, make, claim):
     """An invoice form may keep a photo sent before; a guessed id of another user's file is refused."""
     theirs = make.stored_png(make.enterprise(), "别人的发票.png")
     response = client.post(f"/me/redemptions/{claim.id}/invoices",
-                           data={"number": "32001234", "amount": "1500", "image__kept": str(theirs.id)})
+                           data={"number": INVOICE_NUMBER, "amount": "1500", "image__kept": str(theirs.id)})
     assert response.status_code == 422
     assert error_of(response.text, "new-invoices-image") == "之前上传的文件无法使用，请重新上传"
     assert fresh(claim).invoices == []

@@ -4,6 +4,7 @@
                  publicity, objections, payment), each audited and mirrored on the order's timeline
     ledger.py    the voucher's money: reserve / approve / release / revoke / disburse as guarded UPDATEs
     checks.py    the rules of SPEC 7.1 (file counts, totals, invoice numbers) the forms and the reviewer share
+    invoice_numbers.py  an invoice number's canonical form (how it is stored and compared) and accepted formats
     access.py    who may read a claim's files: the enterprise, that order's provider, reviewers
     editor.py    the enterprise's claim page: materials uploader, contract amount, declarations, 暂存 / 提交
     offline.py   线下订单申请兑付: the two-step provider wizard before the materials

@@ -4,13 +4,13 @@ Every amount is typed in 元 and held in fen; the requested voucher is never a f
 Uploads go through marketplace.uploads' fields, which store a good file (and commit) as soon as the form is
 validated: a 422 for a missing invoice number keeps the invoice photo already sent."""
 from wtforms import SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import policy, uploads
-from ..forms import Form, MoneyField, choices
+from ..forms import Form, MoneyField, choices, own_ids
 from ..uploads.fields import MultiUploadField, UploadField
-from . import checks, claims
+from . import checks, claims, invoice_numbers
 
 DOCUMENTS = (uploads.PDF, uploads.IMAGE)
 # How many files one 上传 may carry for kinds without an upper limit (report, other).
@@ -51,15 +51,17 @@ class MaterialForm(Form):
 
 class InvoiceForm(Form):
     """One 发票: number, amount and its image (jpg/png/pdf ≤ 5 MB). Editing may keep the current image."""
-    number = StringField("发票号码", validators=[InputRequired(message="请填写发票号码"),
-                                               Length(max=40, message="发票号码不超过40个字符")])
+    number = StringField("发票号码", validators=[InputRequired(message=invoice_numbers.MISSING_MESSAGE)],
+                         description=invoice_numbers.FORMAT_HINT)
     amount = _amount("发票金额")
     image = UploadField("发票照片或PDF", accept=DOCUMENTS, max_bytes=policy.MAX_INVOICE_BYTES, required=True)
 
     def validate_number(self, field) -> None:
-        field.data = checks.normalize_invoice_number(field.data)
-        if not field.data:
-            raise ValidationError("请填写发票号码")
+        """Stored in its canonical form; a refused number stays as typed."""
+        message = invoice_numbers.problem(field.data)
+        if message:
+            raise ValidationError(message)
+        field.data = invoice_numbers.canonical(field.data)
 
 
 def editing(form, item):
@@ -69,14 +71,6 @@ def editing(form, item):
     return own_ids(form, f"{item.__tablename__}-{item.id}")
 
 
-def own_ids(form, prefix: str):
-    """Give the form's fields (and their labels and error lines) ids of their own: the editor holds several forms
-    with the same field names on one page."""
-    for field in form:
-        field.id = field.label.field_id = f"{prefix}-{field.name}"
-    return form
-
-
 class ReceiptForm(Form):
     """One 银行回单: amount and its image or PDF (≤ 50 MB)."""
     amount = _amount("回单金额")
@@ -84,8 +78,18 @@ class ReceiptForm(Form):
 
 
 class SubmitForm(Form):
-    """暂存 checks only the contract amount (it may stay empty in a draft); 提交 also needs each SPEC 1.5
-    declaration ticked (claims.problems says which are missing)."""
+    """暂存 checks only the amounts (they may stay empty in a draft); 提交 also needs each SPEC 1.5 declaration
+    ticked (claims.problems says which are missing). 可兑付服务费 is the eligible part of a mixed contract (e.g. the
+    testing in a development contract, agreed in a 补充协议); empty: the whole contract."""
     contract_amount = MoneyField("合同金额（元）", validators=[positive])
+    eligible_fee = MoneyField("可兑付服务费（元）", validators=[positive])
+
+    AMOUNTS = ("contract_amount", "eligible_fee")
+
+    def amounts_valid(self) -> bool:
+        return all([self[name].validate(self) for name in self.AMOUNTS])
+
+    def apply_amounts(self, claim) -> None:
+        claim.contract_amount_fen, claim.eligible_fee_fen = self.contract_amount.data, self.eligible_fee.data
     declarations = SelectMultipleField("声明", choices=choices(claims.DECLARATIONS.items()),
                                        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
