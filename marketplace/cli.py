@@ -54,6 +54,7 @@ def seed_demo_command(services: int, seed: int) -> None:
     from .catalog.search import bulk_indexing
     from .demo import seed_demo
     from .demo.claims import seed_claims
+    from .demo.vouchers import seed_licences
 
     started = time.perf_counter()
     with bulk_indexing(db.session):  # index once after loading, not row by row
@@ -61,7 +62,9 @@ def seed_demo_command(services: int, seed: int) -> None:
     if summary.get("skipped"):
         click.echo("数据库中已有服务目录，跳过演示数据。")
         return
-    seed_claims(db.session)  # through the claims module and the upload pipeline, so it needs the app
+    # Through the upload pipeline (and the claims module), so they need the app.
+    seed_licences(db.session)
+    seed_claims(db.session)
     db.session.commit()
     click.echo(f"演示数据: {summary['providers']} 个服务单位, {summary['instruments']} 台仪器, "
                f"{summary['services']} 项服务 ({time.perf_counter() - started:.1f}s)")

@@ -154,7 +154,7 @@ def test_the_detail_shows_every_field_and_the_uploads_the_reviewer_can_open(clie
     assert "2345 万元" in page and application.bank_account_number in page
 
     files = display.attachments(application)
-    assert {a.name for a in files} == {"financial_statement", "identity_proof", "stamped_sheet"}
+    assert {a.name for a in files} == {"business_licence", "financial_statement", "identity_proof", "stamped_sheet"}
     for attachment in files:
         assert attachment.label in page and attachment.file.original_name in page
         served = client.get(f"/files/{attachment.file.id}")
@@ -178,7 +178,7 @@ def test_the_detail_lists_the_automatic_checks(client, auth, make, reviewer, ent
     page = text_of(client.get(f"/admin/vouchers/{application.id}"))
     assert "✓ 符合申领条件" in page
     assert f"✗ 不在已导入的{year}年度科技型中小企业名单中（入库编号 {application.kexiao_number}）" in page
-    assert f"注册地南京市属苏南，通过后发放创新券 100,000.00 元，有效期至 {year}-12-31" in page
+    assert f"✓ 注册地南京市与账号所在地一致，属苏南，通过后发放创新券 100,000.00 元，有效期至 {year}-12-31" in page
     assert "✗ 高新技术企业证书 GR202332001234 有效期至" in page and "已过期" in page
     assert "✗ 联系人手机 13812345678 未通过短信验证" in page
     assert "✓ 已上传加盖公章的申请信息表" in page
@@ -201,10 +201,10 @@ def test_the_detail_names_eligibility_problems_found_today(client, auth, make, r
 
 # ---------------------------------------------------------------- approve
 
-@pytest.mark.parametrize("city, total_fen, shown", [("南京", 10_000_000, "100,000.00"),
-                                                    ("徐州", 14_000_000, "140,000.00")])
-def test_approval_issues_the_regions_voucher_valid_until_the_year_end(client, auth, make, reviewer, city, total_fen,
-                                                                      shown):
+@pytest.mark.parametrize("city, region, total_fen, shown", [("南京", "苏南", 10_000_000, "100,000.00"),
+                                                            ("徐州", "苏北", 14_000_000, "140,000.00")])
+def test_approval_issues_the_regions_voucher_valid_until_the_year_end(client, auth, make, reviewer, city, region,
+                                                                      total_fen, shown):
     application = make.voucher_application(make.enterprise(city=city), status=ApplicationStatus.SUBMITTED)
     auth.login(reviewer)
     response = client.post(f"/admin/vouchers/{application.id}/approve")
@@ -217,7 +217,8 @@ def test_approval_issues_the_regions_voucher_valid_until_the_year_end(client, au
     assert voucher.valid_until == date(application.year, 12, 31) and voucher.year == application.year
     assert (application.status, application.decided_by_id) == (ApplicationStatus.APPROVED, reviewer.id)
     assert audit_trail("voucher_application", application.id) == [
-        ("approve", "submitted", "approved", reviewer.id, None)]
+        ("approve", "submitted", "approved", reviewer.id, f"确认注册地：{city}市（{region}）")]
+    assert application.confirmed_city == city
     assert [row[:4] for row in audit_trail("voucher", voucher.id)] == [("issue", None, "issued", reviewer.id)]
 
     queue = text_of(client.get(response.headers["Location"]))

@@ -35,7 +35,8 @@ def form(user, **overrides) -> dict:
         "in_hightech_zone": "1", "hightech_zone_name": "南京高新区", "industry": "制造业", "product_field": "新材料",
         "supervising_department": "南京市科学技术局", "revenue_fen": "2345.67", "bank_account_name": enterprise.name,
         "bank_name": "中国银行南京分行", "bank_account_number": "6217000012345678901",
-        "financial_statement": pdf_upload("财务报表.pdf"), "action": "complete",
+        "business_licence": png_upload("营业执照.png"), "financial_statement": pdf_upload("财务报表.pdf"),
+        "action": "complete",
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}

@@ -8,12 +8,24 @@ from wtforms.validators import InputRequired, NumberRange
 
 from .. import policy
 from ..forms import MoneyField, choices
-from ..vouchers.lifecycle import current_year
+from ..vouchers.forms import CITY_CHOICES
+from ..vouchers.lifecycle import CONFIRM_CITY, current_year
 
 
 class DecisionForm(Form):
     """Approve needs nothing; reject requires a reason the applicant will read."""
     reason = TextAreaField("原因", validators=[Length(max=500, message="原因不超过500字")])
+
+
+class ApproveVoucherForm(Form):
+    """Approving a voucher application: the registered city as the 营业执照 shows it, which sets the voucher's
+    region. The route presets it only when the application and the account name the same city."""
+    confirmed_city = SelectField("核对营业执照后确认注册地", choices=CITY_CHOICES,
+                                 invalid_choice_message="请从江苏省13个设区市中选择注册地")
+
+    def validate_confirmed_city(self, field):
+        if not field.data:
+            raise ValidationError(CONFIRM_CITY)
 
 
 class RejectForm(Form):

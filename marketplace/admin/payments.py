@@ -23,6 +23,7 @@ from ..models import (Enterprise, Objection, Order, PaymentBatch, PublicityBatch
 from ..orders.messages import tidy
 from ..pagination import Page, page_number, paginate
 from ..redemption import claims, export, ledger
+from ..vouchers import local
 from . import bp, queue_filters
 from .queue_filters import SETTLEMENT_TABS
 from .queues import register_queue, selected_ids, ticked
@@ -301,7 +302,7 @@ def _payments_page(form: PaymentForm, checked: Optional[list[int]] = None, selec
                          selection_error=selection_error, args=_kept_args(pick["q"], page, city), city=city,
                          city_choices=policy.CITIES, page=page, counts=_batch_sizes(page.items),
                          previews=claims.local_matches_for(shown),
-                         claim_cities={claim.id: export.city_of(claim.voucher.application.registered_city)
+                         claim_cities={claim.id: export.city_of(local.voucher_city(claim.voucher.application))
                                        for claim in shown}, **pick)
 
 
@@ -312,12 +313,12 @@ def _chosen_city() -> str:
 
 
 def _registered_in(city: str) -> list:
-    """Claims of enterprises registered in `city`, by their voucher application's 注册地 (the city export.city_of
-    names in the batch's sheet); the application keeps the city as chosen, with or without 市."""
+    """Claims of enterprises registered in `city`, by their voucher's city (the 注册地 the reviewer confirmed, which
+    export.city_of names in the batch's sheet); the application keeps the city as chosen, with or without 市."""
     if not city:
         return []
     vouchers = (select(Voucher.id).join(VoucherApplication, Voucher.application_id == VoucherApplication.id)
-                .where(VoucherApplication.registered_city.in_((city, f"{city}市"))))
+                .where(local.VOUCHER_CITY.in_((city, f"{city}市"))))
     return [Redemption.voucher_id.in_(vouchers)]
 
 

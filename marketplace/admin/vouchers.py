@@ -19,7 +19,7 @@ from ..pagination import paginate
 from ..vouchers import display, eligibility, kexiao, lifecycle, local
 from ..validators import whole_number
 from . import bp
-from .forms import RejectForm, ReturnForm
+from .forms import ApproveVoucherForm, RejectForm, ReturnForm
 from .queues import register_queue
 
 S = ApplicationStatus
@@ -36,9 +36,11 @@ DECIDED_ORDER = (VoucherApplication.decided_at.desc(), VoucherApplication.id.des
 
 @dataclass(frozen=True)
 class Check:
-    """One automatic check on the detail page: ok True (✓), False (✗) or None (for information)."""
+    """One automatic check on the detail page: ok True (✓), False (✗) or None (for information), with the
+    upload to look at beside it, if any."""
     ok: Optional[bool]
     text: str
+    evidence: Optional[display.Attachment] = None
 
 
 @bp.get("/vouchers")
@@ -68,7 +70,8 @@ def voucher_detail(application_id: int):
 @bp.post("/vouchers/<int:application_id>/approve")
 def approve_voucher(application_id: int):
     application = _application(application_id, lock=True)
-    return _decide(application, lambda: _approve(application))
+    form = _approve_form(application)
+    return _decide(application, lambda: _approve(application, form), approve_form=form)
 
 
 @bp.post("/vouchers/<int:application_id>/return")
@@ -115,10 +118,16 @@ def _place(city: str) -> str:
 
 # ---------------------------------------------------------------- decisions
 
-def _approve(application: VoucherApplication) -> str:
-    voucher = lifecycle.approve(application, current_user.id)
-    return (f"已通过{application.unit_name}的{application.year}年度申请，发放创新券 "
-            f"{policy.format_yuan(voucher.total_fen)} 元，有效期至 {voucher.valid_until.isoformat()}")
+def _approve(application: VoucherApplication, form: ApproveVoucherForm) -> str:
+    voucher = lifecycle.approve(application, current_user.id, form.confirmed_city.data)
+    return (f"已通过{application.unit_name}的{application.year}年度申请（注册地{application.confirmed_city}市，"
+            f"{voucher.region}），发放创新券 {policy.format_yuan(voucher.total_fen)} 元，"
+            f"有效期至 {voucher.valid_until.isoformat()}")
+
+
+def _approve_form(application: VoucherApplication, **kwargs) -> ApproveVoucherForm:
+    """The confirmed city is preset only when the application and the account agree on it."""
+    return ApproveVoucherForm(confirmed_city=lifecycle.agreed_city(application), **kwargs)
 
 
 def _return(application: VoucherApplication, form: ReturnForm) -> str:
@@ -158,7 +167,7 @@ def _render(application: VoucherApplication, **extra):
     return render_template(template, **_context(application, **extra))
 
 
-def _context(application: VoucherApplication, return_form=None, reject_form=None, refusal=None,
+def _context(application: VoucherApplication, approve_form=None, return_form=None, reject_form=None, refusal=None,
              notice=None) -> dict:
     groups = correction_groups(application)
     return dict(application=application, sections=display.sections(application),
@@ -166,6 +175,7 @@ def _context(application: VoucherApplication, return_form=None, reject_form=None
                 format_size=uploads.format_size, checks=checks(application),
                 history=lifecycle.history(application), action_labels=lifecycle.ACTION_LABELS, status_labels=S.LABELS,
                 correction_groups=groups, correction_labels=dict(pair for _title, pairs in groups for pair in pairs),
+                approve_form=approve_form or _approve_form(application, formdata=None),
                 return_form=return_form or _return_form(application, formdata=None),
                 reject_form=reject_form or RejectForm(formdata=None), refusal=refusal, notice=notice)
 
@@ -224,14 +234,27 @@ def _kexiao_check(application: VoucherApplication) -> Check:
 def _voucher_check(application: VoucherApplication) -> Check:
     if application.voucher is not None:
         voucher = application.voucher
-        return Check(True, f"已发放{voucher.year}年度创新券 {policy.format_yuan(voucher.total_fen)} 元（{voucher.region}），"
-                           f"有效期至 {voucher.valid_until.isoformat()}")
-    region = _region(application.registered_city)
-    if region is None:
+        city = local.voucher_city(application)
+        return Check(True, f"已发放{voucher.year}年度创新券 {policy.format_yuan(voucher.total_fen)} 元"
+                           f"（注册地{city.removesuffix('市')}市 · {voucher.region}），有效期至 {voucher.valid_until.isoformat()}")
+    if _region(application.registered_city) is None:
         return Check(False, f"注册地“{application.registered_city or '未填写'}”不在江苏省设区市之列，无法确定创新券额度")
-    return Check(None, f"注册地{policy.normalize_city(application.registered_city)}市属{region}，"
-                       f"通过后发放创新券 {policy.format_yuan(policy.annual_cap(region))} 元，"
-                       f"有效期至 {application.year}-12-31")
+    return _city_check(application)
+
+
+def _city_check(application: VoucherApplication) -> Check:
+    """The registered city against the account's, with the 营业执照 to confirm it by. Only a city both name is
+    presented as the voucher's; otherwise the reviewer's confirmed city decides the region."""
+    licence = display.attachment(application, "business_licence")
+    city = lifecycle.agreed_city(application)
+    if not city:
+        return Check(False, f"注册地与账号所在地不一致：申请填写的注册地为{_place(application.registered_city)}，"
+                            f"账号所在地为{_place(application.enterprise.city)}。请核对营业执照后确认注册地，"
+                            "创新券额度按确认的注册地所属区域发放", licence)
+    region = local.region_for(city)
+    return Check(True, f"注册地{city}市与账号所在地一致，属{region}，通过后发放创新券 "
+                       f"{policy.format_yuan(policy.annual_cap(region))} 元，有效期至 {application.year}-12-31",
+                 licence)
 
 
 def _application(application_id: int, lock: bool = False) -> VoucherApplication:

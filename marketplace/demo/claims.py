@@ -1,18 +1,14 @@
 """Demo claims, so 兑付 is not an empty screen: the 徐州 company's finished order was claimed, reviewed, published
 and paid; its newer order's claim waits in the reviewer's queue. Both go through the claims module with real
 (generated) PDF and image files stored through the upload pipeline, exactly as an enterprise's would."""
-import io
 from datetime import timedelta
 
-from PIL import Image
-from pypdf import PdfWriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import FileStorage
 
-from .. import uploads
 from ..models import BankReceipt, Invoice, Material, Order, OrderStatus, Redemption, Role, User, china_today
 from ..redemption import claims
+from .files import pdf, png, store
 
 
 def seed_claims(session: Session) -> int:
@@ -27,7 +23,8 @@ def seed_claims(session: Session) -> int:
         buyer = session.get(User, order.buyer_id)
         if claims.voucher_for(order.enterprise_id) is None:
             continue
-        claim = _complete_claim(session, order, buyer, invoice=f"3200{china_today():%y}{order.id:08d}")
+        # A 20-digit 数电发票 number: the year, 32 (Jiangsu), a serial.
+        claim = _complete_claim(session, order, buyer, invoice=f"{china_today():%y}32{order.id:016d}")
         claims.submit(claim, buyer, claims.DECLARATIONS)
         if order.buyer_id not in done:
             _review_and_pay(claim, reviewer)
@@ -39,11 +36,11 @@ def seed_claims(session: Session) -> int:
 def _complete_claim(session: Session, order: Order, buyer: User, invoice: str) -> Redemption:
     claim = claims.start_online(order, buyer)
     for kind, name in (("contract", "技术服务合同.pdf"), ("report", "检验检测报告.pdf"), ("rnd_proof", "研发项目立项书.pdf")):
-        claim.materials.append(Material(kind=kind, file_id=_store(_pdf(), name, buyer).id))
+        claim.materials.append(Material(kind=kind, file_id=store(pdf(), name, buyer).id))
     claim.invoices.append(Invoice(number=invoice, amount_fen=order.quote_fen,
-                                  file_id=_store(_png((230, 235, 245)), "增值税发票.png", buyer).id))
+                                  file_id=store(png((230, 235, 245)), "增值税发票.png", buyer).id))
     claim.receipts.append(BankReceipt(amount_fen=order.quote_fen,
-                                      file_id=_store(_png((245, 240, 225)), "银行回单.png", buyer).id))
+                                      file_id=store(png((245, 240, 225)), "银行回单.png", buyer).id))
     session.flush()
     return claim
 
@@ -53,21 +50,3 @@ def _review_and_pay(claim: Redemption, reviewer: User) -> None:
     claims.publish([claim], reviewer, days=5, today=china_today() - timedelta(days=8))
     claims.close_publicity(actor_id=reviewer.id, claims=[claim])
     claims.pay([claim], reviewer, china_today(), "DEMO-20250001")
-
-
-def _store(data: bytes, name: str, owner: User):
-    return uploads.save(FileStorage(io.BytesIO(data), filename=name), accept=(uploads.PDF, uploads.IMAGE),
-                        owner_id=owner.id)
-
-
-def _pdf() -> bytes:
-    writer, out = PdfWriter(), io.BytesIO()
-    writer.add_blank_page(width=595, height=842)
-    writer.write(out)
-    return out.getvalue()
-
-
-def _png(color) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (600, 400), color).save(out, format="PNG")
-    return out.getvalue()

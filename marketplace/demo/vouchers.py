@@ -2,9 +2,15 @@
 year's voucher for the 徐州 company; the 南京 company has not applied this year, so the demo can."""
 from datetime import date, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
 from .. import policy
-from ..models import ApplicationStatus, china_today
+from ..models import ApplicationStatus, Enterprise, VoucherApplication, china_today
+from .files import png, store
 from .timeline import BASE_TIME
+
+LICENCE_COLOR, LICENCE_SIZE = (250, 246, 232), (842, 595)  # an A4 landscape scan, as the 营业执照 is printed
 
 # city -> (years before this one that were approved, fen already disbursed in each)
 HISTORY = {
@@ -36,6 +42,20 @@ def build_vouchers(enterprises: list[dict], users: dict[int, dict], first_applic
     return applications, vouchers, registry
 
 
+def seed_licences(session: Session) -> int:
+    """Give every application without one a 营业执照 scan, stored through the upload pipeline as the enterprise's
+    own upload. Needs the app: `flask seed-demo` calls it after seed_demo."""
+    unlicensed = (select(VoucherApplication).where(VoucherApplication.business_licence_file_id.is_(None))
+                  .options(joinedload(VoucherApplication.enterprise).joinedload(Enterprise.user))
+                  .order_by(VoucherApplication.id))
+    applications = session.scalars(unlicensed).all()
+    for application in applications:
+        licence = store(png(LICENCE_COLOR, LICENCE_SIZE), "营业执照.png", application.enterprise.user)
+        application.business_licence_file_id = licence.id
+    session.flush()
+    return len(applications)
+
+
 def _at(year: int, month: int, day: int):
     return BASE_TIME.replace(year=year, month=month, day=day)
 
@@ -51,6 +71,7 @@ def _application(enterprise: dict, user: dict, application_id: int, year: int, r
         "contact_name": user["name"], "contact_phone": user["phone"],
         "contact_phone_verified_at": _at(year, 3, 1), "registered_province": "江苏省",
         "registered_city": enterprise["city"], "registered_district": enterprise["district"],
+        "confirmed_city": enterprise["city"],
         "postal_province": "江苏省", "postal_city": enterprise["city"] + "市", "postal_district": enterprise["district"],
         "postal_detail": "科技园路1号", "in_hightech_zone": True, "hightech_zone_name": f"{enterprise['city']}高新区",
         "industry": "制造业", "product_field": "先进制造与自动化", "supervising_department": f"{enterprise['city']}市科学技术局",

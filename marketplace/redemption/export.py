@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from .. import policy
 from ..extensions import db
 from ..models import Order, PaymentBatch, Redemption, Voucher
+from ..vouchers.local import voucher_city
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
@@ -57,7 +58,7 @@ def _row(claim: Redemption) -> PaymentRow:
     provider = claim.order.provider.name if claim.order else claim.provider_name
     return PaymentRow(claim.id, claim.enterprise.name, claim.enterprise.credit_code, provider,
                       application.bank_account_name, application.bank_name, application.bank_account_number,
-                      city_of(application.registered_city), claim.approved_fen, claim.local_match_fen)
+                      city_of(voucher_city(application)), claim.approved_fen, claim.local_match_fen)
 
 
 def city_of(registered_city: str) -> str:

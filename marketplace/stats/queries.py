@@ -1,12 +1,14 @@
 """The numbers behind the statistics page: one function per chart, each a few grouped queries returning plain rows.
 
 Definitions the page and the workbooks share:
-- A voucher's city is its application's 注册地 (registered_city), the address the region, the rate and the local
-  matching were decided by (SPEC 1.1) and the one the payment batch reports per city.
+- A voucher's city is the 注册地 the reviewer confirmed at approval (local.VOUCHER_CITY; the registered city as filed
+  for vouchers approved before that), the address the region, the rate and the local matching were decided by
+  (SPEC 1.1) and the one the payment batch reports per city.
 - "Used" (已兑付) is the voucher's disbursed money; approved-but-unpaid and reserved money are shown apart.
 - Months and years are China time (Asia/Shanghai, UTC+8, no DST); datetimes are stored as naive UTC, so a China
   month is compared as a UTC range, which works on every dialect and uses the column's index.
-- Orders count when placed in the year (withdrawn, declined and expired orders are left out); an order counts once
+- Orders count when placed in the year (inactive ones are left out: withdrawn, declined, expired, cancelled by both
+  sides or closed by a reviewer, OrderStatus.INACTIVE); an order counts once
   for every field its services belong to, with its whole quote, so the fields' totals may exceed all orders'.
 """
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from ..models import (Field, Order, OrderItem, OrderStatus, PaymentBatch, Provid
                       Voucher, VoucherApplication, service_fields)
 from ..orders.ratings import ratings_for
 from ..redemption.export import city_of
+from ..vouchers.local import VOUCHER_CITY
 
 CHINA_OFFSET = timedelta(hours=8)
 MONTHS = range(1, 13)
@@ -87,10 +90,10 @@ class CityMatching:
 def vouchers_by_city(year: int) -> list[CityVouchers]:
     """The year's vouchers per city: how many, their total, and how much is disbursed, approved or reserved."""
     rows = db.session.execute(
-        select(VoucherApplication.registered_city, func.count(Voucher.id), func.sum(Voucher.total_fen),
+        select(VOUCHER_CITY, func.count(Voucher.id), func.sum(Voucher.total_fen),
                func.sum(Voucher.disbursed_fen), func.sum(Voucher.approved_fen), func.sum(Voucher.reserved_fen))
         .join(VoucherApplication, Voucher.application_id == VoucherApplication.id)
-        .where(Voucher.year == year).group_by(VoucherApplication.registered_city))
+        .where(Voucher.year == year).group_by(VOUCHER_CITY))
     return [CityVouchers(city, *sums) for city, sums in _per_city(rows, width=5)]
 
 
@@ -146,12 +149,12 @@ def top_providers(year: int) -> list[ProviderRank]:
 def local_matching_by_city(year: int) -> list[CityMatching]:
     """Paid claims on the year's vouchers per city: the provincial money paid and the local matching the city owes."""
     rows = db.session.execute(
-        select(VoucherApplication.registered_city, func.count(Redemption.id), func.sum(Redemption.approved_fen),
+        select(VOUCHER_CITY, func.count(Redemption.id), func.sum(Redemption.approved_fen),
                func.sum(Redemption.local_match_fen))
         .join(Voucher, Redemption.voucher_id == Voucher.id)
         .join(VoucherApplication, Voucher.application_id == VoucherApplication.id)
         .where(Voucher.year == year, Redemption.status == RedemptionStatus.PAID)
-        .group_by(VoucherApplication.registered_city))
+        .group_by(VOUCHER_CITY))
     return [CityMatching(city, *sums) for city, sums in _per_city(rows, width=3)]
 
 

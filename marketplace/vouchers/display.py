@@ -17,6 +17,7 @@ ID_TYPES = validators.ID_TYPES
 IDENTITIES = policy.ENTERPRISE_IDENTITIES
 # The application's files: form field -> (VoucherApplication column, label).
 FILES = {
+    "business_licence": ("business_licence_file_id", "营业执照"),
     "financial_statement": ("financial_statement_file_id", "上年度财务报表"),
     "identity_proof": ("identity_proof_file_id", "企业身份证明材料"),
     "relation_proof": ("relation_proof_file_id", "人才与企业关系证明"),
@@ -120,6 +121,13 @@ def file_label(a: VoucherApplication, name: str) -> str:
     if name == "identity_proof":
         return IDENTITY_PROOF_LABELS.get(a.identity, FILES[name][1])
     return FILES[name][1]
+
+
+def attachment(a: VoucherApplication, name: str) -> Optional[Attachment]:
+    """One of the application's files (a FILES name), or None when it is not uploaded."""
+    file_id = getattr(a, FILES[name][0])
+    stored = db.session.get(StoredFile, file_id) if file_id else None
+    return Attachment(name, file_label(a, name), stored) if stored else None
 
 
 def attachments(a: VoucherApplication) -> list[Attachment]:

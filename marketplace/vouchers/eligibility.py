@@ -22,6 +22,8 @@ def application_problems(application: VoucherApplication, today: date) -> list[P
         if in_jiangsu or problem.field != "city":
             problems.append(Problem(_FIELD[problem.field], problem.message))
     problems += identity_proof_problems(application, today)
+    if not application.business_licence_file_id:  # the reviewer confirms the registered city from it
+        problems.append(Problem("business_licence", "请上传营业执照"))
     if not application.financial_statement_file_id:
         problems.append(Problem("financial_statement", "请上传上年度财务报表"))
     return problems

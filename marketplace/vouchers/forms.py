@@ -40,6 +40,7 @@ def _text(label: str, max_length: int, *checks):
 class ApplicationForm(Form):
     unit_name = _text("单位名称", 200)
     credit_code = _text("统一社会信用代码", 18, problem_check(validators.credit_code_problem))
+    business_licence = _document("business_licence")
     founded_on = DateField("成立时间", validators=[Optional()])
     email = _text("电子邮箱", 254, Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="电子邮箱格式不正确，例如 name@example.com"))
     identity = SelectField("企业身份", choices=choices(policy.ENTERPRISE_IDENTITIES.items(), "请选择"),
@@ -86,10 +87,11 @@ class ApplicationForm(Form):
                "postal_district", "postal_detail", "in_hightech_zone", "hightech_zone_name", "industry",
                "product_field", "supervising_department", "revenue_fen", "bank_account_name", "bank_name",
                "bank_account_number")
-    upload_columns = {name: FILES[name][0] for name in ("identity_proof", "relation_proof", "financial_statement")}
+    upload_columns = {name: FILES[name][0] for name in ("business_licence", "identity_proof", "relation_proof",
+                                                        "financial_statement")}
     # Required to complete the form whatever the identity; identity proofs follow from eligibility rules.
-    always_required = ("unit_name", "credit_code", "founded_on", "email", "identity", "employees", "phone",
-                       "legal_rep_name", "legal_rep_mobile", "legal_rep_id_type", "legal_rep_id_number",
+    always_required = ("unit_name", "credit_code", "business_licence", "founded_on", "email", "identity", "employees",
+                       "phone", "legal_rep_name", "legal_rep_mobile", "legal_rep_id_type", "legal_rep_id_number",
                        "contact_name", "contact_phone", "registered_province", "registered_district",
                        "postal_detail", "in_hightech_zone", "industry", "product_field", "supervising_department",
                        "revenue_fen", "financial_statement", "bank_account_name", "bank_name",

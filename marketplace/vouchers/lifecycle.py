@@ -21,6 +21,7 @@ OBJECT = "voucher_application"
 ACTION_LABELS = {"create": "创建申请", "edit": "修改申请", "submit": "提交审核", "approve": "审核通过",
                  "return": "退回修改", "reject": "审核不通过"}
 EDITABLE = (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED)
+CONFIRM_CITY = "请核对营业执照后确认注册地"
 # Copied from the enterprise's account (or last year's application) into a new year's form.
 CARRIED_OVER = ("unit_name", "credit_code", "founded_on", "email", "identity", "employees", "phone",
                 "legal_rep_name", "legal_rep_mobile", "legal_rep_id_type", "legal_rep_id_number", "contact_name",
@@ -84,17 +85,23 @@ def submit(application: VoucherApplication, today: Optional[date] = None) -> Non
     application.correction_fields = ""
 
 
-def approve(application: VoucherApplication, reviewer_id: int) -> Voucher:
-    """Issue the year's voucher: the cap of the registered address's region, valid to 12-31."""
+def approve(application: VoucherApplication, reviewer_id: int, confirmed_city: Optional[str] = None) -> Voucher:
+    """Issue the year's voucher, valid to 12-31, with the cap of the region of the registered city the reviewer
+    confirmed from the 营业执照. Without one, the registered city stands only when the account's city agrees."""
     require(application, ApplicationStatus.SUBMITTED)
+    city = confirmed_city or agreed_city(application)
+    if not city:
+        raise Refused(CONFIRM_CITY)
     try:
-        region = region_for(application.registered_city)
+        city = policy.normalize_city(city)
+        region = region_for(city)
     except ValueError as error:
         raise Refused(f"注册地无法确定所属区域：{error}") from None
     if db.session.scalar(select(Voucher.id).where(Voucher.enterprise_id == application.enterprise_id,
                                                   Voucher.year == application.year)):
         raise Refused(f"该企业{application.year}年度的创新券已发放，不能重复发放")
-    _decide(application, "approve", ApplicationStatus.APPROVED, reviewer_id, None)
+    application.confirmed_city = city
+    _decide(application, "approve", ApplicationStatus.APPROVED, reviewer_id, f"确认注册地：{city}市（{region}）")
     voucher = Voucher(enterprise_id=application.enterprise_id, application_id=application.id,
                       year=application.year, region=region, total_fen=policy.annual_cap(region), reserved_fen=0,
                       approved_fen=0, disbursed_fen=0, valid_until=date(application.year, 12, 31),
@@ -102,8 +109,19 @@ def approve(application: VoucherApplication, reviewer_id: int) -> Voucher:
     db.session.add(voucher)
     db.session.flush()
     audit.record("voucher", voucher.id, "issue", None, "issued",
-                 f"{application.year}年度 {region} {policy.format_yuan(voucher.total_fen)}元", actor_id=reviewer_id)
+                 f"{application.year}年度 {city}市 {region} {policy.format_yuan(voucher.total_fen)}元",
+                 actor_id=reviewer_id)
     return voucher
+
+
+def agreed_city(application: VoucherApplication) -> str:
+    """The registered city (short form) when the enterprise's account names the same city, else "": a city
+    the two disagree on is for the reviewer to confirm from the 营业执照."""
+    try:
+        registered = policy.normalize_city(application.registered_city)
+        return registered if registered == policy.normalize_city(application.enterprise.city) else ""
+    except ValueError:
+        return ""
 
 
 def return_for_correction(application: VoucherApplication, reviewer_id: int, reason: str,

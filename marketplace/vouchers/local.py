@@ -3,9 +3,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional
 
+from sqlalchemy import func
+
 from .. import policy
 from ..extensions import db
-from ..models import CitySetting, Voucher
+from ..models import CitySetting, Voucher, VoucherApplication
 
 ALL_IDENTITIES = tuple(policy.ENTERPRISE_IDENTITIES)
 
@@ -59,6 +61,16 @@ def region_for(city: str) -> str:
     return city_rule(city).region
 
 
+def voucher_city(application: VoucherApplication) -> str:
+    """The city whose rules apply to the application's voucher: the registered city the reviewer confirmed at
+    approval, else (approved before reviewers confirmed it) the registered city as filed."""
+    return application.confirmed_city or application.registered_city
+
+
+# voucher_city() in SQL, for the queries that group or filter vouchers by city (payments, statistics).
+VOUCHER_CITY = func.coalesce(func.nullif(VoucherApplication.confirmed_city, ""), VoucherApplication.registered_city)
+
+
 @dataclass(frozen=True)
 class LocalOffer:
     rule: CityRule
@@ -72,7 +84,7 @@ class LocalOffer:
 def local_offer(voucher: Voucher) -> Optional[LocalOffer]:
     """What the enterprise's city may add to this voucher, or None when its type gets no local money."""
     application = voucher.application
-    rule = city_rule(application.registered_city)
+    rule = city_rule(voucher_city(application))
     if not rule.matches(application.identity):
         return None
     return LocalOffer(rule, application.identity, rule.amount(voucher.total_fen))

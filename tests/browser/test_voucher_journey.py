@@ -11,9 +11,11 @@ from .conftest import screenshot, sign_in, sign_out
 pytestmark = pytest.mark.browser
 
 
-def fill_application(page, caplog, tmp_path):
-    statement = tmp_path / "财务报表.png"
+def fill_application(page, caplog, tmp_path, registered_city):
+    statement, licence = tmp_path / "财务报表.png", tmp_path / "营业执照.png"
     Image.new("RGB", (500, 700), (250, 250, 250)).save(statement)
+    Image.new("RGB", (842, 595), (250, 246, 232)).save(licence)
+    page.set_input_files("[name=business_licence]", str(licence))
     page.fill("[name=founded_on]", "2018-05-20")
     page.select_option("[name=identity]", "kexiao")
     page.fill("[name=kexiao_number]", "20263201000123")
@@ -25,6 +27,7 @@ def fill_application(page, caplog, tmp_path):
     page.click("button:has-text('获取验证码')")
     page.wait_for_selector("#sms-status:has-text('验证码已发送')")
     page.fill("[name=sms_code]", re.findall(r"验证码为(\d{6})", caplog.text)[-1])
+    page.select_option("[name=registered_city]", registered_city)
     page.fill("[name=registered_district]", "玄武区")
     page.fill("[name=postal_city]", "南京市")
     page.fill("[name=postal_detail]", "珠江路88号")
@@ -43,16 +46,20 @@ def fill_application(page, caplog, tmp_path):
     page.fill("[name=bank_account_number]", "6217000012345678901")
 
 
-@pytest.mark.parametrize("city, total", [("南京", "100,000.00"), ("徐州", "140,000.00")])
+@pytest.mark.parametrize("city, picked, total", [("南京", "南京", "100,000.00"), ("徐州", "徐州", "140,000.00"),
+                                                 ("南京", "徐州", "100,000.00")],
+                         ids=["nanjing", "xuzhou", "nanjing-picks-xuzhou"])
 def test_an_enterprise_applies_and_after_approval_sees_its_voucher(live_server, page, make, reviewer, caplog,
-                                                                   tmp_path, city, total):
+                                                                   tmp_path, city, picked, total):
+    """`picked`: the registered city the form names; when it is not the account's, the reviewer is warned, cannot
+    approve without confirming a city, and confirms the account's city from the licence."""
     user = make.enterprise(city=city)
     name = user.enterprise.name
 
     sign_in(page, live_server, user)
     page.goto(live_server + "/me/vouchers")
     page.click("text=申请资格")
-    fill_application(page, caplog, tmp_path)
+    fill_application(page, caplog, tmp_path, picked)
     page.click("button:has-text('完成填写')")
     page.wait_for_selector("text=申请信息已填写完整")
     screenshot(page, f"voucher-application-{city}")
@@ -77,7 +84,15 @@ def test_an_enterprise_applies_and_after_approval_sees_its_voucher(live_server, 
     page.goto(live_server + "/admin/vouchers")
     page.click(f"a:has-text('{name}')")
     page.wait_for_selector(f"text={name}")
-    screenshot(page, f"voucher-review-{city}")
+    assert page.is_visible(".flag-evidence[data-file=business_licence] img")  # the licence beside the city check
+    screenshot(page, f"voucher-review-{city}-{picked}")
+    if picked != city:
+        assert "注册地与账号所在地不一致" in page.inner_text(".flag.problem")
+        page.click("button:has-text('通过')")
+        page.wait_for_selector("#confirmed_city-error:has-text('请核对营业执照后确认注册地')")
+        page.select_option("[name=confirmed_city]", city)
+    else:
+        assert page.input_value("[name=confirmed_city]") == city
     page.click("button:has-text('通过')")
     page.wait_for_selector("text=已通过")
     sign_out(page)
