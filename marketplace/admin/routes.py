@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit
+from .. import audit, related_parties
 from ..accounts.access import reviewer_required
 from ..extensions import db
 from ..htmx import is_htmx
@@ -48,7 +48,7 @@ def _accounts_page(selection_error: str | None = None, checked: list[int] | None
     return render_template("admin/accounts.html", page=page, status=status, labels=AccountStatus.LABELS,
                            roles={key: Role.LABELS[key] for key in Role.SELF_SERVICE}, role=role, q=q, args=args,
                            checked=queues.ticked(page.items, checked), selection_error=selection_error,
-                           reject_form=RejectForm())
+                           reject_form=RejectForm(), related=related_parties.of_accounts(page.items))
 
 
 def _account_filters(role: str, q: str) -> list:
@@ -108,7 +108,8 @@ def reject_account(user_id: int):
     if not form.validate_on_submit():
         if is_htmx():
             return _row(user, form), 422
-        return render_template("admin/account_decision.html", user=user, reject_form=form), 422
+        return render_template("admin/account_decision.html", user=user, reject_form=form,
+                               related=related_parties.of_accounts([user])), 422
     _decide(user, AccountStatus.REJECTED, form.reason.data)
     db.session.commit()
     return _after_decision(user, f"已驳回 {user.name}（{user.email}）的账号")
@@ -140,4 +141,5 @@ def _after_decision(user: User, message: str, category: str = "success"):
 
 def _row(user: User, reject_form: RejectForm) -> str:
     """The account's row in the queue (its checkbox column included), for an htmx swap."""
-    return render_template("admin/partials/account_row.html", user=user, reject_form=reject_form, checked=set())
+    return render_template("admin/partials/account_row.html", user=user, reject_form=reject_form, checked=set(),
+                           related=related_parties.of_accounts([user]))

@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from .. import audit, policy
+from .. import audit, policy, related_parties
 from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import (Objection, Provider, PublicityBatch, Service, ServiceStatus, ShopStatus, User, china_today,
@@ -199,6 +199,7 @@ def _context(provider: Provider, reject_form=None, refusal=None, notice=None) ->
                                   .order_by(Service.id)).all()
     batch = publicity_batch(provider)
     return dict(provider=provider, attachments=attachments(provider), problems=entry_problems(provider),
+                related=related_parties.enterprises_related_to([provider])[provider.id],
                 services=services, batch=batch, open_objections=_open_objections(provider),
                 publicity_over=batch is not None and china_today() >= batch.ends_on,
                 reject_form=reject_form or RejectForm(), refusal=refusal, notice=notice,

@@ -24,7 +24,8 @@ class Estimate:
 
     `region` may name several regions ("苏南、苏中") when they share the same terms. `year` is set
     for a signed-in enterprise's own estimate; `remaining_fen` only once it holds that year's voucher.
-    `voucher_fen` is None when nothing can be said (面议, a service without the 创新券 mark)."""
+    `voucher_fen` is None when nothing can be said (面议), or when the voucher cannot pay (not `eligible`: a service
+    without the 创新券 mark, a related-party provider), and `message` says why."""
     region: str
     rate: Fraction
     cap_fen: int
@@ -59,9 +60,15 @@ def parse_quantity(raw: str | None) -> int:
     return 1 if number is None else min(max(number, 1), MAX_QUANTITY)
 
 
-def estimate_for(user, amount_fen: int | None, eligible: bool = True) -> Estimate:
-    """The signed-in enterprise's own estimate: its region, this year's remaining balance and the cap.
-    Without a voucher for this year yet, the full cap is assumed (and the template invites it to apply)."""
+def refusal_of(service) -> str:
+    """Why no voucher can pay for `service` whoever buys it; empty when one can."""
+    return "" if service.voucher_eligible else NOT_ELIGIBLE
+
+
+def estimate_for(user, amount_fen: int | None, refusal: str = "") -> Estimate:
+    """The signed-in enterprise's own estimate: its region, this year's remaining balance and the cap; with a
+    `refusal` (why the voucher cannot pay) no amount. Without a voucher for this year yet, the full cap is assumed
+    (and the template invites it to apply)."""
     enterprise = user.enterprise
     year = china_today().year
     voucher = db.session.scalar(select(Voucher).where(Voucher.enterprise_id == enterprise.id, Voucher.year == year))
@@ -70,28 +77,28 @@ def estimate_for(user, amount_fen: int | None, eligible: bool = True) -> Estimat
     remaining = (policy.remaining_fen(voucher.total_fen, voucher.reserved_fen, voucher.approved_fen,
                                       voucher.disbursed_fen) if voucher else None)
     used = 0 if remaining is None else max(cap - remaining, 0)
-    voucher_fen, message = _amount(amount_fen, region, used, eligible, year)
+    voucher_fen, message = _amount(amount_fen, region, used, refusal, year)
     return Estimate(region=region, rate=policy.rate_of(region), cap_fen=cap, amount_fen=amount_fen,
-                    voucher_fen=voucher_fen, message=message, eligible=eligible, year=year,
+                    voucher_fen=voucher_fen, message=message, eligible=not refusal, year=year,
                     remaining_fen=remaining)
 
 
-def by_region(amount_fen: int | None, eligible: bool = True) -> list[Estimate]:
+def by_region(amount_fen: int | None, refusal: str = "") -> list[Estimate]:
     """One estimate per set of regions with the same terms (苏南、苏中 / 苏北), for visitors."""
     groups: dict[tuple[Fraction, int], list[str]] = {}
     for region in policy.REGIONS:
         groups.setdefault((policy.rate_of(region), policy.annual_cap(region)), []).append(region)
     estimates = []
     for (rate, cap), regions in groups.items():
-        voucher_fen, message = _amount(amount_fen, regions[0], 0, eligible, None)
+        voucher_fen, message = _amount(amount_fen, regions[0], 0, refusal, None)
         estimates.append(Estimate(region="、".join(regions), rate=rate, cap_fen=cap, amount_fen=amount_fen,
-                                  voucher_fen=voucher_fen, message=message, eligible=eligible))
+                                  voucher_fen=voucher_fen, message=message, eligible=not refusal))
     return estimates
 
 
-def _amount(amount_fen: int | None, region: str, used_fen: int, eligible: bool, year: int | None):
-    if not eligible:
-        return None, NOT_ELIGIBLE
+def _amount(amount_fen: int | None, region: str, used_fen: int, refusal: str, year: int | None):
+    if refusal:
+        return None, refusal
     if amount_fen is None:
         return None, NEGOTIABLE
     voucher_fen = policy.voucher_amount(amount_fen, region, used_fen)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
-from .. import policy
+from .. import policy, related_parties
 from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Category, Instrument, InstrumentStatus, Provider, Service, ServiceStatus, ShopStatus
@@ -81,11 +81,14 @@ def _visible_service(service_id: int) -> Service:
 
 
 def _estimates(service: Service, quantity: int) -> dict:
-    """A signed-in enterprise sees its own estimate; everyone else the terms of each region."""
+    """A signed-in enterprise sees its own estimate (none from a related-party provider, and why); everyone else the
+    terms of each region. Per request, never kept: it depends on who asks."""
     amount = estimate.quote_fen(service.price_fen, quantity)
+    refusal = estimate.refusal_of(service)
     if estimate.is_enterprise(current_user):
-        return {"estimate": estimate.estimate_for(current_user, amount, service.voucher_eligible), "regions": []}
-    return {"estimate": None, "regions": estimate.by_region(amount, service.voucher_eligible)}
+        refusal = refusal or related_parties.refusal(related_parties.between(current_user.enterprise, service.provider))
+        return {"estimate": estimate.estimate_for(current_user, amount, refusal), "regions": []}
+    return {"estimate": None, "regions": estimate.by_region(amount, refusal)}
 
 
 # ---------------------------------------------------------------- shop and instrument

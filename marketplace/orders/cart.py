@@ -1,9 +1,9 @@
 """我的购物车 (/cart): add from the service page, change quantities, remove lines.
 
 Lines are grouped by provider, as checkout will split them into orders. A signed-in enterprise also sees the live
-voucher estimate and the exclusions known before ordering (SPEC 1.5): services without the 创新券 mark, a provider
-with the same legal representative (关联方), no voucher this year or none left. Each change answers htmx with the
-cart body and the header badge (out of band), and everyone else with a redirect and a flash message."""
+voucher estimate and the exclusions known before ordering (SPEC 1.5): services without the 创新券 mark, a related
+provider (关联方: an identity in common, see related_parties), no voucher this year or none left. Each change answers
+htmx with the cart body and the header badge (out of band), and everyone else with a redirect and a flash message."""
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
@@ -12,13 +12,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import policy
+from .. import policy, related_parties
 from ..accounts.access import roles_required
 from ..catalog import estimate
 from ..catalog.estimate import Estimate, MAX_QUANTITY
 from ..extensions import db
 from ..htmx import is_htmx, render_either
-from ..models import Cart, CartLine, Enterprise, Provider, Role, Service, ServiceStatus, ShopStatus
+from ..models import Cart, CartLine, Provider, Role, Service, ServiceStatus, ShopStatus
 from ..validators import whole_number
 from . import bp
 from .numbers import on_conflict_insert
@@ -48,12 +48,6 @@ def quantity_of(raw: Optional[str]) -> Optional[int]:
     return int(text) if 1 <= int(text) <= MAX_QUANTITY else None
 
 
-def related_party(enterprise: Enterprise, provider: Provider) -> bool:
-    """SPEC 1.5: the same legal representative (by ID number) makes the two related parties."""
-    mine = (enterprise.legal_rep_id_number or "").strip().upper()
-    return bool(mine) and mine == (provider.legal_rep_id_number or "").strip().upper()
-
-
 # ---------------------------------------------------------------- lines grouped by provider
 
 @dataclass
@@ -61,12 +55,16 @@ class Group:
     """One provider's lines; `voucher_lines` are those a voucher could pay for (checkout's voucher order)."""
     provider: Provider
     voucher_buyer: bool   # an enterprise: individuals never use vouchers
-    related: bool
+    related: tuple[str, ...]  # the identities the enterprise shares with the provider (关联方); empty when none
     lines: list[CartLine] = field(default_factory=list)
     estimate: Optional[Estimate] = None
 
     def counts_for_voucher(self, line: CartLine) -> bool:
         return self.voucher_buyer and not self.related and line.service.voucher_eligible
+
+    @property
+    def related_refusal(self) -> str:
+        return related_parties.refusal(self.related)
 
     @property
     def voucher_lines(self) -> list[CartLine]:
@@ -100,13 +98,14 @@ def voucher_amount_of(lines) -> Optional[int]:
 
 
 def provider_groups(lines, user) -> list[Group]:
-    enterprise = user.enterprise if estimate.is_enterprise(user) else None
+    """The lines by provider; load each service's provider and its user with them (the related-party check)."""
+    buyer = related_parties.of_buyer(user.enterprise) if lines and estimate.is_enterprise(user) else None
     groups: dict[int, Group] = {}
     for line in lines:
         provider = line.service.provider
         if provider.id not in groups:
-            groups[provider.id] = Group(provider, enterprise is not None,
-                                        enterprise is not None and related_party(enterprise, provider))
+            related = related_parties.shared(buyer, related_parties.of_provider(provider)) if buyer else ()
+            groups[provider.id] = Group(provider, buyer is not None, related)
         groups[provider.id].lines.append(line)
     return list(groups.values())
 
@@ -157,7 +156,8 @@ class CartView:
 def cart_lines(user_id: int) -> list[CartLine]:
     return list(db.session.scalars(
         select(CartLine).join(Cart).where(Cart.user_id == user_id).order_by(CartLine.id)
-        .options(joinedload(CartLine.service).options(joinedload(Service.provider), joinedload(Service.instrument)))))
+        .options(joinedload(CartLine.service).options(joinedload(Service.provider).joinedload(Provider.user),
+                                                      joinedload(Service.instrument)))))
 
 
 def cart_view(user) -> CartView:
