@@ -9,6 +9,8 @@ ROUTES = [
     ("get", "/me/orders/{no}"), ("post", "/me/orders/{no}/withdraw"),
     ("get", "/seller/orders/{no}"), ("post", "/seller/orders/{no}/accept"), ("post", "/seller/orders/{no}/decline"),
     ("post", "/seller/orders/{no}/finish"),
+    ("post", "/me/orders/{no}/request_cancel"), ("post", "/me/orders/{no}/agree_cancel"),
+    ("post", "/seller/orders/{no}/request_cancel"), ("post", "/seller/orders/{no}/agree_cancel"),
     ("get", "/orders/{no}/messages"), ("post", "/orders/{no}/messages"),
     ("post", "/orders/{no}/rating"), ("post", "/orders/{no}/complaint"),
 ]

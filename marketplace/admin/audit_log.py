@@ -41,6 +41,7 @@ ADMIN_PAGES = {
     "redemption": ("admin.redemption_detail", "claim_id", True),
     "voucher_application": ("admin.voucher_detail", "application_id", True),
     "city_setting": ("admin.city_settings", "city", False),
+    "order": ("admin.order_detail", "order_no", False),
 }
 SYSTEM = "系统"  # searching the user "系统" finds the moves nobody made by hand (expiry, imports)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Category, Field, Instrument, Order, Provider, Service, ServiceStatus, ShopStatus
+from ..models import Category, Field, Instrument, Order, OrderStatus, Provider, Service, ServiceStatus, ShopStatus
 from ..pagination import Page
 from .search import NEWEST, PRICE_ASC, PRICE_DESC, RELEVANCE, SearchArgs, search
 
@@ -32,8 +32,9 @@ def catalog_counters() -> Counters:
 
 
 def deals() -> int:
-    """促成服务交易: orders a provider accepted."""
-    return db.session.scalar(select(func.count(Order.id)).where(Order.accepted_at.is_not(None)))
+    """促成服务交易: orders a provider accepted, unless cancelled or closed since."""
+    return db.session.scalar(select(func.count(Order.id)).where(Order.accepted_at.is_not(None),
+                                                                Order.status.not_in(OrderStatus.INACTIVE)))
 
 
 def fields() -> list[Field]:

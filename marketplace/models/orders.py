@@ -3,7 +3,8 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint)
+                        String, Text, UniqueConstraint, and_)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import Enterprise, User
@@ -52,6 +53,10 @@ class OrderStatus:
               AWAITING_PAYMENT: "待兑付", PAID: "已兑付", COMPLETED: "订单完成", WITHDRAWN: "已撤回",
               DECLINED: "已拒绝", EXPIRED: "订单失效", CANCELLED: "已取消", CLOSED: "平台已关闭"}
     INACTIVE = frozenset({WITHDRAWN, DECLINED, EXPIRED, CANCELLED, CLOSED})
+
+
+# Who may ask to cancel an order in service (Order.cancel_requested_by), as the pages name them.
+CANCEL_SIDES = {"buyer": "买家", "provider": "服务单位"}
 
 
 class OrderNumberCounter(Base):
@@ -104,6 +109,17 @@ class Order(Timestamped, Base):
     events: Mapped[list["OrderEvent"]] = relationship(order_by="OrderEvent.at", cascade="all, delete-orphan")
 
     status_label = label("status", OrderStatus.LABELS)
+    cancel_requester_label = label("cancel_requested_by", CANCEL_SIDES)
+
+    @hybrid_property
+    def cancel_pending(self) -> bool:
+        """A 申请取消 waits for the other side's answer (only an order in service can be cancelled)."""
+        return self.status == OrderStatus.IN_SERVICE and self.cancel_requested_by is not None
+
+    @cancel_pending.inplace.expression
+    @classmethod
+    def _cancel_pending_where(cls):
+        return and_(cls.status == OrderStatus.IN_SERVICE, cls.cancel_requested_by.is_not(None))
 
 
 class OrderItem(Base):

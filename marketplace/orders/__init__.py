@@ -6,4 +6,7 @@ from flask import Blueprint
 
 bp = Blueprint("orders", __name__)
 
-from . import buyer, cart, checkout, feedback, messages  # noqa: E402,F401
+from . import buyer, cart, checkout, feedback, lifecycle, messages  # noqa: E402,F401
+
+# {{ refused_cancellation(order) }}: the last 拒绝取消 both order pages show until a new request
+bp.add_app_template_global(lifecycle.refused_cancellation, "refused_cancellation")

@@ -1,4 +1,5 @@
-"""我的订单 (/me/orders): the buyer's tabs, one order with its timeline, and withdrawing it."""
+"""我的订单 (/me/orders): the buyer's tabs, one order with its timeline, withdrawing it before acceptance, and
+申请取消 after it (asking, answering the provider's request, taking one's own back)."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -13,6 +14,8 @@ from ..redemption import claims
 from . import bp, feedback, lifecycle, messages
 from .numbers import ORDER_NO_MAX
 
+PANEL = "orders/partials/my_order_panel.html"
+REASON_MAX = 500
 
 
 @bp.get("/me/orders")
@@ -44,16 +47,47 @@ def my_order(order_no: str):
 def withdraw(order_no: str):
     order = _my_order(order_no, lock=True)
     try:
-        lifecycle.act(order, "withdraw", current_user, request.form.get("reason", "")[:500])
+        lifecycle.act(order, "withdraw", current_user, request.form.get("reason", "")[:REASON_MAX])
     except lifecycle.Refused as refusal:
-        db.session.rollback()
-        return render_error(409, str(refusal))
+        return _refuse(order, "withdraw", refusal)
     db.session.commit()
-    message = f"订单 {order.order_no} 已撤回。"
+    return _moved(order, f"订单 {order.order_no} 已撤回。")
+
+
+@bp.post("/me/orders/<order_no>/<any(request_cancel, agree_cancel, refuse_cancel, retract_cancel):action>")
+@login_required
+def cancellation(order_no: str, action: str):
+    """申请取消 / 同意取消 / 拒绝取消 / 撤回取消申请 (lifecycle.CANCELLATION) on the buyer's order in service."""
+    order = _my_order(order_no, lock=True)
+    reason = request.form.get("reason", "").strip()
+    try:
+        if len(reason) > REASON_MAX:
+            raise lifecycle.Refused(f"原因不能超过{REASON_MAX}个字。")
+        lifecycle.act(order, action, current_user, reason)
+    except lifecycle.Refused as refusal:
+        return _refuse(order, action, refusal, reason)
+    db.session.commit()
+    return _moved(order, f"订单 {order.order_no}：{lifecycle.CANCEL_DONE[action]}")
+
+
+def _moved(order: Order, message: str):
+    """After a move: htmx gets the order panel with the message; a plain form goes back to the order page."""
     if is_htmx():
-        return render_template("orders/partials/my_order_panel.html", **dict(_detail(order), notice=message))
+        return render_template(PANEL, **_detail(order, notice=message))
     flash(message, "success")
     return redirect(url_for("orders.my_order", order_no=order.order_no), 303)
+
+
+def _refuse(order: Order, action: str, refusal: lifecycle.Refused, reason: str = ""):
+    """Only the typed reason at fault: 422 with it kept and the message next to its field. Anything else (the
+    order's state, the user's part, its claim): 409, in the panel for htmx, on an error page without it."""
+    db.session.rollback()
+    if lifecycle.allowed(order, action, current_user) and not isinstance(refusal, lifecycle.LiveClaim):
+        shown = _detail(order, reason=reason, reason_error=str(refusal))
+        return render_template(PANEL if is_htmx() else "orders/my_order.html", **shown), 422
+    if is_htmx():
+        return render_template(PANEL, **_detail(order, error=str(refusal))), 409
+    return render_error(409, str(refusal))
 
 
 def _my_order(order_no: str, lock: bool = False) -> Order:
@@ -65,9 +99,12 @@ def _my_order(order_no: str, lock: bool = False) -> Order:
     return order
 
 
-def _detail(order: Order) -> dict:
+def _detail(order: Order, **shown) -> dict:
+    """The order page's context; `shown`: what an answer adds (notice, error, or the reason and its error)."""
     claim = claims.claim_of_order(order, with_rejected=True) if order.is_voucher else None
     return dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
                 claim=claim, may_claim=claim is None and claims.may_claim(order),
-                may_withdraw=lifecycle.allowed(order, "withdraw", current_user), notice=None,
-                **messages.thread_context(order, current_user), **feedback.feedback_context(order, current_user))
+                may_withdraw=lifecycle.allowed(order, "withdraw", current_user),
+                cancel_actions=lifecycle.available(order, current_user, lifecycle.CANCELLATION),
+                **messages.thread_context(order, current_user), **feedback.feedback_context(order, current_user),
+                **{"notice": None, "error": None, "reason": "", "reason_error": None, **shown})

@@ -171,7 +171,7 @@ def _render(template: str, provider: Provider, **context):
 class OrderPanel:
     waiting: dict[bool, int]     # 待接单, by Order.is_voucher
     in_service: dict[bool, int]  # 服务中, by Order.is_voucher
-    month_count: int             # placed this month (China time), not withdrawn / declined / expired
+    month_count: int             # placed this month (China time), not inactive (OrderStatus.INACTIVE)
     month_amount_fen: int        # their quotes; orders still 面议 add nothing
 
 

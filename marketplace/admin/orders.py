@@ -1,0 +1,125 @@
+"""Orders that must end can end (issue 14): the reviewer's list of orders in service whose 申请取消 waits for an
+answer, or that were accepted long ago and never finished; one order with its timeline and claim; and 关闭订单
+with a recorded reason (orders.lifecycle's "close", refused while the order has a live claim).
+
+The list's tabs: 取消申请待答复 (the home's 订单取消申请 queue), 接单超过30天未完成, and 全部 (either); waiting the longest
+first (since the request, else since acceptance).
+"""
+from datetime import timedelta
+from typing import Optional
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..errors import render_error
+from ..extensions import db
+from ..forms import Form
+from ..htmx import is_htmx, render_either
+from ..models import Enterprise, Order, OrderStatus, Provider, User, utcnow
+from ..orders import lifecycle
+from ..orders.messages import tidy
+from ..orders.numbers import ORDER_NO_MAX
+from ..pagination import paginate
+from ..redemption import claims
+from . import bp, queue_filters
+from .queues import register_queue
+
+STUCK_DAYS = 30
+WAITING, STUCK, ALL = "cancel", "stuck", "all"
+TABS = {WAITING: "取消申请待答复", STUCK: f"接单超过{STUCK_DAYS}天未完成", ALL: "全部"}
+REASON_MAX = 500
+
+register_queue("订单取消申请", "admin.orders", Order.cancel_requested_at, Order.cancel_pending, area="订单",
+               position=1, status=WAITING)
+
+
+class CloseForm(Form):
+    reason = TextAreaField("关闭原因", filters=[tidy], validators=[
+        DataRequired(message="请填写关闭订单的原因"),
+        Length(max=REASON_MAX, message=f"原因不能超过{REASON_MAX}字")])
+
+
+@bp.get("/orders")
+def orders():
+    status = queue_filters.tab(TABS, ALL)
+    q = queue_filters.search_text()
+    tabs, found = _tabs(), _search(q)
+    stmt = (select(Order).where(tabs[status], *found)
+            .options(joinedload(Order.enterprise), joinedload(Order.buyer), joinedload(Order.provider))
+            .order_by(func.coalesce(Order.cancel_requested_at, Order.accepted_at).asc(), Order.id.asc()))
+    page = paginate(stmt, current_app.config["PER_PAGE"])
+    counted = db.session.execute(select(*(func.count(case((where, 1))) for where in tabs.values())).where(*found)).one()
+    return render_either("admin/orders.html", "admin/partials/order_list.html", page=page, status=status,
+                         labels=TABS, q=q, args=queue_filters.kept_args(status, q), counts=dict(zip(tabs, counted)),
+                         now=utcnow(), stuck_days=STUCK_DAYS)
+
+
+def _tabs() -> dict:
+    """Each tab's WHERE clause: a 申请取消 waiting, or accepted more than STUCK_DAYS ago and not finished, or either."""
+    stuck = and_(Order.status == OrderStatus.IN_SERVICE, Order.finished_at.is_(None),
+                 Order.accepted_at < utcnow() - timedelta(days=STUCK_DAYS))
+    return {WAITING: Order.cancel_pending, STUCK: stuck, ALL: or_(Order.cancel_pending, stuck)}
+
+
+def _search(q: str) -> list:
+    """Text matched against the order number, the enterprise or person who bought, and the provider."""
+    if not q:
+        return []
+    return [or_(Order.order_no.contains(q.upper(), autoescape=True),
+                Order.enterprise_id.in_(select(Enterprise.id).where(Enterprise.name.contains(q, autoescape=True))),
+                Order.buyer_id.in_(select(User.id).where(User.name.contains(q, autoescape=True))),
+                Order.provider_id.in_(select(Provider.id).where(Provider.name.contains(q, autoescape=True))))]
+
+
+@bp.get("/orders/<order_no>")
+def order_detail(order_no: str):
+    return render_template("admin/order_detail.html", **_case(_order(order_no)))
+
+
+@bp.post("/orders/<order_no>/close")
+def close_order(order_no: str):
+    """关闭订单: the state and the claim first (409), then the reason next to its field (422)."""
+    order = _order(order_no, lock=True)
+    form = CloseForm()
+    if lifecycle.allowed(order, "close", current_user) and not form.validate_on_submit():
+        return _answer(order, form=form), 422
+    try:
+        lifecycle.act(order, "close", current_user, form.reason.data or "")
+    except lifecycle.Refused as refusal:
+        db.session.rollback()
+        if is_htmx():
+            return _answer(order, error=str(refusal)), 409
+        return render_error(409, str(refusal))
+    db.session.commit()
+    message = f"订单 {order.order_no} 已关闭。"
+    if is_htmx():
+        return _answer(order, notice=message)
+    flash(message, "success")
+    return redirect(url_for("admin.order_detail", order_no=order.order_no), 303)
+
+
+def _order(order_no: str, lock: bool = False) -> Order:
+    """Any order by its number (row-locked for a move); an unknown number is 404."""
+    stmt = select(Order).where(Order.order_no == order_no[:ORDER_NO_MAX])
+    order = db.session.scalar(stmt.with_for_update() if lock else stmt)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _case(order: Order, form: Optional[CloseForm] = None, **shown) -> dict:
+    """The order page's context; `shown`: what an answer adds (notice, error)."""
+    return dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
+                claim=claims.claim_of_order(order, with_rejected=True),
+                may_close=lifecycle.allowed(order, "close", current_user), form=form or CloseForm(formdata=None),
+                **{"notice": None, "error": None, **shown})
+
+
+def _answer(order: Order, form: Optional[CloseForm] = None, **shown):
+    """The order's case alone (htmx), or its whole page."""
+    template = "admin/partials/order_case.html" if is_htmx() else "admin/order_detail.html"
+    return render_template(template, **_case(order, form, **shown))
