@@ -1,5 +1,6 @@
 """Configuration read from the environment; tests pass their own mapping."""
 import os
+from decimal import Decimal
 from pathlib import Path
 
 from . import policy
@@ -52,6 +53,10 @@ class Config:
         self.CATALOG_CACHE_MB = float(env.get("CATALOG_CACHE_MB") or 32)
         # Orders no provider accepts within this many days expire (订单失效).
         self.ORDER_ACCEPT_DAYS = int(env.get("ORDER_ACCEPT_DAYS") or 7)
+        # One order's amount may not pass this (万元 in the environment); an amount far from the listed price × quantity
+        # (more than ORDER_CONFIRM_FACTOR times above or below) is ordered only once the buyer confirms it.
+        self.ORDER_MAX_FEN = int(Decimal(env.get("ORDER_MAX_WAN") or 0) * policy.FEN_PER_WAN) or policy.ORDER_MAX_FEN_DEFAULT
+        self.ORDER_CONFIRM_FACTOR = int(env.get("ORDER_CONFIRM_FACTOR") or policy.ORDER_CONFIRM_FACTOR_DEFAULT)
         # Approved claims stay on /publicity this many days before they wait for payment (SPEC 7.4).
         self.PUBLICITY_DAYS = int(env.get("PUBLICITY_DAYS") or policy.PUBLICITY_DAYS_DEFAULT)
         if self.PRODUCTION and self.SECRET_KEY == "dev-only-insecure-key":

@@ -28,6 +28,14 @@ class Form(FlaskForm):
         return complete
 
 
+def own_ids(form, prefix: str):
+    """Give the form's fields (and their labels and error lines) ids of their own: a page that holds several forms
+    with the same field names (one per invoice, one per order row) keeps every id unique."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}-{field.name}"
+    return form
+
+
 def blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

@@ -41,6 +41,10 @@ REVENUE_LIMIT_FEN = 400_000_000 * FEN_PER_YUAN
 LARGE_INSTRUMENT_MIN_FEN = 300_000 * FEN_PER_YUAN
 PROVIDER_MIN_YEARS = 2
 PUBLICITY_DAYS_DEFAULT = 5
+# One order may not be worth more than this (a typo or a hostile amount, not a real instrument service), and a
+# buyer confirms an amount this many times above or below the listed price × quantity before ordering.
+ORDER_MAX_FEN_DEFAULT = 1_000 * FEN_PER_WAN
+ORDER_CONFIRM_FACTOR_DEFAULT = 3
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_INVOICE_BYTES = 5 * 1024 * 1024
 SERVICE_DESCRIPTION_MIN = 30
@@ -142,9 +146,53 @@ def _ratio(value):
     return Fraction(value)
 
 
+def eligible_spend(contract_fen, *limits):
+    """可兑付金额 of a claim: the contract amount, never more than any limit given (invoice and receipt totals, the
+    amount the provider confirmed, the eligible part of a mixed contract); a limit of None does not apply.
+    Nothing without a contract amount."""
+    if contract_fen is None:
+        return 0
+    return min([_fen(contract_fen, "合同金额"), *(_fen(limit, "金额") for limit in limits if limit is not None)])
+
+
 def remaining_fen(total, reserved, approved, disbursed):
     """剩余可用金额 = total − reserved − approved − disbursed, never below zero."""
     return max(total - reserved - approved - disbursed, 0)
+
+
+# ---------------------------------------------------------------- order amounts
+
+def order_amount_problem(amount_fen, ceiling_fen=ORDER_MAX_FEN_DEFAULT, what="订单金额"):
+    """Why an order's amount (`what`: its 线上报价 or 实际服务金额) cannot be taken; None when it can."""
+    if amount_fen is None:
+        return None
+    if amount_fen <= 0:
+        return f"{what}应大于0"
+    if amount_fen > ceiling_fen:
+        return f"{what}不能超过单笔订单上限 {format_wan(ceiling_fen)} 万元，请核对金额和单位"
+    return None
+
+
+def far_from_price(amount_fen, priced_fen, factor=ORDER_CONFIRM_FACTOR_DEFAULT):
+    """True when an amount is more than `factor` times above or below the listed price × quantity (nothing to
+    compare with when either is missing or zero)."""
+    if not amount_fen or not priced_fen:
+        return False
+    return amount_fen > priced_fen * factor or amount_fen * factor < priced_fen
+
+
+def final_amount_problems(final_fen, agreed_fen, note, ceiling_fen=ORDER_MAX_FEN_DEFAULT):
+    """The provider's 实际服务金额 at 服务完成: required, positive, within the ceiling; a difference from the agreed
+    order amount needs a reason that both sides and the reviewer will read."""
+    if final_fen is None:
+        return [Problem("final_amount", "请填写实际服务金额")]
+    problem = order_amount_problem(final_fen, ceiling_fen, "实际服务金额")
+    if problem:
+        return [Problem("final_amount", problem)]
+    if agreed_fen is not None and final_fen != agreed_fen and not (note or "").strip():
+        return [Problem("final_amount_note",
+                        f"实际服务金额与订单金额 ¥{format_yuan(agreed_fen)} 不一致，请说明原因")]
+    return []
 
 
 # ---------------------------------------------------------------- display

@@ -20,7 +20,7 @@ from marketplace import create_app, uploads
 from marketplace.config import ROOT
 from marketplace.extensions import db
 from marketplace.models import (AccountStatus, ApplicationStatus, BankReceipt, Base, Category, Enterprise, Field,
-                                Instrument, Invoice, Material, Order, OrderItem, Provider, Redemption,
+                                Instrument, Invoice, Material, Order, OrderItem, OrderStatus, Provider, Redemption,
                                 RedemptionStatus, Role, Service, ServiceStatus, ShopStatus, StoredFile, User,
                                 Voucher, VoucherApplication, china_today, utcnow)
 from marketplace.orders import lifecycle as order_lifecycle
@@ -235,18 +235,23 @@ class Factory:
               amount_fen: int = 1_000_000, invoice_number: str | None = None) -> Redemption:
         """A complete online claim of `buyer` (who needs this year's voucher: see voucher()) on `order` (default: a
         new in-service voucher order from a new provider): real stored files for every material, one invoice and
-        one receipt of `amount_fen`, contract amount `amount_fen`. Driven through the claims module to `status`
-        (draft, submitted, correction, approved, publicity, awaiting_payment, paid, rejected)."""
+        one receipt of `amount_fen`, contract amount `amount_fen`; the default order is priced at `amount_fen` and
+        its provider confirms that as the 实际服务金额 (an order given in service without a confirmed amount is
+        finished at its quote). Driven through the claims module to `status` (draft, submitted, correction,
+        approved, publicity, awaiting_payment, paid, rejected)."""
         if order is None:
             provider = self.provider()
-            order = self.order(buyer, self.service(provider.provider))
+            order = self.order(buyer, self.service(provider.provider, price_fen=amount_fen))
             order_lifecycle.act(order, "accept", provider)
-            db.session.commit()
+        if order.status == OrderStatus.IN_SERVICE and order.final_amount_fen is None:
+            order_lifecycle.act(order, "finish", order.provider.user, amount_fen=order.quote_fen or amount_fen,
+                                reason="" if order.quote_fen else "按合同结算")
+        db.session.commit()
         claim = claims.start_online(order, buyer)
         claim.contract_amount_fen = amount_fen
         for kind in ("contract", "report", "rnd_proof"):
             claim.materials.append(Material(kind=kind, file_id=self.stored_pdf(buyer, f"{kind}.pdf").id))
-        claim.invoices.append(Invoice(number=invoice_number or f"{order.id:08d}{self._next():04d}", amount_fen=amount_fen,
+        claim.invoices.append(Invoice(number=invoice_number or f"2632{order.id:08d}{self._next():08d}", amount_fen=amount_fen,
                                       file_id=self.stored_png(buyer, "发票.png").id))
         claim.receipts.append(BankReceipt(amount_fen=amount_fen, file_id=self.stored_png(buyer).id))
         claims.refresh_amounts(claim)
@@ -296,6 +301,7 @@ class Factory:
             industry="软件和信息技术服务业", product_field="电子信息", supervising_department="南京市科学技术局",
             revenue_fen=2_345 * 1_000_000, bank_account_name=enterprise.name, bank_name="中国银行南京分行",
             bank_account_number="6217000012345678901",
+            business_licence_file_id=self.stored_png(user, "营业执照.png").id,
             financial_statement_file_id=self.stored_pdf(user, "财务报表.pdf").id,
             stamped_sheet_file_id=self.stored_pdf(user, "信息表盖章.pdf").id if stamped else None,
         )

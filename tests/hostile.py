@@ -162,7 +162,7 @@ def _order(make, finished: bool = False):
     order = make.order(user, make.service(provider.provider))
     if finished:
         order_lifecycle.act(order, "accept", provider)
-        order_lifecycle.act(order, "finish", provider)
+        order_lifecycle.act(order, "finish", provider, amount_fen=order.quote_fen)
         db.session.commit()
     return user, provider, order
 
@@ -241,14 +241,14 @@ def _claim(make, status=RedemptionStatus.DRAFT):
 
 def claim_save(make) -> Setup:
     user, claim = _claim(make)
-    return Setup(user, f"/me/redemptions/{claim.id}/save", {"contract_amount": "10000"},
+    return Setup(user, f"/me/redemptions/{claim.id}/save", {"contract_amount": "10000", "eligible_fee": "4000"},
                  views=[f"/me/redemptions/{claim.id}"])
 
 
 def claim_invoice(make) -> Setup:
     user, claim = _claim(make)
     return Setup(user, f"/me/redemptions/{claim.id}/invoices",
-                 {"number": f"{unique():08d}", "amount": "12000", "image": png_upload("发票.png")},
+                 {"number": f"2632{unique():016d}", "amount": "12000", "image": png_upload("发票.png")},
                  views=[f"/me/redemptions/{claim.id}"])
 
 
@@ -296,10 +296,10 @@ def admin_claim(action: str, data: dict) -> Callable:
     return setup
 
 
-def admin_voucher(action: str) -> Callable:
+def admin_voucher(action: str, data: dict) -> Callable:
     def setup(make) -> Setup:
         application = make.voucher_application(make.enterprise(), status=ApplicationStatus.SUBMITTED)
-        return Setup(make.reviewer(), f"/admin/vouchers/{application.id}/{action}", {"reason": "材料不全"},
+        return Setup(make.reviewer(), f"/admin/vouchers/{application.id}/{action}", dict(data),
                      views=[f"/admin/vouchers/{application.id}"])
     setup.__name__ = f"admin_voucher_{action}"
     return setup
@@ -402,6 +402,15 @@ def seller_decline(make) -> Setup:
     user, provider, order = _order(make)
     return Setup(provider, f"/seller/orders/{order.order_no}/decline", {"reason": "仪器检修"},
                  views=["/seller/orders", f"/me/orders/{order.order_no}"])
+
+
+def seller_finish(make) -> Setup:
+    user, provider, order = _order(make)
+    order_lifecycle.act(order, "accept", provider)
+    db.session.commit()
+    return Setup(provider, f"/seller/orders/{order.order_no}/finish",
+                 {"final_amount": "300", "final_amount_note": "样品减少"},
+                 views=[f"/seller/orders/{order.order_no}", f"/me/orders/{order.order_no}"])
 
 
 def account_reject(make) -> Setup:
@@ -575,6 +584,33 @@ def withdraw(make) -> Setup:
                  views=[f"/me/orders/{order.order_no}", "/me/orders"])
 
 
+def _order_in_service(make):
+    user, provider, order = _order(make)
+    order_lifecycle.act(order, "accept", provider)
+    db.session.commit()
+    return user, provider, order
+
+
+def cancel_request(make) -> Setup:
+    user, _, order = _order_in_service(make)
+    return Setup(user, f"/me/orders/{order.order_no}/request_cancel", {"reason": "项目暂停，不再需要该服务"},
+                 views=[f"/me/orders/{order.order_no}", "/me/orders?tab=in_service"])
+
+
+def seller_cancel_refusal(make) -> Setup:
+    user, provider, order = _order_in_service(make)
+    order_lifecycle.act(order, "request_cancel", user, "项目暂停")
+    db.session.commit()
+    return Setup(provider, f"/seller/orders/{order.order_no}/refuse_cancel", {"reason": "样品已在检测中"},
+                 views=[f"/seller/orders/{order.order_no}", "/seller/orders"])
+
+
+def order_close(make) -> Setup:
+    _, _, order = _order_in_service(make)
+    return Setup(make.reviewer(), f"/admin/orders/{order.order_no}/close", {"reason": "双方均联系不上，长期未服务"},
+                 views=[f"/admin/orders/{order.order_no}", "/admin/orders?status=all"])
+
+
 def add_materials(make) -> Setup:
     user, claim = _claim(make)
     return Setup(user, f"/me/redemptions/{claim.id}/materials", {"kind": "other", "files": pdf_upload("补充材料.pdf")},
@@ -584,7 +620,7 @@ def add_materials(make) -> Setup:
 def edit_invoice(make) -> Setup:
     user, claim = _claim(make)
     return Setup(user, f"/me/redemptions/{claim.id}/invoices/{claim.invoices[0].id}",
-                 {"number": f"{unique():08d}", "amount": "9000"}, views=[f"/me/redemptions/{claim.id}"])
+                 {"number": f"2632{unique():016d}", "amount": "9000"}, views=[f"/me/redemptions/{claim.id}"])
 
 
 def offline_abandon(make) -> Setup:
@@ -670,7 +706,8 @@ FORMS = [
                                              "original_value": "amount"},
              kept=("name", "manufacturer", "model", "location", "description"), multipart=True),
     FormCase("seller_settings", seller_settings, texts("auto_accept"), allowed=(303, 400, 422)),
-    FormCase("claim_contract_amount", claim_save, {"contract_amount": "amount"}, kept=("contract_amount",)),
+    FormCase("claim_contract_amount", claim_save, {"contract_amount": "amount", "eligible_fee": "amount"},
+             kept=("contract_amount", "eligible_fee")),
     FormCase("claim_invoice", claim_invoice, {"number": "text", "amount": "amount"}, kept=("number", "amount"),
              multipart=True),
     FormCase("claim_receipt", claim_receipt, {"amount": "amount"}, kept=("amount",), multipart=True),
@@ -685,6 +722,8 @@ FORMS = [
              allowed=(200, 303, 409, 422)),
     FormCase("cart_add", cart_add, texts("quantity", "service_id"), allowed=(200, 303, 400, 404, 422)),
     FormCase("seller_order_decline", seller_decline, texts("reason"), allowed=(200, 303, 409, 422)),
+    FormCase("seller_order_finish", seller_finish, {"final_amount": "amount", "final_amount_note": "text"},
+             kept=("final_amount", "final_amount_note"), allowed=(303, 422)),
     FormCase("admin_account_reject", account_reject, texts("reason"), kept=("reason",)),
     FormCase("voucher_live_check", voucher_live_check, texts("credit_code"), allowed=(200, 422)),
     FormCase("admin_claim_approve", admin_claim("approve", {"amount": "2500"}), {"amount": "amount"},
@@ -692,8 +731,10 @@ FORMS = [
     FormCase("admin_claim_reject", admin_claim("reject", {"reason": "不符合"}), texts("reason"), kept=("reason",)),
     FormCase("admin_claim_corrections", admin_claim("corrections", {"reason": "请补充"}), texts("reason"),
              kept=("reason",)),
-    FormCase("admin_voucher_reject", admin_voucher("reject"), texts("reason"), kept=("reason",)),
-    FormCase("admin_voucher_approve", admin_voucher("approve"), texts("reason"), allowed=(200, 303, 409, 422)),
+    FormCase("admin_voucher_reject", admin_voucher("reject", {"reason": "材料不全"}), texts("reason"),
+             kept=("reason",)),
+    FormCase("admin_voucher_approve", admin_voucher("approve", {"confirmed_city": "南京"}), texts("confirmed_city"),
+             allowed=(303, 422)),
     FormCase("admin_shop_reject", admin_shop_reject, texts("reason"), kept=("reason",)),
     FormCase("admin_listing_reject", admin_listing_reject, texts("reason"), kept=("reason",)),
     FormCase("admin_review_batch", review_batch, texts("title", "experts"), kept=("title", "experts")),
@@ -733,6 +774,9 @@ FORMS = [
     FormCase("checkout_estimate", checkout_estimate, {"-contact_name": "text", "-contact_phone": "text",
                                                       "-note": "text", "-amount": "amount"}, allowed=(200,)),
     FormCase("order_withdraw", withdraw, texts("reason"), allowed=(303,)),
+    FormCase("order_cancel_request", cancel_request, texts("reason"), kept=("reason",), allowed=(303, 422)),
+    FormCase("seller_cancel_refusal", seller_cancel_refusal, texts("reason"), kept=("reason",), allowed=(303, 422)),
+    FormCase("admin_order_close", order_close, texts("reason"), kept=("reason",), allowed=(303, 422)),
     FormCase("claim_materials", add_materials, texts("kind"), allowed=(303, 400, 422), multipart=True),
     FormCase("claim_invoice_edit", edit_invoice, {"number": "text", "amount": "amount"}, kept=("number", "amount"),
              allowed=(303, 422), multipart=True),

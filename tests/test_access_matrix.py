@@ -14,6 +14,7 @@ from typing import Callable, Optional
 
 import pytest
 
+from marketplace import policy
 from marketplace.extensions import db
 from marketplace.models import china_today
 
@@ -153,6 +154,8 @@ TABLE: dict[str, Route] = {
     "orders.my_orders": Route(SIGNED_IN),
     "orders.my_order": Route(BUYER_OWN, ORDER),
     "orders.withdraw": Route(BUYER_OWN, ORDER),
+    "orders.cancellation": Route(BUYER_OWN, lambda side, _w: {"order_no": side.order.order_no,
+                                                              "action": "request_cancel"}),
     "orders.messages": Route(ORDER_PARTY, ORDER),
     "orders.send_message": Route(ORDER_PARTY_WRITE, ORDER),
     "orders.rate": Route(ORDER_BUYER, ORDER),
@@ -222,6 +225,9 @@ TABLE: dict[str, Route] = {
     "admin.reject_listing": reviewer(SERVICE),
     "admin.approve_listings": reviewer(),
     "admin.objections": reviewer(),
+    "admin.orders": reviewer(),
+    "admin.order_detail": reviewer(ORDER),
+    "admin.close_order": reviewer(ORDER),
     "admin.resolve_objection": reviewer(of("objection_id", "objection_id")),
     "admin.payments": reviewer(),
     "admin.pay_claims": reviewer(),
@@ -400,6 +406,7 @@ REMOVED_SHOP_ORDER = [
     ("POST", "seller.order_action", {"action": "decline"}, 409),
     ("POST", "seller.confirm_materials", {}, 409),
     ("POST", "seller.order_action", {"action": "finish"}, 303),
+    ("POST", "seller.order_action", {"action": "request_cancel"}, 422),   # it may ask to end it: a reason is due
 ]
 
 
@@ -412,7 +419,9 @@ def test_removed_provider_reads_its_own_orders_and_only_finishes_work_it_accepte
     url = keeper.app.url_map.bind("localhost").build(endpoint, {"order_no": order.order_no, **values})
     client = keeper.client("removed_provider")
     before = fingerprint()
-    response = client.get(url) if method == "GET" else client.post(url, data={})
+    # 服务完成 carries the 实际服务金额 the provider confirms: the order's own amount.
+    data = {"final_amount": policy.format_yuan(order.quote_fen)} if values.get("action") == "finish" else {}
+    response = client.get(url) if method == "GET" else client.post(url, data=data)
     changed = fingerprint() != before
     if changed:
         keeper.spoil()

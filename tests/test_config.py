@@ -21,6 +21,15 @@ def test_configuration_comes_from_the_environment(monkeypatch):
     assert config.SECRET_KEY == "s3" and config.UPLOAD_FOLDER == "/srv/uploads"
 
 
+def test_the_order_ceiling_and_confirmation_factor_come_from_the_environment_in_wan_yuan(monkeypatch):
+    monkeypatch.delenv("ORDER_MAX_WAN", raising=False)
+    monkeypatch.delenv("ORDER_CONFIRM_FACTOR", raising=False)
+    assert (Config().ORDER_MAX_FEN, Config().ORDER_CONFIRM_FACTOR) == (1_000_000_000, 3)  # 1,000 万元
+    monkeypatch.setenv("ORDER_MAX_WAN", "0.5")
+    monkeypatch.setenv("ORDER_CONFIRM_FACTOR", "5")
+    assert (Config().ORDER_MAX_FEN, Config().ORDER_CONFIRM_FACTOR) == (500_000, 5)  # 5,000 元
+
+
 def test_production_refuses_the_development_secret(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("APP_ENV", "production")

@@ -21,7 +21,7 @@ def order(make, enterprise, listed_service):
 
 def finish(order, provider_user) -> None:
     lifecycle.act(order, "accept", provider_user)
-    lifecycle.act(order, "finish", provider_user)
+    lifecycle.act(order, "finish", provider_user, amount_fen=order.quote_fen)
     db.session.commit()
 
 

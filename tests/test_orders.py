@@ -30,14 +30,28 @@ def service(make, seller):
 
 # ---------------------------------------------------------------- the state × action × who table
 
-EXPECTED = {  # (action, from state) -> who may do it; every other combination is refused
-    ("accept", S.PENDING): "provider", ("decline", S.PENDING): "provider", ("withdraw", S.PENDING): "buyer",
-    ("finish", S.IN_SERVICE): "provider", ("expire", S.PENDING): "system",
+ANY = "whoever asked"
+EXPECTED = {  # (action, from state, who asked to cancel, ANY: whatever) -> who may do it; all else is refused
+    ("accept", S.PENDING, ANY): "provider", ("decline", S.PENDING, ANY): "provider",
+    ("withdraw", S.PENDING, ANY): "buyer", ("finish", S.IN_SERVICE, None): "provider",  # a request is answered first
+    ("expire", S.PENDING, ANY): "system",
+    ("request_cancel", S.IN_SERVICE, None): ("buyer", "provider"),
+    ("agree_cancel", S.IN_SERVICE, "buyer"): "provider", ("agree_cancel", S.IN_SERVICE, "provider"): "buyer",
+    ("refuse_cancel", S.IN_SERVICE, "buyer"): "provider", ("refuse_cancel", S.IN_SERVICE, "provider"): "buyer",
+    ("retract_cancel", S.IN_SERVICE, "buyer"): "buyer", ("retract_cancel", S.IN_SERVICE, "provider"): "provider",
+    ("close", S.IN_SERVICE, ANY): "reviewer",
 }
 STATES = (S.PENDING, S.IN_SERVICE, S.REVIEWING, S.CORRECTION, S.AWAITING_PAYMENT, S.PAID, S.COMPLETED,
-          S.WITHDRAWN, S.DECLINED, S.EXPIRED)
+          S.WITHDRAWN, S.DECLINED, S.EXPIRED, S.CANCELLED, S.CLOSED)
+ASKED = (None, "buyer", "provider")  # who has asked to cancel (申请取消) when the move is tried: in service only
 AFTER = {"accept": S.IN_SERVICE, "decline": S.DECLINED, "withdraw": S.WITHDRAWN, "finish": S.IN_SERVICE,
-         "expire": S.EXPIRED}
+         "expire": S.EXPIRED, "request_cancel": S.IN_SERVICE, "agree_cancel": S.CANCELLED,
+         "refuse_cancel": S.IN_SERVICE, "retract_cancel": S.IN_SERVICE, "close": S.CLOSED}
+
+
+def who_may(action: str, state: str, asked) -> tuple:
+    found = EXPECTED.get((action, state, asked), EXPECTED.get((action, state, ANY), ()))
+    return (found,) if isinstance(found, str) else found
 
 
 @pytest.mark.parametrize("action", list(lifecycle.MOVES))
@@ -46,16 +60,19 @@ def test_every_move_is_allowed_only_from_its_states_and_to_its_actor(make, enter
                                                                    state):
     actors = {"buyer": enterprise, "provider": seller, "other_enterprise": make.enterprise(),
               "other_provider": make.provider(), "reviewer": make.reviewer(), "system": None}
-    for who, user in actors.items():
-        order = make.order(enterprise, service, status=state)
-        if EXPECTED.get((action, state)) == who:
-            lifecycle.act(order, action, user, reason="已协商")
-            assert fresh(order).status == AFTER[action], who
-        else:
-            with pytest.raises(lifecycle.Refused):
-                lifecycle.act(order, action, user, reason="已协商")
-            db.session.rollback()
-            assert fresh(order).status == state, who
+    for asked in ASKED if state == S.IN_SERVICE else (None,):
+        for who, user in actors.items():
+            order = make.order(enterprise, service, status=state, cancel_requested_by=asked,
+                               cancel_reason="项目暂停" if asked else None)
+            assert lifecycle.allowed(order, action, user) == (who in who_may(action, state, asked)), (who, asked)
+            if who in who_may(action, state, asked):
+                lifecycle.act(order, action, user, reason="已协商", amount_fen=order.quote_fen)
+                assert fresh(order).status == AFTER[action], (who, asked)
+            else:
+                with pytest.raises(lifecycle.Refused):
+                    lifecycle.act(order, action, user, reason="已协商", amount_fen=order.quote_fen)
+                db.session.rollback()
+                assert fresh(order).status == state, (who, asked)
 
 
 def test_declining_needs_a_reason(make, enterprise, seller, service):
@@ -67,7 +84,7 @@ def test_declining_needs_a_reason(make, enterprise, seller, service):
 def test_finishing_a_non_voucher_order_completes_it(make, seller, service, individual):
     order = make.order(individual, service, status=S.IN_SERVICE)
     assert not order.is_voucher
-    lifecycle.act(order, "finish", seller)
+    lifecycle.act(order, "finish", seller, amount_fen=order.quote_fen)
     assert order.status == S.COMPLETED and order.finished_at
 
 
@@ -86,7 +103,7 @@ def test_an_auto_accepting_provider_has_new_orders_in_service_at_once(make, ente
 def test_the_timeline_records_each_step_with_its_time(make, enterprise, seller, service):
     order = make.order(enterprise, service)
     lifecycle.act(order, "accept", seller)
-    lifecycle.act(order, "finish", seller)
+    lifecycle.act(order, "finish", seller, amount_fen=order.quote_fen)
     db.session.commit()
     assert [e.kind for e in fresh(order).events] == ["placed", "accepted", "finished"]
     actions = db.session.scalars(select(AuditLog.action).where(AuditLog.object_type == "order")

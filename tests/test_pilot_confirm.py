@@ -20,7 +20,7 @@ def claim_with(make, enterprise, pilot: bool) -> tuple[Redemption, object]:
     order = make.order(enterprise, make.service(seller.provider))
     order_lifecycle.act(order, "accept", seller)
     db.session.commit()
-    return make.claim(enterprise, order=order), seller
+    return make.claim(enterprise, order=order, amount_fen=order.quote_fen), seller
 
 
 @pytest.fixture

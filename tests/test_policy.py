@@ -351,6 +351,61 @@ def test_directly_eligible_provider_skips_age_and_qualification_checks(founded_o
     assert policy.provider_entry_problems(True, founded_on, expires_on, TODAY) == []
 
 
+# ---------------------------------------------------------------- order amounts (issue 14)
+
+@pytest.mark.parametrize("contract, limits, eligible", [
+    (yuan(400_000), (yuan(400_000), yuan(400_000), yuan(160)), yuan(160)),    # the provider confirmed ¥160
+    (yuan(1_000_000), (yuan(1_000_000), yuan(1_000_000), None, yuan(408_000)), yuan(408_000)),  # seed case 1
+    (yuan(15_000), (yuan(12_000), yuan(12_000)), yuan(12_000)),
+    (yuan(15_000), (None, None), yuan(15_000)),
+    (None, (yuan(500),), 0),
+])
+def test_the_eligible_spend_is_the_least_of_every_amount_that_applies(contract, limits, eligible):
+    assert policy.eligible_spend(contract, *limits) == eligible
+
+
+def test_the_eligible_spend_takes_only_whole_fen():
+    with pytest.raises(TypeError):
+        policy.eligible_spend(100.0, 50)
+    with pytest.raises(ValueError):
+        policy.eligible_spend(100, -1)
+
+
+@pytest.mark.parametrize("amount, problem", [
+    (None, None), (1, None), (policy.ORDER_MAX_FEN_DEFAULT, None),
+    (0, "订单金额应大于0"), (-5, "订单金额应大于0"),
+    (policy.ORDER_MAX_FEN_DEFAULT + 1, "订单金额不能超过单笔订单上限 1000 万元，请核对金额和单位"),
+])
+def test_an_order_amount_is_positive_and_within_the_ceiling(amount, problem):
+    assert policy.order_amount_problem(amount) == problem
+
+
+def test_the_ceiling_is_ten_million_yuan_by_default():
+    assert policy.ORDER_MAX_FEN_DEFAULT == yuan(10_000_000) and policy.ORDER_CONFIRM_FACTOR_DEFAULT == 3
+
+
+@pytest.mark.parametrize("amount, priced, far", [
+    (yuan(1_200), yuan(400), False), (yuan(1_200) + 1, yuan(400), True),
+    (yuan(400) // 3 + 1, yuan(400), False), (yuan(100), yuan(400), True),
+    (yuan(999_999), None, False), (yuan(999_999), 0, False), (None, yuan(400), False),
+])
+def test_an_amount_more_than_three_times_off_the_listed_price_is_far(amount, priced, far):
+    assert policy.far_from_price(amount, priced) is far
+
+
+@pytest.mark.parametrize("final, agreed, note, fields", [
+    (yuan(160), yuan(160), "", []),
+    (yuan(150), yuan(160), "少测一项", []),
+    (yuan(150), yuan(160), "  ", ["final_amount_note"]),
+    (yuan(150), None, "", []),               # 面议: nothing was agreed to differ from
+    (None, yuan(160), "", ["final_amount"]),
+    (0, yuan(160), "", ["final_amount"]),
+    (policy.ORDER_MAX_FEN_DEFAULT + 1, None, "", ["final_amount"]),
+])
+def test_the_actual_amount_needs_a_reason_only_when_it_differs_from_the_order(final, agreed, note, fields):
+    assert [p.field for p in policy.final_amount_problems(final, agreed, note)] == fields
+
+
 # ---------------------------------------------------------------- constants and isolation
 
 def test_policy_constants_are_integer_fen():

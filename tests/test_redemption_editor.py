@@ -21,11 +21,13 @@ ALL_DECLARED = list(claims.DECLARATIONS)
 
 @pytest.fixture
 def order(make, enterprise):
-    """An in-service voucher order of `enterprise`, who holds this year's voucher."""
+    """An in-service voucher order of `enterprise`, who holds this year's voucher; its provider has confirmed the
+    service done at the order amount (¥12,000)."""
     make.voucher(enterprise)
     provider = make.provider()
     order = make.order(enterprise, make.service(provider.provider, price_fen=1_200_000))
     order_lifecycle.act(order, "accept", provider)
+    order_lifecycle.act(order, "finish", provider, amount_fen=order.quote_fen)
     db.session.commit()
     return order
 
@@ -55,7 +57,7 @@ def upload(client, claim, kind, *files, headers=None):
                        content_type="multipart/form-data", headers=headers)
 
 
-def add_invoice(client, claim, number="12345678", amount="12000", image=None, headers=None):
+def add_invoice(client, claim, number="26320000000012345678", amount="12000", image=None, headers=None):
     return client.post(f"{base(claim)}/invoices", headers=headers, content_type="multipart/form-data",
                        data={"number": number, "amount": amount, "image": image or png_upload("发票.png")})
 
@@ -156,6 +158,8 @@ def test_totals_and_the_requested_voucher_follow_the_claim(client, signed_in, or
     claim = draft_of(order)
     add_invoice(client, claim, amount="8000")
     client.post(f"{base(claim)}/save", data={"contract_amount": "10,000"})
+    assert "¥0.00 元" in error_near(client.get(base(claim)).text, "claim-totals")  # nothing paid: no receipt yet
+    add_receipt(client, claim, amount="8000")
     totals = error_near(client.get(base(claim)).text, "claim-totals")
     assert "¥10,000.00 元" in totals and "¥8,000.00 元" in totals  # 合同金额, 发票金额汇总
     assert "¥2,000.00 元" in totals and "贰仟元整" in totals  # 申请创新券 = 25% of the lesser, in 大写
@@ -276,7 +280,7 @@ def test_uploads_use_the_shared_progress_bar(client, signed_in, order):
     start(client, order)
     page = client.get(base(draft_of(order))).text
     forms = re.findall(r"<form[^>]*multipart/form-data[^>]*>.*?</form>", page, re.S)
-    assert len(forms) == 6  # four kinds of material, an invoice and a receipt to add
+    assert len(forms) == 7  # five kinds of material (the 补充协议 too), an invoice and a receipt to add
     assert all('hx-encoding="multipart/form-data"' in form and "data-upload-progress" in form for form in forms)
 
 
@@ -285,10 +289,10 @@ def test_uploads_use_the_shared_progress_bar(client, signed_in, order):
 @pytest.mark.parametrize("number, amount, message", [
     ("", "100", "请填写发票号码"),
     ("   ", "100", "请填写发票号码"),
-    ("12345678", "", "请填写发票金额"),
-    ("12345678", "abc", "请填写数字金额"),
-    ("12345678", "-5", "金额不能为负数"),
-    ("12345678", "0", "金额须大于零"),
+    ("26320000000012345678", "", "请填写发票金额"),
+    ("26320000000012345678", "abc", "请填写数字金额"),
+    ("26320000000012345678", "-5", "金额不能为负数"),
+    ("26320000000012345678", "0", "金额须大于零"),
 ])
 def test_a_bad_invoice_is_refused_with_the_input_and_the_photo_kept(client, signed_in, order, number, amount,
                                                                      message):
@@ -307,30 +311,32 @@ def test_a_kept_invoice_photo_completes_the_invoice_once_fixed(client, signed_in
     claim = draft_of(order)
     refused = add_invoice(client, claim, number="", image=png_upload("我的发票.png"))
     kept = re.search(r'name="image__kept" value="(\d+)"', refused.text).group(1)
-    response = client.post(f"{base(claim)}/invoices", data={"number": "044001", "amount": "300", "image__kept": kept})
+    response = client.post(f"{base(claim)}/invoices",
+                           data={"number": "26320000000000044001", "amount": "300", "image__kept": kept})
     assert response.status_code == 303 and response.headers["Location"].endswith("#invoices")
     invoice = draft_of(order).invoices[0]
-    assert (invoice.number, invoice.amount_fen, invoice.file_id) == ("044001", 30_000, int(kept))
+    assert (invoice.number, invoice.amount_fen, invoice.file_id) == ("26320000000000044001", 30_000, int(kept))
 
 
-def test_invoice_numbers_are_stored_without_spaces(client, signed_in, order):
+def test_invoice_numbers_are_stored_without_spaces_or_dashes(client, signed_in, order):
     start(client, order)
     claim = draft_of(order)
-    add_invoice(client, claim, number=" 3200 1234 ab ")
-    assert draft_of(order).invoices[0].number == "32001234AB"
+    add_invoice(client, claim, number=" 032001900111 - 1234 5678 ")
+    assert draft_of(order).invoices[0].number == "03200190011112345678"
 
 
 def test_an_invoice_is_edited_and_its_photo_kept_or_replaced(client, signed_in, order):
     start(client, order)
     claim = draft_of(order)
-    add_invoice(client, claim, number="111", amount="100", image=png_upload("旧.png"))
+    add_invoice(client, claim, number="26320000000000000111", amount="100", image=png_upload("旧.png"))
     invoice = draft_of(order).invoices[0]
     url = f"{base(claim)}/invoices/{invoice.id}"
-    response = client.post(url, data={"number": "222", "amount": "150.5"}, content_type="multipart/form-data")
+    edit = {"number": "26320000000000000222", "amount": "150.5"}
+    response = client.post(url, data=edit, content_type="multipart/form-data")
     assert response.status_code == 303
     edited = draft_of(order).invoices[0]
-    assert (edited.number, edited.amount_fen, edited.file.original_name) == ("222", 15_050, "旧.png")
-    client.post(url, data={"number": "222", "amount": "150.5", "image": pdf_upload("新.pdf")},
+    assert (edited.number, edited.amount_fen, edited.file.original_name) == (edit["number"], 15_050, "旧.png")
+    client.post(url, data={**edit, "image": pdf_upload("新.pdf")},
                 content_type="multipart/form-data")
     assert draft_of(order).invoices[0].file.original_name == "新.pdf"
 
@@ -432,7 +438,7 @@ def test_a_pilot_providers_order_says_the_provider_confirms(client, auth, make, 
     auth.login(enterprise)
     start(client, order)
     claim = draft_of(order)
-    assert "服务承诺制试点单位订单：提交后由服务单位确认材料，无需平台审核" in client.get(base(claim)).text
+    assert "服务承诺制试点单位订单：提交后由服务单位确认材料，未发现风险提示的无需平台审核" in client.get(base(claim)).text
     fill_all(client, claim)
     response = submit(client, claim)
     assert response.status_code == 303

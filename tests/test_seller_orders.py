@@ -271,7 +271,7 @@ def test_finishing_a_voucher_order_keeps_it_in_service_for_the_buyers_claim(clie
                                                                            service):
     order = make.order(enterprise, service, status=S.IN_SERVICE)
 
-    response = act(client, order, "finish")
+    response = act(client, order, "finish", final_amount="400")
 
     assert response.status_code == 303 and response.headers["Location"] == f"/seller/orders/{order.order_no}"
     assert "已确认服务完成" in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -282,7 +282,7 @@ def test_finishing_a_voucher_order_keeps_it_in_service_for_the_buyers_claim(clie
 def test_finishing_a_non_voucher_order_completes_it(client, seller, make, individual, service):
     order = make.order(individual, service, status=S.IN_SERVICE)
 
-    response = act(client, order, "finish", htmx=True)
+    response = act(client, order, "finish", htmx=True, final_amount="400")
 
     assert response.status_code == 200 and ">订单完成</span>" in response.get_data(as_text=True)
     assert reloaded(order).status == S.COMPLETED

@@ -10,7 +10,7 @@ from typing import Optional
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
@@ -29,12 +29,14 @@ from .queues import register_queue
 
 S = RedemptionStatus
 
-# Claims on orders of 服务承诺制 pilot providers: the provider confirms them, so they wait outside the reviewer's count.
+# Claims on orders of 服务承诺制 pilot providers: the provider confirms them, so they wait outside the reviewer's
+# count — unless the provider's 确认材料 found flags and referred the claim to the reviewer.
 PILOT = Redemption.order_id.in_(select(Order.id).join(Provider, Order.provider_id == Provider.id)
                                 .where(Provider.is_pilot.is_(True)))
-NOT_PILOT = or_(Redemption.order_id.is_(None), ~PILOT)
+AWAITS_PILOT = and_(PILOT, Redemption.referral_reason.is_(None))
+FOR_REVIEWER = or_(Redemption.order_id.is_(None), ~PILOT, Redemption.referral_reason.is_not(None))
 
-register_queue("兑付审核", "admin.redemptions", Redemption.submitted_at, Redemption.status == S.SUBMITTED, NOT_PILOT,
+register_queue("兑付审核", "admin.redemptions", Redemption.submitted_at, Redemption.status == S.SUBMITTED, FOR_REVIEWER,
                area="兑付", position=1)
 
 # Tabs of the queue in the order a claim moves through them; drafts are the enterprise's own.
@@ -108,7 +110,7 @@ def redemptions():
     counts = dict(db.session.execute(select(Redemption.status, func.count()).where(*filters)
                                       .group_by(Redemption.status)).all())
     pilot_waiting = db.session.scalar(select(func.count()).select_from(Redemption)
-                                      .where(*filters, Redemption.status == S.SUBMITTED, PILOT))
+                                      .where(*filters, Redemption.status == S.SUBMITTED, AWAITS_PILOT))
     counts[S.SUBMITTED] = counts.get(S.SUBMITTED, 0) - pilot_waiting
     counts["all"] = sum(counts.values()) + pilot_waiting
     return render_either("admin/redemptions.html", "admin/partials/redemption_list.html",

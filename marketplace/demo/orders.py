@@ -68,7 +68,9 @@ def _order(enterprise, user_id, provider, service, placed, status, order_no) -> 
 
 def _finish_and_rate(session: Session, order: Order, provider: Provider) -> None:
     order.finished_at = order.created_at + timedelta(days=6)
-    order.events.append(OrderEvent(kind="finished", at=order.finished_at, actor_id=provider.user_id, note=""))
+    order.final_amount_fen = order.quote_fen
+    order.events.append(OrderEvent(kind="finished", at=order.finished_at, actor_id=provider.user_id,
+                                   note=f"实际服务金额 ¥{policy.format_yuan(order.quote_fen)}"))
     session.flush()
     session.add(Rating(order_id=order.id, provider_id=provider.id, user_id=order.buyer_id, score=5,
                        comment="测试数据详实，报告出具及时。", created_at=order.finished_at + timedelta(days=1)))

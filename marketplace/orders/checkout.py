@@ -8,21 +8,21 @@ asks the buyer to confirm the declarations of SPEC 1.5 the platform cannot check
 from dataclasses import dataclass
 from typing import Optional
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .. import audit
+from .. import audit, policy
 from ..accounts.access import roles_required
 from ..catalog import estimate
 from ..catalog.estimate import Estimate
 from ..extensions import db
 from ..forms import Form, MoneyField, problem_check
 from ..htmx import is_htmx
-from ..models import CartLine, Order, OrderItem, Service
+from ..models import CartLine, Order, OrderItem, Provider, Service
 from ..validators import phone_problem
 from . import bp, lifecycle
 from .cart import (BUYER_ROLES, QUANTITY_RANGE, Group, Unavailable, cart_lines, check_orderable, priced_total,
@@ -37,6 +37,8 @@ class OrderForm(Form):
     contact_name = StringField("联系人", validators=[Length(max=50, message="联系人不超过50字")])
     contact_phone = StringField("联系电话", validators=[problem_check(phone_problem)])
     amount = MoneyField("订单金额（线上报价，元）")
+    # Asked only when the amount is far from the listed price × quantity (Planned.amount_problem).
+    confirm_amount = BooleanField("我已与服务单位核实，订单金额无误")
     note = TextAreaField("备注", validators=[Length(max=500, message="备注不超过500字")])
 
     def validate(self, extra_validators=None) -> bool:
@@ -89,12 +91,24 @@ class Planned:
         return (self.estimate.voucher_fen or 0) if self.estimate else 0
 
     def amount_problem(self) -> Optional[str]:
+        """Missing, not positive, over the ceiling (ORDER_MAX_FEN), or far from the listed prices and not confirmed
+        (ORDER_CONFIRM_FACTOR): each a reason to show the page again."""
         amount = self.form.amount.data
         if amount is None and not self.negotiable and not self.form.amount.errors:
             return "请填写订单金额"
-        if amount == 0:
-            return "订单金额应大于0"
+        problem = policy.order_amount_problem(amount, current_app.config["ORDER_MAX_FEN"])
+        if problem:
+            return problem
+        if self.needs_confirmation and not self.form.confirm_amount.data:
+            return (f"订单金额与服务参考价合计 ¥{policy.format_yuan(self.priced_fen)} 相差"
+                    f"{current_app.config['ORDER_CONFIRM_FACTOR']}倍以上，请核对；确认无误请勾选下方确认项")
         return None
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The amount is far from the listed price × quantity (only priced lines can say what to expect)."""
+        return not self.negotiable and policy.far_from_price(self.form.amount.data, self.priced_fen,
+                                                             current_app.config["ORDER_CONFIRM_FACTOR"])
 
 
 @dataclass
@@ -183,7 +197,8 @@ def _cart() -> list[CartLine]:
 def _buy_now(service_id: int) -> list[CartLine]:
     """立即购买: one unsaved line, so the cart stays as it is."""
     service = db.session.scalar(select(Service).where(Service.id == service_id)
-                                .options(joinedload(Service.provider), joinedload(Service.instrument)))
+                                .options(joinedload(Service.provider).joinedload(Provider.user),
+                                         joinedload(Service.instrument)))
     if service is None:
         abort(404)
     quantity = quantity_of(request.args.get("quantity", "1"))
@@ -236,6 +251,10 @@ def _place(plan: Checkout) -> list[Order]:
         lifecycle.place(order, buyer)
         if planned.is_voucher:
             audit.record("order", order.order_no, "declare", reason=form.declared(), actor_id=buyer.id)
+        if planned.needs_confirmation:
+            audit.record("order", order.order_no, "confirm_amount", actor_id=buyer.id,
+                         reason=f"买家确认订单金额 ¥{policy.format_yuan(order.quote_fen)}"
+                                f"（参考价合计 ¥{policy.format_yuan(planned.priced_fen)}）")
         orders.append(order)
     for line in plan.cart_lines:
         db.session.delete(line)

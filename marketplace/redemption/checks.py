@@ -1,7 +1,8 @@
 """The rules every claim's materials must meet (SPEC 7.1), as plain checks the forms and the reviewer share.
 
-The requested voucher is never typed in: it is computed from the eligible spend (the lesser of the contract
-amount and the invoice total) and what is left of the year's voucher, by the policy module."""
+The requested voucher is never typed in: it is computed from the eligible spend (the least of the contract amount,
+the invoice and receipt totals, the 实际服务金额 the provider confirmed and the 可兑付服务费 of a mixed contract) and
+what is left of the year's voucher, by the policy module."""
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -11,11 +12,16 @@ from .. import policy
 from ..extensions import db
 from ..models import Invoice, Redemption, RedemptionStatus, Voucher
 from ..policy import Problem
+from . import invoice_numbers
 
 # How many files of each kind a claim carries: (at least, at most); None = no upper limit.
-FILE_COUNTS = {"contract": (1, 1), "report": (1, None), "rnd_proof": (1, 1), "other": (0, None)}
-FILE_LABELS = {"contract": "合同", "report": "服务完成证明或检验检测报告", "rnd_proof": "研发活动证明",
-               "other": "其他材料"}
+# A 补充协议 is required only when the claim's 可兑付服务费 is less than its contract (supplement_problems).
+FILE_COUNTS = {"contract": (1, 1), "supplement": (0, None), "report": (1, None), "rnd_proof": (1, 1),
+               "other": (0, None)}
+FILE_LABELS = {"contract": "合同", "supplement": "补充协议", "report": "服务完成证明或检验检测报告",
+               "rnd_proof": "研发活动证明", "other": "其他材料"}
+# Unit types (SPEC 7.3) whose qualification is not asked for: universities, institutes, state-owned units.
+QUALIFICATION_FREE = frozenset({"university", "institute", "soe", "public_institution"})
 
 
 @dataclass(frozen=True)
@@ -23,20 +29,37 @@ class Amounts:
     contract_fen: Optional[int]
     invoices_fen: int
     receipts_fen: int
-    eligible_fen: int     # the lesser of contract amount and invoice total
+    eligible_fen: int     # the least of contract, invoices, receipts, confirmed amount and eligible fee
     requested_fen: int    # what the voucher pays towards it, within the remaining balance
+    confirmed_fen: Optional[int] = None     # 实际服务金额 the provider confirmed (online claims)
+    eligible_fee_fen: Optional[int] = None  # 可兑付服务费 of a mixed contract (None: the whole contract)
 
     @property
     def requested_in_words(self) -> str:
         return policy.uppercase_rmb(self.requested_fen)
 
+    @property
+    def capped_by_confirmation(self) -> bool:
+        """The contract or the invoices claim more than the provider confirmed: the confirmed amount counts."""
+        return self.confirmed_fen is not None and max(self.contract_fen or 0, self.invoices_fen) > self.confirmed_fen
+
 
 def amounts(contract_fen: Optional[int], invoice_fens: Iterable[int], receipt_fens: Iterable[int],
-            voucher: Voucher) -> Amounts:
+            voucher: Optional[Voucher], confirmed_fen: Optional[int] = None, eligible_fee_fen: Optional[int] = None,
+            own_reserved_fen: int = 0) -> Amounts:
+    """The claim's totals and the voucher it may request; `own_reserved_fen` (what the claim itself holds reserved)
+    counts as still available."""
     invoices, receipts = sum(invoice_fens), sum(receipt_fens)
-    eligible = min(contract_fen, invoices) if contract_fen is not None else 0
-    used = voucher.total_fen - voucher.remaining_fen
-    return Amounts(contract_fen, invoices, receipts, eligible, policy.voucher_amount(eligible, voucher.region, used))
+    eligible = policy.eligible_spend(contract_fen, invoices, receipts, confirmed_fen, eligible_fee_fen)
+    requested = 0
+    if voucher is not None:
+        used = max(voucher.total_fen - voucher.remaining_fen - own_reserved_fen, 0)
+        requested = policy.voucher_amount(eligible, voucher.region, used)
+    return Amounts(contract_fen, invoices, receipts, eligible, requested, confirmed_fen, eligible_fee_fen)
+
+
+def needs_qualification(unit_type: str) -> bool:
+    return unit_type not in QUALIFICATION_FREE
 
 
 def file_count_problems(counts: dict[str, int]) -> list[Problem]:
@@ -62,24 +85,34 @@ def amount_problems(found: Amounts, receipt_count: int, invoice_count: int) -> l
     if receipt_count and invoice_count and found.receipts_fen != found.invoices_fen:
         problems.append(Problem("receipts", f"银行回单合计 ¥{policy.format_yuan(found.receipts_fen)} 与发票合计 "
                                             f"¥{policy.format_yuan(found.invoices_fen)} 不一致，请核对"))
+    fee, contract = found.eligible_fee_fen, found.contract_fen
+    if fee is not None and contract is not None and fee > contract:
+        problems.append(Problem("eligible_fee", f"可兑付服务费不能超过合同金额 ¥{policy.format_yuan(contract)}"))
     return problems
 
 
-def normalize_invoice_number(number: str) -> str:
-    """Invoice numbers are stored and compared without spaces, upper-cased."""
-    return "".join((number or "").split()).upper()
+def is_mixed(contract_fen: Optional[int], eligible_fee_fen: Optional[int]) -> bool:
+    """Only part of the contract (its 可兑付服务费) is eligible: a 补充协议 must say which part."""
+    return eligible_fee_fen is not None and contract_fen is not None and eligible_fee_fen < contract_fen
+
+
+def supplement_problems(contract_fen: Optional[int], eligible_fee_fen: Optional[int], counts: dict[str, int]) -> list[Problem]:
+    if is_mixed(contract_fen, eligible_fee_fen) and not counts.get("supplement"):
+        return [Problem("supplement", "可兑付服务费低于合同金额：请上传双方约定该部分费用的补充协议（PDF）")]
+    return []
 
 
 def repeated_within(numbers: Iterable[str]) -> set[str]:
     seen, repeated = set(), set()
-    for number in map(normalize_invoice_number, numbers):
+    for number in map(invoice_numbers.canonical, numbers):
         (repeated if number in seen else seen).add(number)
     return repeated
 
 
 def used_elsewhere(numbers: Iterable[str], redemption_id: Optional[int]) -> set[str]:
-    """Invoice numbers already claimed in another submitted claim (anyone's; drafts do not count)."""
-    wanted = {normalize_invoice_number(n) for n in numbers} - {""}
+    """Invoice numbers already claimed in another submitted claim (anyone's; drafts do not count), compared in
+    their canonical form, which is the one stored."""
+    wanted = {invoice_numbers.canonical(n) for n in numbers} - {""}
     if not wanted:
         return set()
     stmt = (select(Invoice.number).join(Redemption, Invoice.redemption_id == Redemption.id)

@@ -21,7 +21,7 @@ from ..models import (Objection, Order, OrderEvent, OrderStatus, PaymentBatch, P
 from ..policy import Problem
 from ..validators import normalize_credit_code
 from ..vouchers.local import local_offer
-from . import checks, ledger
+from . import checks, flags, ledger
 
 R = RedemptionStatus
 OBJECT = "redemption"
@@ -40,7 +40,8 @@ DECLARATIONS = {
 
 ACTION_LABELS = {"create": "创建兑付申请", "edit_provider": "填写服务单位信息", "edit_service": "填写服务信息", "submit": "提交兑付", "resubmit": "补正后重新提交",
                  "request_corrections": "退回补正", "approve": "审核通过", "reject": "审核不通过",
-                 "provider_confirm": "服务单位确认材料", "publish": "进入公示", "object": "提出异议",
+                 "provider_confirm": "服务单位确认材料", "provider_refer": "服务单位确认材料，因风险提示转平台审核",
+                 "publish": "进入公示", "object": "提出异议",
                  "objection_dismissed": "异议不成立", "objection_upheld": "异议成立，撤销兑付",
                  "publicity_passed": "公示期满", "pay": "兑付完成", "abandon": "放弃填写"}
 
@@ -120,18 +121,19 @@ def abandon(claim: Redemption, user) -> None:
 
 # ---- amounts and completeness ---------------------------------------------------------------------------------
 
-def figures(claim: Redemption) -> checks.Amounts:
-    """Totals and the requested voucher as they stand; the claim's own reservation counts as available."""
-    voucher = claim.voucher
-    own = claim.requested_fen if claim.status in HOLDS_RESERVATION else 0
-    invoices = [i.amount_fen for i in claim.invoices]
-    receipts = [r.amount_fen for r in claim.receipts]
-    if voucher is None:
-        return checks.Amounts(claim.contract_amount_fen, sum(invoices), sum(receipts), 0, 0)
-    found = checks.amounts(claim.contract_amount_fen, invoices, receipts, voucher)
-    used = voucher.total_fen - voucher.remaining_fen - own
-    requested = policy.voucher_amount(found.eligible_fen, voucher.region, max(used, 0))
-    return checks.Amounts(found.contract_fen, found.invoices_fen, found.receipts_fen, found.eligible_fen, requested)
+def figures(claim: Redemption, contract_fen: Optional[int] = None) -> checks.Amounts:
+    """Totals and the requested voucher as they stand (or for `contract_fen`, an amount being typed); an online
+    claim never counts more than the 实际服务金额 its provider confirmed; the claim's own reservation counts as
+    available."""
+    return checks.amounts(claim.contract_amount_fen if contract_fen is None else contract_fen,
+                          [i.amount_fen for i in claim.invoices], [r.amount_fen for r in claim.receipts],
+                          claim.voucher, confirmed_amount(claim), claim.eligible_fee_fen,
+                          own_reserved_fen=claim.requested_fen if claim.status in HOLDS_RESERVATION else 0)
+
+
+def confirmed_amount(claim: Redemption) -> Optional[int]:
+    """The 实际服务金额 the provider confirmed on the claim's order (None: offline, or not confirmed yet)."""
+    return claim.order.final_amount_fen if claim.order is not None else None
 
 
 def refresh_amounts(claim: Redemption) -> checks.Amounts:
@@ -153,12 +155,16 @@ def material_counts(claim: Redemption) -> dict[str, int]:
 def problems(claim: Redemption, declared: Iterable[str] = ()) -> list[Problem]:
     """Everything that keeps the claim from being submitted, each with the field it belongs to."""
     found = figures(claim)
-    found_problems = checks.file_count_problems(material_counts(claim))
+    counts = material_counts(claim)
+    found_problems = checks.file_count_problems(counts)
+    found_problems += checks.supplement_problems(claim.contract_amount_fen, claim.eligible_fee_fen, counts)
+    if claim.order is not None and claim.order.final_amount_fen is None:
+        found_problems.append(Problem("final_amount", UNCONFIRMED))
     found_problems += checks.amount_problems(found, len(claim.receipts), len(claim.invoices))
     found_problems += [Problem("receipts", "银行回单还没有上传文件") for r in claim.receipts if r.file_id is None][:1]
     found_problems += [Problem("invoices", "发票还没有上传照片") for i in claim.invoices if i.file_id is None][:1]
     found_problems += checks.invoice_problems([i.number for i in claim.invoices], claim.id,
-                                              explained=material_counts(claim).get("other", 0) > 0)
+                                              explained=counts.get("other", 0) > 0)
     if claim.kind == "offline":
         found_problems += offline_problems(claim)
     missing = [code for code in DECLARATIONS if code not in set(declared)]
@@ -186,7 +192,7 @@ def service_step_problems(claim: Redemption) -> list[Problem]:
     found = []
     if not claim.provider_unit_type:
         found.append(Problem("provider_unit_type", "请选择服务单位类型"))
-    elif needs_qualification(claim.provider_unit_type):
+    elif checks.needs_qualification(claim.provider_unit_type):
         if not claim.qualification_kind or claim.qualification_file_id is None:
             found.append(Problem("qualification_kind", "请选择服务单位资质并上传资质文件"))
         if claim.qualification_expires_on is None:
@@ -210,16 +216,11 @@ def on_platform_message(name: str) -> str:
 
 
 LINES_MISSING = "请至少填写一项服务明细（服务名称或仪器名称）"
-# Unit types (SPEC 7.3) whose qualification is not asked for: universities, institutes, state-owned units.
-QUALIFICATION_FREE = frozenset({"university", "institute", "soe", "public_institution"})
+UNCONFIRMED = "服务单位尚未确认服务完成和实际服务金额，确认后才能提交兑付"
 OFFLINE_UNIT_TYPES = {"university": "高校", "institute": "科研院所", "soe": "国有企业",
                       "public_institution": "事业单位", "new_rnd": "新型研发机构", "third_party": "第三方检验检测机构",
                       "other": "其他"}
 QUALIFICATIONS = {"CMA": "CMA", "CNAS": "CNAS", "other": "其他"}
-
-
-def needs_qualification(unit_type: str) -> bool:
-    return unit_type not in QUALIFICATION_FREE
 
 
 # ---- the enterprise's moves -------------------------------------------------------------------------------------
@@ -294,16 +295,29 @@ def is_pilot_claim(claim: Redemption) -> bool:
     return claim.order is not None and claim.order.provider is not None and claim.order.provider.is_pilot
 
 
-def provider_confirm(claim: Redemption, user) -> None:
-    """确认材料 by a pilot provider: the claim passes 形式审查 at the requested amount."""
+def provider_confirm(claim: Redemption, user) -> bool:
+    """确认材料 by a pilot provider: the claim passes 形式审查 at the requested amount — only when nothing is
+    flagged. A flagged claim goes to the reviewer's queue instead, its `referral_reason` saying why. True when
+    approved."""
     _require(claim, R.SUBMITTED)
     if not is_pilot_claim(claim) or claim.order.provider.user_id != user.id:
         raise Refused("只有服务承诺制试点单位可以确认本单位订单的兑付材料。")
+    if claim.referral_reason:
+        raise Refused("该兑付申请存在风险提示，已转省统筹中心审核。")
+    claim.provider_confirmed_at = utcnow()
+    concerns = flags.blocking(claim)
+    if concerns:
+        claim.referral_reason = "；".join(flag.message for flag in concerns)[:2000]
+        audit.record(OBJECT, claim.id, "provider_refer", claim.status, claim.status, claim.referral_reason,
+                     actor_id=user.id)
+        # The timeline is read by both sides: the reasons (which may name other claims) stay with the reviewer.
+        claim.order.events.append(OrderEvent(kind="provider_referred", actor_id=user.id, note="", at=utcnow()))
+        return False
     ledger.approve(claim.voucher_id, claim.requested_fen, claim.requested_fen)
     claim.approved_fen = claim.requested_fen
-    claim.provider_confirmed_at = claim.decided_at = utcnow()
-    claim.decided_by_id = user.id
+    claim.decided_at, claim.decided_by_id = claim.provider_confirmed_at, user.id
     _move(claim, "provider_confirm", R.APPROVED, None, user.id, "provider_confirmed")
+    return True
 
 
 # ---- publicity, objections, payment ---------------------------------------------------------------------------

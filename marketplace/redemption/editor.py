@@ -16,12 +16,13 @@ from werkzeug.exceptions import Conflict
 from .. import uploads
 from ..errors import render_error
 from ..extensions import db
+from ..forms import own_ids
 from ..htmx import is_htmx, redirect_htmx, render_either
 from ..models import BankReceipt, Invoice, Material, Order, Redemption
 from ..models import RedemptionStatus as R
 from ..orders.numbers import ORDER_NO_MAX
 from . import bp, checks, claims, ledger
-from .forms import InvoiceForm, MaterialForm, ReceiptForm, SubmitForm, editing, own_ids
+from .forms import InvoiceForm, MaterialForm, ReceiptForm, SubmitForm, editing
 
 # The invoice and receipt sections share their routes: (model, form) per section.
 ITEMS = {"invoices": (Invoice, InvoiceForm), "receipts": (BankReceipt, ReceiptForm)}
@@ -207,12 +208,12 @@ def _item_of(items: list, item_id: int):
 @bp.post("/me/redemptions/<int:claim_id>/save")
 @login_required
 def save(claim_id: int):
-    """暂存 the contract amount (also posted by the amount field on change, so the totals follow)."""
+    """暂存 the contract amount and 可兑付服务费 (also posted by the amount fields on change, so the totals follow)."""
     claim = _editable(claim_id, lock=True)
     form = SubmitForm()
-    if not form.contract_amount.validate(form):
+    if not form.amounts_valid():
         return _answer(claim, "claim-submit", 422, submit_form=form)
-    claim.contract_amount_fen = form.contract_amount.data
+    form.apply_amounts(claim)
     _saved(claim)
     if not is_htmx():
         flash("已暂存，可随时回来继续填写", "success")
@@ -222,13 +223,13 @@ def save(claim_id: int):
 @bp.post("/me/redemptions/<int:claim_id>/submit")
 @login_required
 def submit(claim_id: int):
-    """提交 (or resubmit after 待补正): the amount is saved first, so a refusal loses nothing; then every check of
+    """提交 (or resubmit after 待补正): the amounts are saved first, so a refusal loses nothing; then every check of
     claims.problems is shown next to its section (422), or the voucher is reserved and the claim goes to review."""
     claim = _editable(claim_id, lock=True)
     form = SubmitForm()
-    if not form.contract_amount.validate(form):
+    if not form.amounts_valid():
         return _whole(claim, 422, submit_form=form)
-    claim.contract_amount_fen = form.contract_amount.data
+    form.apply_amounts(claim)
     _saved(claim)
     claim = _editable(claim_id, lock=True)
     declared = form.declarations.data or []
@@ -289,7 +290,8 @@ def _answer(claim: Redemption, section: str, status: int = 200, **overrides):
 
 # Where each problem of claims.problems is shown: its section's anchor.
 ANCHORS = {**{kind: f"materials-{kind}" for kind in checks.FILE_LABELS}, "invoices": "invoices",
-           "receipts": "receipts", "contract_amount": "claim-submit", "declarations": "claim-submit",
+           "receipts": "receipts", "contract_amount": "claim-submit", "eligible_fee": "claim-submit",
+           "declarations": "claim-submit", "final_amount": "claim-summary",
            **{name: "claim-summary" for name in OFFLINE_FIELDS}}
 
 
@@ -312,7 +314,8 @@ def context(claim: Redemption, problems=(), refusal: Optional[str] = None, mater
         | (material_forms or {}),
         add_forms={section: _add_form(section, formdata=None) for section in ITEMS} | (add_forms or {}),
         edits=_edit_forms(claim) | (edits or {}),
-        submit_form=submit_form or SubmitForm(formdata=None, data={"contract_amount": claim.contract_amount_fen}),
+        submit_form=submit_form or SubmitForm(formdata=None, data={"contract_amount": claim.contract_amount_fen,
+                                                                   "eligible_fee": claim.eligible_fee_fen}),
         editor_url=editor_url(claim),
     )
 

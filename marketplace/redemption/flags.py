@@ -14,23 +14,29 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable, Optional
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import policy
+from .. import policy, related_parties
 from ..extensions import db
-from ..models import (CHINA, Enterprise, Invoice, Order, OrderItem, Redemption, RedemptionStatus, Service,
-                      ShopStatus, UnitType, china_today)
-from . import checks, claims
+from ..models import (CHINA, Enterprise, Invoice, Order, OrderItem, Provider, Redemption, RedemptionStatus, Service,
+                      ShopStatus, UnitType, Voucher, china_today)
+from . import checks, invoice_numbers
 
 R = RedemptionStatus
 YEAR_END_DAYS = 15
 YEAR_END_CLUSTER = 3
 LEVELS = ("danger", "warn", "info")
+# A pilot provider's 确认材料 approves a claim on its own only when it carries none of these (SPEC 7.4, issue 14).
+BLOCKING = frozenset({"danger", "warn"})
 
 # Loader options that make flags_for() query-free per claim; use them on the statement that loads the claims.
-EAGER = (selectinload(Redemption.invoices), selectinload(Redemption.receipts), joinedload(Redemption.voucher),
-         joinedload(Redemption.enterprise), joinedload(Redemption.order).joinedload(Order.provider))
+EAGER = (selectinload(Redemption.invoices), selectinload(Redemption.receipts),
+         joinedload(Redemption.voucher).joinedload(Voucher.application),
+         joinedload(Redemption.enterprise).joinedload(Enterprise.user),
+         joinedload(Redemption.order).joinedload(Order.provider).joinedload(Provider.user),
+         joinedload(Redemption.order).selectinload(Order.items))
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ def flags(claim: Redemption, today: Optional[date] = None) -> list[Flag]:
     return flags_for([claim], today)[claim.id]
 
 
+def blocking(claim: Redemption) -> list[Flag]:
+    """The flags that keep a pilot provider's 确认材料 from approving the claim without a reviewer."""
+    return [flag for flag in flags(claim) if flag.level in BLOCKING]
+
+
 def flags_for(found_claims: Iterable[Redemption], today: Optional[date] = None) -> dict[int, list[Flag]]:
     """Each claim's flags, the most serious first."""
     found_claims = list(found_claims)
@@ -68,7 +79,7 @@ def flags_for(found_claims: Iterable[Redemption], today: Optional[date] = None) 
     year_end = _year_end_counts(found_claims)
     result = {}
     for claim in found_claims:
-        found = [*_amount_flags(claim), *_duplicate_flags(claim, elsewhere), *_provider_flags(claim, today),
+        found = [*_amount_flags(claim), *_confirmation_flags(claim), *_duplicate_flags(claim, elsewhere), *_provider_flags(claim, today),
                  *_qualification_flags(claim, today), *_eligibility_flags(claim, ineligible),
                  *_year_end_flags(claim, year_end)]
         result[claim.id] = sorted(found, key=lambda flag: LEVELS.index(flag.level))
@@ -96,9 +107,56 @@ def _amount_flags(claim: Redemption) -> list[Flag]:
     return found
 
 
+def _confirmation_flags(claim: Redemption) -> list[Flag]:
+    """What the claim says against what the provider confirmed and the listed prices (online claims), and the
+    eligible part of a mixed contract."""
+    found = []
+    order = claim.order
+    if order is not None:
+        found += _final_amount_flags(claim, order)
+        found += _price_flags(order)
+    if checks.is_mixed(claim.contract_amount_fen, claim.eligible_fee_fen):
+        found.append(Flag("mixed_contract", "warn", f"混合合同：合同金额 {_yuan(claim.contract_amount_fen)}，"
+                                                    f"可兑付服务费 {_yuan(claim.eligible_fee_fen)}，请核对补充协议"))
+    return found
+
+
+def _final_amount_flags(claim: Redemption, order: Order) -> list[Flag]:
+    confirmed = order.final_amount_fen
+    if confirmed is None:
+        return [Flag("unconfirmed", "danger", "服务单位尚未确认服务完成和实际服务金额")]
+    found = []
+    claimed = max(claim.contract_amount_fen or 0, sum(i.amount_fen for i in claim.invoices))
+    if claimed > confirmed:
+        found.append(Flag("above_confirmed", "warn", f"合同或发票金额 {_yuan(claimed)} 高于服务单位确认的实际服务金额 "
+                                                     f"{_yuan(confirmed)}，按 {_yuan(confirmed)} 计算"))
+    if order.final_amount_note:
+        raised = order.quote_fen is not None and confirmed > order.quote_fen
+        found.append(Flag("final_differs", "warn" if raised else "info",
+                          f"服务单位确认的实际服务金额 {_yuan(confirmed)} 与订单金额 {_yuan(order.quote_fen)} 不一致，"
+                          f"说明：{order.final_amount_note}"))
+    return found
+
+
+def _price_flags(order: Order) -> list[Flag]:
+    """An order or confirmed amount far from the listed price × quantity (the buyer confirmed it at checkout)."""
+    if any(item.unit_price_fen is None for item in order.items):
+        return []
+    priced = sum(item.unit_price_fen * item.quantity for item in order.items)
+    factor = current_app.config["ORDER_CONFIRM_FACTOR"]
+    far = [amount for amount in (order.quote_fen, order.final_amount_fen) if policy.far_from_price(amount, priced, factor)]
+    if not far:
+        return []
+    return [Flag("far_from_price", "warn", f"订单金额 {_yuan(far[0])} 与服务标价合计 {_yuan(priced)} 相差{factor}倍以上")]
+
+
+def _yuan(fen: Optional[int]) -> str:
+    return "面议" if fen is None else f"¥{policy.format_yuan(fen)}"
+
+
 def _duplicate_flags(claim: Redemption, elsewhere: dict[str, list[OtherUse]]) -> list[Flag]:
     found = []
-    for number in sorted({checks.normalize_invoice_number(i.number) for i in claim.invoices}):
+    for number in sorted({invoice_numbers.canonical(i.number) for i in claim.invoices}):
         others = [use for use in elsewhere.get(number, ()) if use.redemption_id != claim.id]
         if not others:
             continue
@@ -114,9 +172,9 @@ def _provider_flags(claim: Redemption, today: date) -> list[Flag]:
     if provider is None:
         return []
     found = []
-    rep = _id_number(provider.legal_rep_id_number)
-    if rep and rep == _id_number(claim.enterprise.legal_rep_id_number):
-        found.append(Flag("same_legal_rep", "danger", f"关联方：企业与服务单位{provider.name}的法定代表人证件号码相同"))
+    related = _related(claim, provider)
+    if related:
+        found.append(Flag("related_party", "danger", f"关联方：企业与服务单位{provider.name}的{'、'.join(related)}相同"))
     if provider.status != ShopStatus.OPEN:
         found.append(Flag("provider_closed", "warn", f"服务单位{provider.name}当前为“{provider.status_label}”"))
     expires = provider.qualification_expires_on
@@ -127,7 +185,7 @@ def _provider_flags(claim: Redemption, today: date) -> list[Flag]:
 
 def _qualification_flags(claim: Redemption, today: date) -> list[Flag]:
     """Offline claims whose provider type needs a CMA/CNAS-style qualification (SPEC 7.3)."""
-    if claim.kind != "offline" or not claim.provider_unit_type or not claims.needs_qualification(claim.provider_unit_type):
+    if claim.kind != "offline" or not claim.provider_unit_type or not checks.needs_qualification(claim.provider_unit_type):
         return []
     if claim.qualification_file_id is None or claim.qualification_expires_on is None:
         return [Flag("qualification_missing", "danger", "服务单位资质文件或有效期缺失")]
@@ -158,7 +216,7 @@ def _year_end_flags(claim: Redemption, counts: dict[tuple[int, int], int]) -> li
 
 def _invoice_uses(found_claims: list[Redemption]) -> dict[str, list[OtherUse]]:
     """Every non-draft claim carrying one of these invoice numbers (one query, as checks.used_elsewhere counts)."""
-    numbers = {checks.normalize_invoice_number(i.number) for claim in found_claims for i in claim.invoices} - {""}
+    numbers = {invoice_numbers.canonical(i.number) for claim in found_claims for i in claim.invoices} - {""}
     if not numbers:
         return {}
     rows = db.session.execute(
@@ -228,5 +286,8 @@ def _china_date(moment: Optional[datetime]) -> Optional[date]:
     return None if moment is None else moment.replace(tzinfo=timezone.utc).astimezone(CHINA).date()
 
 
-def _id_number(value: Optional[str]) -> str:
-    return "".join((value or "").split()).upper()
+def _related(claim: Redemption, provider: Provider) -> tuple[str, ...]:
+    """The identities the enterprise (with its voucher's application) shares with the order's provider."""
+    application = claim.voucher.application if claim.voucher is not None else None
+    return related_parties.shared(related_parties.of_enterprise(claim.enterprise, application),
+                                  related_parties.of_provider(provider))

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Provider, Redemption
 from ..validators import parse_money
-from . import bp, claims
+from . import bp, checks, claims
 from .editor import editor_url
 from .offline_forms import ProviderForm, ServiceForm
 
@@ -27,7 +27,7 @@ BACK_TO = {"list": "redemption.offline_list", "orders": "orders.my_orders"}
 bp.add_app_template_global(claims.OFFLINE_UNIT_TYPES, "offline_unit_types")
 bp.add_app_template_global(claims.QUALIFICATIONS, "offline_qualifications")
 bp.add_app_template_global(claims.EDITABLE, "offline_editable_states")
-bp.add_app_template_global(claims.needs_qualification, "offline_needs_qualification")
+bp.add_app_template_global(checks.needs_qualification, "offline_needs_qualification")
 
 
 # ---------------------------------------------------------------- the list and starting a claim
@@ -62,13 +62,14 @@ def offline_resume_url(claim: Redemption) -> str:
 
 @bp.app_template_global()
 def offline_estimate_fen(claim: Redemption, contract_fen: Optional[int]) -> Optional[int]:
-    """拟兑付创新券金额 for a contract amount. claims.figures() counts the lesser of contract and invoices, which
-    is zero before any invoice is uploaded, so until then the contract amount alone is the spend."""
+    """拟兑付创新券金额 for a contract amount. claims.figures() counts the least of contract, eligible fee, invoices
+    and receipts, which is zero before any invoice is uploaded, so until then the contract (or its eligible part)
+    alone is the spend."""
     voucher = claim.voucher
     if voucher is None or contract_fen is None:
         return None
-    invoices = sum(invoice.amount_fen for invoice in claim.invoices)
-    spend = min(contract_fen, invoices) if claim.invoices else contract_fen
+    invoices = [sum(invoice.amount_fen for invoice in claim.invoices)] if claim.invoices else []
+    spend = policy.eligible_spend(contract_fen, claim.eligible_fee_fen, *invoices)
     own = claim.requested_fen if claim.status in claims.HOLDS_RESERVATION else 0
     used = voucher.total_fen - voucher.remaining_fen - own
     return policy.voucher_amount(spend, voucher.region, max(used, 0))

@@ -13,7 +13,7 @@ from ..models import Redemption, RedemptionServiceLine, StoredFile, china_today
 from ..uploads.fields import UploadField
 from ..validators import whole_number
 from ..orders.messages import tidy
-from . import claims
+from . import checks, claims
 
 MAX_SERVICE_LINES = 20
 
@@ -73,7 +73,7 @@ class ServiceForm(Form):
 
     @property
     def asks_qualification(self) -> bool:
-        return claims.needs_qualification(self.provider_unit_type.data or "")
+        return checks.needs_qualification(self.provider_unit_type.data or "")
 
     def validate_qualification_expires_on(self, field):
         if field.data and field.data < china_today() and self.asks_qualification:

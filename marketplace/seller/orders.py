@@ -1,9 +1,10 @@
 """订单管理 (/seller/orders): the provider's 创新券 / 非创新券 orders by state, one order, and its moves.
 
-Every move (接单, 拒绝接单, 服务完成) goes through orders.lifecycle, which checks state × action × who and
-writes the timeline and the audit log. A provider reaches only the orders placed with its own shop; any
-other order number answers 404, as if it did not exist. A 服务承诺制 pilot provider also confirms its buyers'
-兑付 materials here (确认材料, SPEC 7.4) through redemption.claims.
+Every move (接单, 拒绝接单, 服务完成, and after acceptance 申请取消 / 同意取消 / 拒绝取消 / 撤回取消申请) goes
+through orders.lifecycle, which checks state × action × who and writes the timeline and the audit log. A
+provider reaches only the orders placed with its own shop; any other order number answers 404, as if it did
+not exist. A 服务承诺制 pilot provider also confirms its buyers' 兑付 materials here (确认材料, SPEC 7.4)
+through redemption.claims.
 """
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -15,10 +16,14 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
+from wtforms import TextAreaField
+from wtforms.validators import Length
 
+from .. import policy
 from ..accounts.access import roles_required
 from ..errors import render_error
 from ..extensions import db
+from ..forms import Form, MoneyField, own_ids
 from ..htmx import is_htmx, render_either
 from ..models import Enterprise, MaterialKind, Order, OrderStatus, Provider, User
 from ..orders import lifecycle
@@ -31,10 +36,44 @@ from . import bp
 from .shop import my_provider
 
 KINDS = {"voucher": "创新券订单", "other": "非创新券订单"}
-SELLER_ACTIONS = ("accept", "decline", "finish")
-ROW_ACTIONS = ("accept", "decline")
-DONE = {"accept": "已接单，订单进入服务中。", "decline": "已拒绝接单。", "finish": "已确认服务完成。"}
+SELLER_ACTIONS = ("accept", "decline", "finish", *lifecycle.CANCELLATION)
+# The row answers a 申请取消 too; asking for one (like 服务完成) takes the order page.
+ROW_ACTIONS = ("accept", "decline", "agree_cancel", "refuse_cancel", "retract_cancel")
+DONE = {"accept": "已接单，订单进入服务中。", "decline": "已拒绝接单。", "finish": "已确认服务完成和实际服务金额。",
+        **lifecycle.CANCEL_DONE}
 REASON_MAX = 500
+
+
+class FinishForm(Form):
+    """服务完成: the 实际服务金额 the provider confirms (the order amount by default) and, when it differs, why.
+    A claim on the order can never be worth more than this amount."""
+
+    class Meta:
+        csrf = False  # the request's CSRF token is checked once by CSRFProtect
+
+    final_amount = MoneyField("实际服务金额（元）")
+    final_amount_note = TextAreaField("金额差异说明", validators=[
+        Length(max=REASON_MAX, message=f"说明不超过{REASON_MAX}字")])
+
+    def __init__(self, order: Order, **kwargs):
+        super().__init__(**kwargs)
+        self.order = order
+        own_ids(self, f"finish-{order.order_no}")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for problem in policy.final_amount_problems(self.final_amount.data, self.order.quote_fen,
+                                                    self.final_amount_note.data, lifecycle.order_ceiling()):
+            if not self[problem.field].errors:
+                self.fail(self[problem.field], problem.message)
+                valid = False
+        return valid
+
+
+@bp.app_template_global()
+def finish_form_for(order: Order) -> FinishForm:
+    """The 服务完成 form as first shown: the order amount filled in."""
+    return FinishForm(order, formdata=None, data={"final_amount": order.quote_fen})
 
 
 # ---------------------------------------------------------------- whose order
@@ -50,7 +89,7 @@ def own_order(order_no: str, lock: bool = False) -> Order:
 
 def actions_for(order: Order, names=SELLER_ACTIONS) -> list[tuple[str, str]]:
     """The moves (action, label) among `names` the signed-in provider may make on `order` now."""
-    return [(name, lifecycle.MOVES[name].label) for name in names if lifecycle.allowed(order, name, current_user)]
+    return lifecycle.available(order, current_user, names)
 
 
 # ---------------------------------------------------------------- the list (订单管理)
@@ -130,12 +169,13 @@ def order_detail(order_no: str):
     return _detail(own_order(order_no))
 
 
-def _detail(order: Order, reason: str = "", reason_error: Optional[str] = None, status: int = 200):
+def _detail(order: Order, reason: str = "", reason_error: Optional[str] = None, status: int = 200,
+            finish: Optional[FinishForm] = None):
     accept_by = (order.created_at + timedelta(days=current_app.config["ORDER_ACCEPT_DAYS"])
                  if order.status == OrderStatus.PENDING else None)
     context = dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
                    kinds=KINDS, accept_by=accept_by, actions_for=actions_for, back="", reason=reason,
-                   reason_error=reason_error, **_claim_context(order))
+                   reason_error=reason_error, finish=finish, **_claim_context(order))
     # The thread and feedback partials bring their own context; ours wins should a name repeat.
     shared = {**thread_context(order, current_user), **feedback_context(order, current_user)}
     return render_template("seller/order_detail.html", **{**shared, **context}), status
@@ -151,20 +191,31 @@ def _claim_context(order: Order) -> dict:
 
 # ---------------------------------------------------------------- moves
 
-@bp.post("/orders/<order_no>/<any(accept, decline, finish):action>")
+@bp.post("/orders/<order_no>/<any(accept, decline, finish, request_cancel, agree_cancel, refuse_cancel, "
+         "retract_cancel):action>")
 @roles_required("provider")
 def order_action(order_no: str, action: str):
-    """接单 / 拒绝接单 / 服务完成: htmx gets the order's row back; a plain form goes back with a flash."""
+    """接单 / 拒绝接单 / 服务完成 (with the 实际服务金额) / the 申请取消 moves: htmx gets the order's row back; a plain
+    form goes back with a flash."""
     order = own_order(order_no, lock=True)
-    reason = request.form.get("reason", "").strip()
+    if action == "finish":
+        finish = FinishForm(order)
+        # The state first (409 below); then the amount and its reason, next to their fields (422).
+        if lifecycle.allowed(order, action, current_user) and not finish.validate():
+            return _refuse(order, "", 422, "", finish=finish)
+        reason, amount = (finish.final_amount_note.data or "").strip(), finish.final_amount.data
+    else:
+        reason, amount = request.form.get("reason", "").strip(), None
     if len(reason) > REASON_MAX:
         return _refuse(order, f"原因不能超过{REASON_MAX}个字。", 422, reason)
     try:
-        lifecycle.act(order, action, current_user, reason)
+        lifecycle.act(order, action, current_user, reason, amount)
     except lifecycle.Refused as refusal:
         db.session.rollback()
-        # Refused although the state allows the move: the missing reason is to blame, which the user can fix.
-        status = 422 if lifecycle.allowed(order, action, current_user) else 409
+        # Refused although the state allows the move: the missing reason is to blame, which the user can fix
+        # (unless the order's claim is).
+        fixable = lifecycle.allowed(order, action, current_user) and not isinstance(refusal, lifecycle.LiveClaim)
+        status = 422 if fixable else 409
         return _refuse(order, str(refusal), status, reason)
     db.session.commit()
     if is_htmx():
@@ -182,12 +233,15 @@ def confirm_materials(order_no: str):
     try:
         if claim is None:
             raise claims.Refused("该订单还没有兑付申请。")
-        claims.provider_confirm(claim, current_user)
+        approved = claims.provider_confirm(claim, current_user)
     except (claims.Refused, ledger.BalanceRefused) as refusal:
         db.session.rollback()
         return render_error(409, str(refusal))
     db.session.commit()
-    flash(f"订单 {order.order_no}：已确认兑付材料，兑付申请通过形式审查，待平台公示。", "success")
+    if approved:
+        flash(f"订单 {order.order_no}：已确认兑付材料，兑付申请通过形式审查，待平台公示。", "success")
+    else:
+        flash(f"订单 {order.order_no}：已确认兑付材料。系统发现风险提示，该申请已转省统筹中心审核。", "warning")
     return redirect(url_for("seller.order_detail", order_no=order.order_no), 303)
 
 
@@ -210,11 +264,14 @@ def _row(order: Order, error: Optional[str] = None, reason: str = "", reason_err
                                  tab_counts=tab_counts(filters, my_provider()), oob=True)
 
 
-def _refuse(order: Order, message: str, status: int, reason: str):
+def _refuse(order: Order, message: str, status: int, reason: str, finish: Optional[FinishForm] = None):
     if status == 422:
+        reason_error = message or None
+        if finish is not None:  # 服务完成 is posted from the order page, never from a row
+            return _detail(order, status=422, finish=finish)
         if is_htmx():
-            return _row(order, reason=reason, reason_error=message), 422
-        return _detail(order, reason=reason, reason_error=message, status=422)
+            return _row(order, reason=reason, reason_error=reason_error), 422
+        return _detail(order, reason=reason, reason_error=reason_error, status=422)
     if is_htmx():
         return _row(order, error=message), status
     return render_error(status, message)

@@ -49,6 +49,26 @@ def page(browser):
     context.close()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser):
+    """A page on a 390 px phone screen (touch, mobile viewport)."""
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def fits_the_phone(page, selector: str = "html") -> bool:
+    """Nothing in `selector` is wider than the phone. A mobile viewport widens itself to fit what overflows, so the
+    element is measured against 390 px, not against the window."""
+    return page.locator(selector).first.evaluate(
+        f"e => e.getBoundingClientRect().right <= {PHONE['width']} && e.scrollWidth <= {PHONE['width']}")
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -76,7 +76,8 @@ def start_the_claim(page, base, order, tmp_path):
     upload_material(page, "report", write_pdf(tmp_path / "检验检测报告.pdf"))
     upload_material(page, "rnd_proof", write_pdf(tmp_path / "研发活动证明.pdf"))
     add_item(page, "receipts", write_image(tmp_path / "银行回单.png"), "12000")
-    add_item(page, "invoices", write_image(tmp_path / "发票.jpg", (250, 228, 214)), "11000", number="32001234 5678")
+    add_item(page, "invoices", write_image(tmp_path / "发票.jpg", (250, 228, 214)), "11000",
+             number="2632 0000 3200 1234 5678")
     page.wait_for_selector("#claim-totals .warning:has-text('不一致')")
     page.wait_for_selector("#claim-checklist .flag.problem:has-text('不一致')")
     screenshot(page, "claim-editor-mismatch")
@@ -171,6 +172,7 @@ def test_an_enterprise_claims_online_through_correction_approval_publicity_and_p
     provider = make.provider(name="南京某大学分析测试中心")
     order = make.order(enterprise, make.service(provider.provider, price_fen=1_200_000))
     lifecycle.act(order, "accept", provider)
+    lifecycle.act(order, "finish", provider, amount_fen=order.quote_fen)
     db.session.commit()
     name = enterprise.enterprise.name
 
