@@ -1,17 +1,22 @@
 """关联方 (SPEC 1.5): a buying enterprise and a providing unit are related parties when they share any identity the
-platform holds — the same 统一社会信用代码, 法定代表人证件号码, 银行账号 or 联系电话. This is the one place that
+platform holds — the same 统一社会信用代码, 法定代表人证件号码, 银行账号 or 手机号码. This is the one place that
 compares them; the cart, checkout, the service page's estimate, the claim flags and the reviewer's queues ask here.
 
 What each side holds:
 - the enterprise: its account (credit code, legal representative's ID number, the account's phone) and one voucher
-  application (the latest, or the one of a claim's voucher): credit code, ID number, bank account, 单位电话,
-  法定代表人手机 and 联系人手机;
+  application: credit code, ID number, bank account, 单位电话, 法定代表人手机 and 联系人手机. The reviewer's side
+  reads the latest application (or the one of a claim's voucher); the buyer's side only the latest one the enterprise
+  can no longer edit, so that a draft cannot be used to probe what a provider holds;
 - the provider: its shop application (credit code, ID number, bank account, 联系电话, 法定代表人手机) and its
-  account's phone.
+  account's phone; an offline claim's unit: the credit code and phone the claim names.
 
 Values are normalised before comparing: credit codes and ID numbers as the validators normalise them (spaces dropped),
-bank accounts and phones as digits only, a phone's international prefix (00)86 dropped. Blanks and values too short to
-identify anyone are ignored.
+bank accounts as digits only, phones as an 11-digit mobile number without the international prefix (00)86. Ignored,
+because they identify no one: blanks, values too short, landlines and 400/800 numbers (a building's switchboard or a
+call centre serves many units), and placeholders (one repeated character or a run such as 12345678).
+
+The buyer is told only that the provider is a related party (REFUSAL), never which identity matched; the reviewer's
+flags and queues name it.
 
 The reviewer's reverse lookups (which enterprises share an identity with a shop application, which providers with an
 account) first find candidates in SQL by the values as the forms store them (phones and bank accounts without spaces
@@ -27,10 +32,12 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import Enterprise, Provider, User, VoucherApplication
-from .validators import normalize_credit_code, normalize_id_number
+from .validators import mobile_problem, normalize_credit_code, normalize_id_number
+from .vouchers.lifecycle import EDITABLE
 
-CREDIT_CODE, ID_NUMBER, BANK_ACCOUNT, PHONE = "统一社会信用代码", "法定代表人证件号码", "银行账号", "联系电话"
+CREDIT_CODE, ID_NUMBER, BANK_ACCOUNT, PHONE = "统一社会信用代码", "法定代表人证件号码", "银行账号", "手机号码"
 KINDS = (CREDIT_CODE, ID_NUMBER, BANK_ACCOUNT, PHONE)  # the order a match names them in
+REFUSAL = "关联方：贵企业与该服务单位存在相同的登记信息，不能使用创新券，可按非创新券订单下单"
 
 Identity = tuple[str, str]  # (kind, normalised value)
 Identities = frozenset[Identity]
@@ -44,10 +51,12 @@ def _digits(value: str) -> str:
     return "".join(char for char in unicodedata.normalize("NFKC", value) if char.isascii() and char.isdigit())
 
 
-def _phone(value: str) -> str:
-    """Digits only, without the international prefix: +86 139…, 0086 139… and 139… are one number."""
+def _mobile(value: str) -> str:
+    """A mobile number's 11 digits, without the international prefix (+86 139…, 0086 139… and 139… are one number);
+    "" for anything else, landlines and 400/800 numbers included."""
     digits = _digits(value).removeprefix("00")
-    return digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
+    digits = digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
+    return "" if mobile_problem(digits) else digits
 
 
 # kind → (normaliser, the fewest characters that still identify someone)
@@ -55,8 +64,19 @@ _NORMAL = {
     CREDIT_CODE: (lambda value: _no_spaces(normalize_credit_code(value)), 15),
     ID_NUMBER: (lambda value: _no_spaces(normalize_id_number(value)), 8),  # passports and permits have 8–9
     BANK_ACCOUNT: (_digits, 8),
-    PHONE: (_phone, 10),
+    PHONE: (_mobile, 11),
 }
+_PLACEHOLDER_MOBILES = frozenset({"13800138000"})  # China Mobile's service number, the usual sample in forms
+
+
+def _placeholder(kind: str, value: str) -> bool:
+    """One character repeated or a run up or down (00000000, 12345678, 98765432, 0 following 9): what people type
+    when a form insists. For a mobile number, its eight digits after the network prefix (13800000000)."""
+    if value in _PLACEHOLDER_MOBILES:
+        return True
+    body = value[3:] if kind == PHONE else value
+    steps = {(ord(after) - ord(before)) % 10 for before, after in zip(body, body[1:])}
+    return len(steps) == 1 and steps <= {0, 1, 9}
 
 
 def _held(pairs: Iterable[tuple[str, Optional[str]]]) -> Identities:
@@ -64,7 +84,7 @@ def _held(pairs: Iterable[tuple[str, Optional[str]]]) -> Identities:
     for kind, raw in pairs:
         normalise, shortest = _NORMAL[kind]
         value = normalise(raw or "")
-        if len(value) >= shortest:
+        if len(value) >= shortest and not _placeholder(kind, value):
             held.add((kind, value))
     return frozenset(held)
 
@@ -83,8 +103,8 @@ def of_enterprise(enterprise: Enterprise, application: Optional[VoucherApplicati
 
 
 def of_buyer(enterprise: Enterprise) -> Identities:
-    """The enterprise's identities with its latest voucher application (one query)."""
-    return of_enterprise(enterprise, latest_applications([enterprise.id]).get(enterprise.id))
+    """The enterprise's identities with its latest voucher application it can no longer edit (one query)."""
+    return of_enterprise(enterprise, latest_applications([enterprise.id], settled=True).get(enterprise.id))
 
 
 def of_provider(provider: Provider) -> Identities:
@@ -94,13 +114,21 @@ def of_provider(provider: Provider) -> Identities:
                   (PHONE, provider.legal_rep_phone), (PHONE, provider.user.phone if provider.user else None)])
 
 
-def latest_applications(enterprise_ids: Iterable[int]) -> dict[int, VoucherApplication]:
-    """Each enterprise's latest voucher application (by year), in one query."""
+def of_unit(credit_code: Optional[str], phone: Optional[str]) -> Identities:
+    """A unit known only by a credit code and a phone (an offline claim's provider)."""
+    return _held([(CREDIT_CODE, credit_code), (PHONE, phone)])
+
+
+def latest_applications(enterprise_ids: Iterable[int], settled: bool = False) -> dict[int, VoucherApplication]:
+    """Each enterprise's latest voucher application (by year), in one query; `settled`: the latest it can no longer
+    edit (submitted, approved or rejected)."""
     ids = set(enterprise_ids)
     if not ids:
         return {}
-    found = db.session.scalars(select(VoucherApplication).where(VoucherApplication.enterprise_id.in_(ids))
-                               .order_by(VoucherApplication.year, VoucherApplication.id))
+    stmt = select(VoucherApplication).where(VoucherApplication.enterprise_id.in_(ids))
+    if settled:
+        stmt = stmt.where(VoucherApplication.status.not_in(EDITABLE))
+    found = db.session.scalars(stmt.order_by(VoucherApplication.year, VoucherApplication.id))
     return {application.enterprise_id: application for application in found}
 
 
@@ -112,14 +140,14 @@ def shared(first: Identities, second: Identities) -> tuple[str, ...]:
     return tuple(kind for kind in KINDS if kind in common)
 
 
-def between(enterprise: Enterprise, provider: Provider) -> tuple[str, ...]:
-    """What makes this enterprise and this provider related parties (its latest voucher application included)."""
-    return shared(of_buyer(enterprise), of_provider(provider))
+def buyer_related(enterprise: Enterprise, provider: Provider) -> bool:
+    """Whether a buying enterprise may not pay this provider with its voucher (see of_buyer)."""
+    return bool(shared(of_buyer(enterprise), of_provider(provider)))
 
 
-def refusal(kinds: tuple[str, ...]) -> str:
+def refusal(related: bool) -> str:
     """What the buyer is told where a voucher estimate would be: empty when the two are not related."""
-    return f"关联方（{'、'.join(kinds)}相同），不能使用创新券，可按非创新券订单下单" if kinds else ""
+    return REFUSAL if related else ""
 
 
 # ---------------------------------------------------------------- the reviewer's lookups
@@ -213,7 +241,7 @@ def _stored(kind: str, column, identities: Identities):
     if kind == CREDIT_CODE:
         return column.in_(values)  # every form stores it normalised; its unique index answers
     if kind == ID_NUMBER:
-        return func.upper(column).in_(values)
+        return column.in_(values)  # the forms store it upper-cased; its index answers
     if kind == PHONE:
         values = {prefix + value for value in values for prefix in _PHONE_PREFIXES}
     return func.replace(func.replace(column, " ", ""), "-", "").in_(values)

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.datastructures import FileStorage
 from werkzeug.security import generate_password_hash
 
-from marketplace import create_app, uploads
+from marketplace import create_app, policy, uploads
 from marketplace.config import ROOT
 from marketplace.extensions import db
 from marketplace.models import (AccountStatus, ApplicationStatus, BankReceipt, Base, Category, Enterprise, Field,
@@ -172,8 +172,9 @@ class Factory:
     def enterprise(self, city: str = "南京", status: str = AccountStatus.ACTIVE) -> User:
         user = self.user(Role.ENTERPRISE, status)
         n = self._next()
+        division = policy.CITY_DIVISION_CODES.get(city, "320000")  # registered where it says it is
         db.session.add(Enterprise(user=user, name=f"江苏测试科技有限公司{n}", city=city,
-                                  credit_code=make_credit_code(f"91320100MA{n:07d}"),
+                                  credit_code=make_credit_code(f"91{division}MA{n:07d}"),
                                   legal_rep_name="张三", legal_rep_id_type="id_card",
                                   legal_rep_id_number=make_id_number(f"32010219800101{n % 1000:03d}")))
         db.session.commit()

@@ -178,7 +178,8 @@ def test_the_detail_lists_the_automatic_checks(client, auth, make, reviewer, ent
     page = text_of(client.get(f"/admin/vouchers/{application.id}"))
     assert "✓ 符合申领条件" in page
     assert f"✗ 不在已导入的{year}年度科技型中小企业名单中（入库编号 {application.kexiao_number}）" in page
-    assert f"✓ 注册地南京市与账号所在地一致，属苏南，通过后发放创新券 100,000.00 元，有效期至 {year}-12-31" in page
+    assert (f"✓ 填写的注册地、账号所在地与信用代码登记机关所在地一致：南京市，属苏南，通过后发放创新券 100,000.00 元，"
+            f"有效期至 {year}-12-31") in page
     assert "✗ 高新技术企业证书 GR202332001234 有效期至" in page and "已过期" in page
     assert "✗ 联系人手机 13812345678 未通过短信验证" in page
     assert "✓ 已上传加盖公章的申请信息表" in page

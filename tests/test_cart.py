@@ -291,7 +291,7 @@ def test_an_enterprise_is_warned_of_a_related_party_provider(client, buyer, make
     db.session.commit()
     add(client, listed_service, "1")
     page = client.get("/cart").get_data(as_text=True)
-    assert "属于关联方" in page
+    assert "关联方：贵企业与该服务单位存在相同的登记信息" in page
     assert "本组服务不能兑付创新券" in page
     assert "拟兑创新券 <strong" not in page
 

@@ -130,7 +130,7 @@ def test_orders_with_a_related_party_are_not_voucher_orders(client, buyer, provi
     db.session.commit()
     add(client, listed_service, "1")
     page = client.get("/checkout").get_data(as_text=True)
-    assert "属于关联方" in page and "declares_" not in page
+    assert "关联方：贵企业与该服务单位存在相同的登记信息" in page and "declares_" not in page
     assert client.post("/checkout", data=filled(page)).status_code == 303
     [order] = all_orders()
     assert order.order_no.startswith("ORD") and not order.is_voucher

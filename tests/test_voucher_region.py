@@ -1,25 +1,31 @@
-"""The voucher's region follows the evidence (issue 14): the application carries the 营业执照, a registered city
-other than the account's is flagged beside the licence on the review page, and the voucher is issued for the
-registered city the reviewer confirms from the licence, not for whatever city the form names."""
+"""The voucher's region follows the evidence (issue 14): the application carries the 营业执照; a registered city
+that the account's city or the credit code's registering authority contradicts is flagged beside the licence on
+the review page, as is a missing licence; and the voucher is issued for the registered city the reviewer confirms
+from the licence, not for whatever city the form names. Queues and claims show the voucher's city."""
 import io
 import re
 
 import pytest
 from sqlalchemy import select
 
+from marketplace import policy
 from marketplace.extensions import db
 from marketplace.models import (ApplicationStatus, AuditLog, RedemptionStatus, StoredFile, User, Voucher,
                                 VoucherApplication, china_today)
 from marketplace.stats import queries
+from marketplace.validators import make_credit_code
 from marketplace.vouchers import lifecycle
 
 from .conftest import sign_in_as
 from .samples import png_upload
+from .test_catalog_pages import section
 from .test_vouchers import form, the_application
 
 HTMX = {"HX-Request": "true"}
 YEAR = china_today().year
-FLAG = "注册地与账号所在地不一致"
+FLAG = "注册地不一致"
+AGREED = "填写的注册地、账号所在地与信用代码登记机关所在地一致"
+NANJING_CODE = make_credit_code("91320100MA1NJ0001")  # registered by 南京's authority
 
 
 @pytest.fixture
@@ -49,6 +55,13 @@ def audit_reasons(object_type: str, object_id) -> list[tuple[str, str]]:
     return [(e.action, e.reason) for e in db.session.scalars(
         select(AuditLog).where(AuditLog.object_type == object_type, AuditLog.object_id == str(object_id))
         .order_by(AuditLog.id))]
+
+
+def preset_city(page: str) -> str:
+    """The city the approval form's 确认注册地 select comes with, "" for none."""
+    select_html = page[page.index('<select id="confirmed_city"'):]
+    found = re.search(r'<option selected value="([^"]*)">', select_html[:select_html.index("</select>")])
+    return found.group(1) if found else ""
 
 
 def flags(page: str) -> list[tuple[str, str]]:
@@ -145,11 +158,79 @@ def test_an_enterprise_whose_cities_agree_sees_them_confirmed_and_the_city_prese
     auth.login(reviewer)
     page = client.get(f"/admin/vouchers/{submitted_application.id}").text
     assert FLAG not in page
-    (agreed,) = [text for kind, text in flags(page) if "与账号所在地一致" in text]
-    assert agreed.startswith("✓ 注册地南京市与账号所在地一致，属苏南，通过后发放创新券 100,000.00 元")
-    beside = page[page.index("与账号所在地一致"):page.index("</li>", page.index("与账号所在地一致"))]
+    (agreed,) = [text for kind, text in flags(page) if AGREED in text]
+    assert agreed.startswith(f"✓ {AGREED}：南京市，属苏南，通过后发放创新券 100,000.00 元")
+    beside = page[page.index(AGREED):page.index("</li>", page.index(AGREED))]
     assert f'href="/files/{submitted_application.business_licence_file_id}"' in beside
     assert re.search(r'<option selected value="南京">南京市</option>', page)
+
+
+# ---------------------------------------------------------------- the credit code's registering authority
+
+@pytest.mark.parametrize("code, city", [
+    ("91320100MA1NJ0001", "南京"), ("91320106MA1NJ0001", "南京"), ("91320300MA1XU0001", "徐州"),
+    ("12320382466000000", "徐州"), ("91321302MA1QA0001", "宿迁"), ("91320585MA1TC0001", "苏州"),
+    ("91320000MA1JA0001", None), ("91310000MA1HA0001", None), ("91329900MA1XX0001", None),
+    ("320100000123456", None), ("", None), (None, None),
+])
+def test_the_credit_codes_registering_authority_names_its_city_or_nothing(code, city):
+    full = make_credit_code(code) if code and len(code) == 17 else code
+    assert policy.city_of_credit_code(full) == city
+
+
+@pytest.fixture
+def signed_up_as_xuzhou(make) -> VoucherApplication:
+    """An enterprise whose account and form both say 徐州 (苏北) but whose credit code 南京's authority issued."""
+    user = make.enterprise(city="徐州")
+    user.enterprise.credit_code = NANJING_CODE
+    return make.voucher_application(user, status=ApplicationStatus.SUBMITTED)
+
+
+def test_a_credit_code_from_another_city_is_flagged_naming_all_three_and_nothing_is_preset(client, auth, reviewer,
+                                                                                            signed_up_as_xuzhou):
+    auth.login(reviewer)
+    page = client.get(f"/admin/vouchers/{signed_up_as_xuzhou.id}").text
+    (flag,) = [text for kind, text in flags(page) if FLAG in text]
+    assert flag.startswith("✗ ") and "填写的注册地为徐州市 · 苏北" in flag and "账号所在地为徐州市 · 苏北" in flag
+    assert "信用代码登记机关所在地为南京市 · 苏南" in flag
+    assert [text for kind, text in flags(page) if kind == " ok" and "一致" in text] == []
+    assert "140,000.00" not in page and preset_city(page) == ""
+    response = client.post(f"/admin/vouchers/{signed_up_as_xuzhou.id}/approve")
+    assert response.status_code == 422 and "请核对营业执照后确认注册地" in response.text
+    assert vouchers_of(signed_up_as_xuzhou.id) == []
+
+
+def test_a_disputed_page_claims_only_that_the_registered_city_is_in_jiangsu(client, auth, reviewer,
+                                                                           signed_up_as_xuzhou):
+    auth.login(reviewer)
+    page = client.get(f"/admin/vouchers/{signed_up_as_xuzhou.id}").text
+    (eligible,) = [text for kind, text in flags(page) if "符合申领条件" in text]
+    assert eligible.startswith("✓ 符合申领条件：注册地在江苏省内，")
+    assert [text for kind, text in flags(page) if kind == " ok" and "注册地" in text and text != eligible] == []
+
+
+def test_a_province_registered_credit_code_leaves_the_account_and_the_form_to_agree(client, auth, make, reviewer):
+    user = make.enterprise(city="徐州")
+    user.enterprise.credit_code = make_credit_code("91320000MA1JA0001")
+    application = make.voucher_application(user, status=ApplicationStatus.SUBMITTED)
+    auth.login(reviewer)
+    page = client.get(f"/admin/vouchers/{application.id}").text
+    (agreed,) = [text for kind, text in flags(page) if kind == " ok" and "一致" in text]
+    assert agreed.startswith("✓ 填写的注册地与账号所在地一致（信用代码未载明登记机关所在市）：徐州市，属苏北")
+    assert preset_city(page) == "徐州"
+
+
+def test_an_application_without_a_licence_cannot_have_its_city_checked_and_nothing_is_preset(client, auth, make,
+                                                                                            reviewer, enterprise):
+    application = make.voucher_application(enterprise, status=ApplicationStatus.SUBMITTED,
+                                           business_licence_file_id=None)
+    auth.login(reviewer)
+    page = client.get(f"/admin/vouchers/{application.id}").text
+    assert (" problem", "✗ 未上传营业执照，无法核对注册地") in [(kind, text.strip()) for kind, text in flags(page)]
+    assert [text for kind, text in flags(page) if kind == " ok" and "一致" in text] == []
+    assert preset_city(page) == ""
+    assert client.post(f"/admin/vouchers/{application.id}/approve").status_code == 422
+    assert vouchers_of(application.id) == []
 
 
 # ---------------------------------------------------------------- approval issues the confirmed city's voucher
@@ -210,6 +291,45 @@ def test_statistics_and_the_payment_list_place_the_voucher_in_the_confirmed_city
                        status=RedemptionStatus.AWAITING_PAYMENT)
     assert f'id="choose-{claim.id}"' in client.get("/admin/payments?city=南京").text
     assert f'id="choose-{claim.id}"' not in client.get("/admin/payments?city=徐州").text
+
+
+def test_the_queue_shows_the_city_as_filed_until_approval_then_the_confirmed_one_beside_it(client, auth, reviewer,
+                                                                                            picked_xuzhou):
+    auth.login(reviewer)
+    row_id = f"voucher-application-{picked_xuzhou.id}"
+    assert "<td>徐州市 · 苏北</td>" in section(client.get("/admin/vouchers").text, row_id)
+    client.post(f"/admin/vouchers/{picked_xuzhou.id}/approve", data={"confirmed_city": "南京"})
+    approved = section(client.get("/admin/vouchers?status=approved").text, row_id)
+    assert "<td>填写 徐州 → 确认 南京市 · 苏南</td>" in approved
+
+
+def test_an_application_approved_for_the_city_it_named_shows_that_city_alone_in_the_queue(client, auth, reviewer,
+                                                                                          submitted_application):
+    auth.login(reviewer)
+    client.post(f"/admin/vouchers/{submitted_application.id}/approve")
+    approved = section(client.get("/admin/vouchers?status=approved").text,
+                       f"voucher-application-{submitted_application.id}")
+    assert "<td>南京市 · 苏南</td>" in approved and "→" not in approved
+
+
+@pytest.fixture
+def confirmed_nanjing(client, auth, reviewer, signed_up_as_xuzhou) -> User:
+    """The enterprise whose account says 徐州, with a voucher a reviewer issued for 南京 from its licence."""
+    auth.login(reviewer)
+    assert client.post(f"/admin/vouchers/{signed_up_as_xuzhou.id}/approve",
+                       data={"confirmed_city": "南京"}).status_code == 303
+    return db.session.get(User, fresh(signed_up_as_xuzhou.id).enterprise.user_id)
+
+
+def test_a_claims_facts_show_the_vouchers_city_not_the_accounts(client, make, confirmed_nanjing):
+    claim = make.claim(confirmed_nanjing)
+    assert "<dt>注册地</dt><dd>南京 · 苏南</dd>" in client.get(f"/admin/redemptions/{claim.id}").text
+
+
+def test_the_workbench_names_the_vouchers_city_and_region(client, auth, confirmed_nanjing):
+    auth.login(confirmed_nanjing)
+    page = client.get("/me").text
+    assert f"{confirmed_nanjing.enterprise.name}（南京市 · 苏南）" in page and "苏北" not in page
 
 
 def test_the_reviewer_may_confirm_the_city_the_licence_shows_even_against_the_account(client, auth, reviewer,

@@ -56,7 +56,7 @@ def vouchers():
     page = paginate(stmt, current_app.config["PER_PAGE"])
     counts = dict(db.session.execute(select(VoucherApplication.status, func.count())
                                       .where(*filters).group_by(VoucherApplication.status)).all())
-    places = {city: _place(city) for city in {a.registered_city for a in page.items}}
+    places = _queue_places(page.items)
     return render_template("admin/vouchers.html", page=page, status=status, labels=TABS, counts=counts,
                            year=year, years=_years(), q=q, args={"status": status, "year": year, "q": q or None},
                            places=places)
@@ -114,6 +114,18 @@ def _place(city: str) -> str:
     """南京市 · 苏南 (the region the reviewer's city settings give, which sets the voucher total)."""
     region = _region(city)
     return f"{policy.normalize_city(city)}市 · {region}" if region else (city or "—")
+
+
+def _queue_places(applications) -> dict[int, str]:
+    """By application: the city its voucher is for (as filed until a reviewer confirms one), and the city as filed
+    beside it when the reviewer confirmed another: 填写 徐州 → 确认 南京市 · 苏南. One lookup per city."""
+    cities = {city for a in applications for city in (a.registered_city, local.voucher_city(a))}
+    place = {city: _place(city) for city in cities}
+    shown = {}
+    for a in applications:
+        filed, issued = place[a.registered_city], place[local.voucher_city(a)]
+        shown[a.id] = issued if filed == issued else f"填写 {a.registered_city or '—'} → 确认 {issued}"
+    return shown
 
 
 # ---------------------------------------------------------------- decisions
@@ -199,7 +211,7 @@ def checks(application: VoucherApplication) -> list[Check]:
     today = china_today()
     problems = eligibility.application_problems(application, today)
     found = [Check(False, problem.message) for problem in problems] or [
-        Check(True, "符合申领条件：注册地、上年度营业收入、企业身份及其证明材料已核对")]
+        Check(True, "符合申领条件：注册地在江苏省内，上年度营业收入、企业身份及其证明材料已核对")]
     found += [_kexiao_check(application), _voucher_check(application)]
     if application.gaoqi_valid_until is not None:
         valid = application.gaoqi_valid_until >= today
@@ -243,16 +255,23 @@ def _voucher_check(application: VoucherApplication) -> Check:
 
 
 def _city_check(application: VoucherApplication) -> Check:
-    """The registered city against the account's, with the 营业执照 to confirm it by. Only a city both name is
-    presented as the voucher's; otherwise the reviewer's confirmed city decides the region."""
+    """The registered city against the account's and the credit code's registering authority's, with the 营业执照
+    to confirm it by. Only a city they all name is presented as the voucher's; otherwise the reviewer's confirmed
+    city decides the region."""
     licence = display.attachment(application, "business_licence")
+    if licence is None:
+        return Check(False, "未上传营业执照，无法核对注册地")
+    by_code = policy.city_of_credit_code(application.credit_code)
     city = lifecycle.agreed_city(application)
     if not city:
-        return Check(False, f"注册地与账号所在地不一致：申请填写的注册地为{_place(application.registered_city)}，"
-                            f"账号所在地为{_place(application.enterprise.city)}。请核对营业执照后确认注册地，"
-                            "创新券额度按确认的注册地所属区域发放", licence)
+        code_place = f"信用代码登记机关所在地为{_place(by_code)}" if by_code else "信用代码未载明登记机关所在市"
+        return Check(False, f"注册地不一致：填写的注册地为{_place(application.registered_city)}，"
+                            f"账号所在地为{_place(application.enterprise.city)}，{code_place}。"
+                            "请核对营业执照后确认注册地，创新券额度按确认的注册地所属区域发放", licence)
     region = local.region_for(city)
-    return Check(True, f"注册地{city}市与账号所在地一致，属{region}，通过后发放创新券 "
+    agreeing = ("填写的注册地、账号所在地与信用代码登记机关所在地一致" if by_code
+                else "填写的注册地与账号所在地一致（信用代码未载明登记机关所在市）")
+    return Check(True, f"{agreeing}：{city}市，属{region}，通过后发放创新券 "
                        f"{policy.format_yuan(policy.annual_cap(region))} 元，有效期至 {application.year}-12-31",
                  licence)
 

@@ -73,8 +73,9 @@ def service_estimate(service_id: int):
 def _visible_service(service_id: int) -> Service:
     service = db.session.scalar(
         select(Service).where(Service.id == service_id)
-        .options(joinedload(Service.provider), joinedload(Service.instrument), joinedload(Service.category)
-                 .joinedload(Category.parent), selectinload(Service.fields), selectinload(Service.images)))
+        .options(joinedload(Service.provider).joinedload(Provider.user), joinedload(Service.instrument),
+                 joinedload(Service.category).joinedload(Category.parent), selectinload(Service.fields),
+                 selectinload(Service.images)))
     if service is None or service.status != ServiceStatus.LISTED or service.provider.status != ShopStatus.OPEN:
         raise not_found("该服务不存在或已下架。")
     return service
@@ -86,7 +87,8 @@ def _estimates(service: Service, quantity: int) -> dict:
     amount = estimate.quote_fen(service.price_fen, quantity)
     refusal = estimate.refusal_of(service)
     if estimate.is_enterprise(current_user):
-        refusal = refusal or related_parties.refusal(related_parties.between(current_user.enterprise, service.provider))
+        refusal = refusal or related_parties.refusal(related_parties.buyer_related(current_user.enterprise,
+                                                                                   service.provider))
         return {"estimate": estimate.estimate_for(current_user, amount, refusal), "regions": []}
     return {"estimate": None, "regions": estimate.by_region(amount, refusal)}
 

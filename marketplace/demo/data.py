@@ -2,6 +2,8 @@
 named in the seed document (江苏省科技创新券政策解读及服务介绍, 2025-03-27)."""
 from typing import NamedTuple, Optional
 
+from .. import policy
+
 FIELDS = ("生物医药", "新材料", "半导体", "新能源", "航空航天", "物联网", "电子信息", "高端装备制造", "其他")
 
 
@@ -29,11 +31,7 @@ CATEGORY_TREE = (
 
 # 13 prefecture-level cities: 6-digit administrative code, telephone area code, real districts, weight in the
 # generated catalog (roughly each city's share of the province's testing capacity).
-CITY_AREA_CODES = {
-    "南京": "320100", "无锡": "320200", "徐州": "320300", "常州": "320400", "苏州": "320500", "南通": "320600",
-    "连云港": "320700", "淮安": "320800", "盐城": "320900", "扬州": "321000", "镇江": "321100", "泰州": "321200",
-    "宿迁": "321300",
-}
+CITY_AREA_CODES = policy.CITY_DIVISION_CODES
 CITY_PHONE_CODES = {
     "南京": "025", "无锡": "0510", "徐州": "0516", "常州": "0519", "苏州": "0512", "南通": "0513", "连云港": "0518",
     "淮安": "0517", "盐城": "0515", "扬州": "0514", "镇江": "0511", "泰州": "0523", "宿迁": "0527",

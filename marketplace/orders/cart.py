@@ -55,7 +55,7 @@ class Group:
     """One provider's lines; `voucher_lines` are those a voucher could pay for (checkout's voucher order)."""
     provider: Provider
     voucher_buyer: bool   # an enterprise: individuals never use vouchers
-    related: tuple[str, ...]  # the identities the enterprise shares with the provider (关联方); empty when none
+    related: bool         # 关联方: the enterprise shares an identity with the provider (the buyer is not told which)
     lines: list[CartLine] = field(default_factory=list)
     estimate: Optional[Estimate] = None
 
@@ -104,7 +104,7 @@ def provider_groups(lines, user) -> list[Group]:
     for line in lines:
         provider = line.service.provider
         if provider.id not in groups:
-            related = related_parties.shared(buyer, related_parties.of_provider(provider)) if buyer else ()
+            related = bool(buyer and related_parties.shared(buyer, related_parties.of_provider(provider)))
             groups[provider.id] = Group(provider, buyer is not None, related)
         groups[provider.id].lines.append(line)
     return list(groups.values())

@@ -61,12 +61,13 @@ def _row(claim: Redemption) -> PaymentRow:
                       city_of(voucher_city(application)), claim.approved_fen, claim.local_match_fen)
 
 
-def city_of(registered_city: str) -> str:
-    """The short city name the city settings use (南京), or the text as typed if it is not a Jiangsu city."""
+def city_of(city: str) -> str:
+    """The short name the city settings use (南京) for a voucher's city (local.voucher_city), or the text as stored
+    if it is not a Jiangsu city."""
     try:
-        return policy.normalize_city(registered_city)
+        return policy.normalize_city(city)
     except ValueError:
-        return registered_city
+        return city
 
 
 def city_totals(rows: list[PaymentRow]) -> list[CityTotal]:

@@ -1,9 +1,10 @@
 """Risk flags on submitted claims (SPEC 7.4, 11): what the platform can see that a reviewer should weigh.
 
 `flags_for(claims)` answers a whole queue page with a fixed number of queries, whatever the number of claims or
-invoices: the per-claim relations (invoices, receipts, voucher, enterprise, order → provider) come from the
-caller's eager loads (`EAGER`), and the cross-claim facts (invoice numbers claimed elsewhere, non-eligible order
-lines, year-end submissions) are read in one batch each.
+invoices: the per-claim relations (invoices, receipts, the voucher with its application, the enterprise with its
+account, the order with its lines and its provider with the provider's account) come from the caller's eager loads
+(`EAGER`), and the cross-claim facts (invoice numbers claimed elsewhere, non-eligible order lines, year-end
+submissions, the providers on the platform holding the credit codes offline claims name) are read in one batch each.
 
 Year-end rule: a claim submitted (China time) in the last `YEAR_END_DAYS` days of December is flagged; the
 message says how many claims the same enterprise submitted in that window, and the flag turns to danger from
@@ -22,6 +23,7 @@ from .. import policy, related_parties
 from ..extensions import db
 from ..models import (CHINA, Enterprise, Invoice, Order, OrderItem, Provider, Redemption, RedemptionStatus, Service,
                       ShopStatus, UnitType, Voucher, china_today)
+from ..validators import normalize_credit_code
 from . import checks, invoice_numbers
 
 R = RedemptionStatus
@@ -77,9 +79,11 @@ def flags_for(found_claims: Iterable[Redemption], today: Optional[date] = None) 
     elsewhere = _invoice_uses(found_claims)
     ineligible = _ineligible_lines(found_claims)
     year_end = _year_end_counts(found_claims)
+    on_platform = _providers_named_offline(found_claims)
     result = {}
     for claim in found_claims:
-        found = [*_amount_flags(claim), *_confirmation_flags(claim), *_duplicate_flags(claim, elsewhere), *_provider_flags(claim, today),
+        found = [*_amount_flags(claim), *_confirmation_flags(claim), *_duplicate_flags(claim, elsewhere),
+                 *_related_flags(claim, on_platform), *_provider_flags(claim, today),
                  *_qualification_flags(claim, today), *_eligibility_flags(claim, ineligible),
                  *_year_end_flags(claim, year_end)]
         result[claim.id] = sorted(found, key=lambda flag: LEVELS.index(flag.level))
@@ -126,7 +130,7 @@ def _final_amount_flags(claim: Redemption, order: Order) -> list[Flag]:
     if confirmed is None:
         return [Flag("unconfirmed", "danger", "服务单位尚未确认服务完成和实际服务金额")]
     found = []
-    claimed = max(claim.contract_amount_fen or 0, sum(i.amount_fen for i in claim.invoices))
+    claimed = checks.claimed_fen(claim.contract_amount_fen, sum(i.amount_fen for i in claim.invoices))
     if claimed > confirmed:
         found.append(Flag("above_confirmed", "warn", f"合同或发票金额 {_yuan(claimed)} 高于服务单位确认的实际服务金额 "
                                                      f"{_yuan(confirmed)}，按 {_yuan(confirmed)} 计算"))
@@ -139,15 +143,20 @@ def _final_amount_flags(claim: Redemption, order: Order) -> list[Flag]:
 
 
 def _price_flags(order: Order) -> list[Flag]:
-    """An order or confirmed amount far from the listed price × quantity (the buyer confirmed it at checkout)."""
+    """The order's amount and the 实际服务金额 against the listed price × quantity (the buyer confirmed a far one at
+    checkout). With a 面议 line there is nothing to compare with: the amounts stand on the two parties' word."""
     if any(item.unit_price_fen is None for item in order.items):
-        return []
+        agreed = "下单时未填写订单金额" if order.quote_fen is None else f"订单金额 {_yuan(order.quote_fen)}"
+        return [Flag("negotiated", "warn", f"订单含面议服务，{agreed}，实际服务金额 {_yuan(order.final_amount_fen)} "
+                                           "无标价可比")]
     priced = sum(item.unit_price_fen * item.quantity for item in order.items)
     factor = current_app.config["ORDER_CONFIRM_FACTOR"]
-    far = [amount for amount in (order.quote_fen, order.final_amount_fen) if policy.far_from_price(amount, priced, factor)]
+    far = [f"{name} {_yuan(amount)}" for name, amount in (("订单金额", order.quote_fen),
+                                                          ("实际服务金额", order.final_amount_fen))
+           if policy.far_from_price(amount, priced, factor)]
     if not far:
         return []
-    return [Flag("far_from_price", "warn", f"订单金额 {_yuan(far[0])} 与服务标价合计 {_yuan(priced)} 相差{factor}倍以上")]
+    return [Flag("far_from_price", "warn", f"{'、'.join(far)} 与服务标价合计 {_yuan(priced)} 相差{factor}倍以上")]
 
 
 def _yuan(fen: Optional[int]) -> str:
@@ -166,15 +175,32 @@ def _duplicate_flags(claim: Redemption, elsewhere: dict[str, list[OtherUse]]) ->
     return found
 
 
-def _provider_flags(claim: Redemption, today: date) -> list[Flag]:
-    """Online claims only: an offline claim's provider has no row on the platform to compare with."""
-    provider = claim.order.provider if claim.order is not None else None
-    if provider is None:
+def _related_flags(claim: Redemption, on_platform: dict[str, Provider]) -> list[Flag]:
+    """The enterprise (with its voucher's application) against the order's provider; for an offline claim, against
+    the credit code and phone it names and every identity of a provider on the platform holding that credit code,
+    whatever its shop's state."""
+    if claim.order is not None:
+        name, theirs = claim.order.provider.name, related_parties.of_provider(claim.order.provider)
+    else:
+        name = claim.provider_name
+        theirs = related_parties.of_unit(claim.provider_credit_code, claim.provider_phone)
+        registered = on_platform.get(normalize_credit_code(claim.provider_credit_code or ""))
+        if registered is not None:
+            theirs |= related_parties.of_provider(registered)
+    application = claim.voucher.application if claim.voucher is not None else None
+    kinds = related_parties.shared(related_parties.of_enterprise(claim.enterprise, application), theirs)
+    if not kinds:
         return []
+    return [Flag("related_party", "danger", f"关联方：企业与服务单位{name}的{'、'.join(kinds)}相同")]
+
+
+def _provider_flags(claim: Redemption, today: date) -> list[Flag]:
+    """The order's provider as it stands today (online claims; an offline claim's unit is checked from what the
+    claim says, see _qualification_flags)."""
+    if claim.order is None:
+        return []
+    provider = claim.order.provider
     found = []
-    related = _related(claim, provider)
-    if related:
-        found.append(Flag("related_party", "danger", f"关联方：企业与服务单位{provider.name}的{'、'.join(related)}相同"))
     if provider.status != ShopStatus.OPEN:
         found.append(Flag("provider_closed", "warn", f"服务单位{provider.name}当前为“{provider.status_label}”"))
     expires = provider.qualification_expires_on
@@ -247,6 +273,18 @@ def _ineligible_lines(found_claims: list[Redemption]) -> dict[int, list[str]]:
     return lines
 
 
+def _providers_named_offline(found_claims: list[Redemption]) -> dict[str, Provider]:
+    """By credit code: the providers on the platform (any shop state) holding a credit code an offline claim names,
+    with their accounts (one query)."""
+    codes = {normalize_credit_code(claim.provider_credit_code) for claim in found_claims
+             if claim.order_id is None and claim.provider_credit_code}
+    if not codes:
+        return {}
+    found = db.session.scalars(select(Provider).where(Provider.credit_code.in_(codes))
+                               .options(joinedload(Provider.user)))
+    return {provider.credit_code: provider for provider in found}
+
+
 def _year_end_counts(found_claims: list[Redemption]) -> dict[tuple[int, int], int]:
     """(enterprise, year) → claims it submitted in that year's last days, for the claims submitted then."""
     wanted = defaultdict(set)
@@ -284,10 +322,3 @@ def _naive_utc(moment: datetime) -> datetime:
 
 def _china_date(moment: Optional[datetime]) -> Optional[date]:
     return None if moment is None else moment.replace(tzinfo=timezone.utc).astimezone(CHINA).date()
-
-
-def _related(claim: Redemption, provider: Provider) -> tuple[str, ...]:
-    """The identities the enterprise (with its voucher's application) shares with the order's provider."""
-    application = claim.voucher.application if claim.voucher is not None else None
-    return related_parties.shared(related_parties.of_enterprise(claim.enterprise, application),
-                                  related_parties.of_provider(provider))

@@ -1,8 +1,10 @@
 """线下订单申请兑付 (SPEC 7.3): a claim for a service bought outside the platform, from a provider that meets
-the entry criteria but has no shop here. A two-step wizard names the provider (第一步) and describes it and
+the entry criteria but has no open shop here. A two-step wizard names the provider (第一步) and describes it and
 the service (第二步); the claim's materials are then uploaded in the claim editor (editor.py).
 
-A provider whose shop is open on the platform is refused at step 1: its services must be ordered online."""
+Step 1 refuses a provider whose shop is open on the platform (its services must be ordered online) and the
+enterprise's own credit code. Any other relation (a shared ID number, bank account or mobile, with the unit or with
+a provider on the platform holding its credit code) is flagged to the reviewer (flags.py)."""
 from typing import Optional
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
@@ -10,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import audit, policy
+from .. import audit, policy, related_parties
 from ..accounts.access import roles_required
 from ..errors import render_error
 from ..extensions import db
@@ -100,7 +102,7 @@ def offline_provider(claim_id: int):
     claim = _my_claim(claim_id, lock=request.method == "POST", editable=True)
     if request.method == "GET":
         return _provider_page(claim, ProviderForm(obj=claim))
-    form = ProviderForm()
+    form = ProviderForm(own_credit_codes=_own_credit_codes(claim))
     if not form.validate():
         return _provider_page(claim, form), 422
     shop = claims.platform_provider(form.provider_credit_code.data)
@@ -110,6 +112,13 @@ def offline_provider(claim_id: int):
     audit.record(claims.OBJECT, claim.id, "edit_provider", claim.status, claim.status, claim.provider_name)
     db.session.commit()
     return redirect(url_for(STEPS["service"], claim_id=claim.id), 303)
+
+
+def _own_credit_codes(claim: Redemption) -> frozenset[str]:
+    """The enterprise's credit codes: its account's and its voucher application's."""
+    application = claim.voucher.application if claim.voucher is not None else None
+    return frozenset(value for kind, value in related_parties.of_enterprise(claim.enterprise, application)
+                     if kind == related_parties.CREDIT_CODE)
 
 
 def _provider_page(claim: Redemption, form: ProviderForm, on_platform: Optional[Provider] = None,

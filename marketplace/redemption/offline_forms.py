@@ -16,6 +16,7 @@ from ..orders.messages import tidy
 from . import checks, claims
 
 MAX_SERVICE_LINES = 20
+ITSELF = "服务单位不能是本企业自身：该统一社会信用代码属于贵企业"
 
 
 def _text(label: str, max_length: int, *checks, required: bool = False) -> StringField:
@@ -25,12 +26,20 @@ def _text(label: str, max_length: int, *checks, required: bool = False) -> Strin
 
 
 class ProviderForm(Form):
-    """第一步 服务单位信息维护."""
+    """第一步 服务单位信息维护. `own_credit_codes`: the enterprise's own, which no provider may hold."""
     provider_name = _text("服务单位名称", 200, required=True)
     provider_credit_code = StringField("统一社会信用代码", filters=[validators.normalize_credit_code], validators=[
         DataRequired(message="请填写统一社会信用代码"), problem_check(validators.credit_code_problem)])
     provider_contact = _text("联系人", 50, required=True)
     provider_phone = _text("联系电话", 30, problem_check(validators.phone_problem), required=True)
+
+    def __init__(self, *args, own_credit_codes: frozenset[str] = frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.own_credit_codes = own_credit_codes
+
+    def validate_provider_credit_code(self, field):
+        if field.data in self.own_credit_codes:
+            raise ValidationError(ITSELF)
 
     def apply_to(self, claim: Redemption) -> None:
         claim.provider_name = self.provider_name.data

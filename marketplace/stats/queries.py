@@ -159,11 +159,11 @@ def local_matching_by_city(year: int) -> list[CityMatching]:
 
 
 def _per_city(rows, width: int) -> list[tuple[str, list[int]]]:
-    """Sums per Jiangsu city in policy order (every city, zeros included, so cities compare), then any other
-    registered city as typed; "南京市" and "南京" add up together."""
+    """Sums per voucher city (local.VOUCHER_CITY) in policy order (every Jiangsu city, zeros included, so cities
+    compare), then any other city as stored; "南京市" and "南京" add up together."""
     sums = {city: [0] * width for city in policy.CITIES}
-    for registered_city, *values in rows:
-        city_sums = sums.setdefault(city_of(registered_city) or "未填写", [0] * width)
+    for city, *values in rows:
+        city_sums = sums.setdefault(city_of(city) or "未填写", [0] * width)
         for index, value in enumerate(values):
             city_sums[index] += _int(value)
     return list(sums.items())

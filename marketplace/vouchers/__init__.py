@@ -6,4 +6,6 @@ from flask import Blueprint
 
 bp = Blueprint("vouchers", __name__, url_prefix="/me/vouchers")
 
-from . import routes  # noqa: E402,F401
+from . import local, routes  # noqa: E402,F401
+
+bp.add_app_template_global(local.voucher_city, "voucher_city")  # {{ voucher_city(voucher.application) }}

@@ -115,13 +115,18 @@ def approve(application: VoucherApplication, reviewer_id: int, confirmed_city: O
 
 
 def agreed_city(application: VoucherApplication) -> str:
-    """The registered city (short form) when the enterprise's account names the same city, else "": a city
-    the two disagree on is for the reviewer to confirm from the 营业执照."""
+    """The registered city (short form) when the evidence agrees on it, else "": the 营业执照 is uploaded, the
+    account names the same city, and the credit code's registering authority, when its code tells, lies in it.
+    The account's city and the form's are both the enterprise's word; the rest is for the reviewer to confirm."""
+    if not application.business_licence_file_id:
+        return ""
     try:
         registered = policy.normalize_city(application.registered_city)
-        return registered if registered == policy.normalize_city(application.enterprise.city) else ""
+        account = policy.normalize_city(application.enterprise.city)
     except ValueError:
         return ""
+    by_code = policy.city_of_credit_code(application.credit_code)
+    return registered if account == registered and by_code in (None, registered) else ""
 
 
 def return_for_correction(application: VoucherApplication, reviewer_id: int, reason: str,

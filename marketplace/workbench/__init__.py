@@ -33,4 +33,5 @@ def _this_years_voucher():
     if enterprise is None:
         return None
     return db.session.scalar(select(Voucher).where(Voucher.enterprise_id == enterprise.id,
-                                                   Voucher.year == china_today().year))
+                                                   Voucher.year == china_today().year)
+                             .options(joinedload(Voucher.application)))
