@@ -55,8 +55,9 @@ class Config:
         self.ORDER_ACCEPT_DAYS = int(env.get("ORDER_ACCEPT_DAYS") or 7)
         # One order's amount may not pass this (万元 in the environment); an amount far from the listed price × quantity
         # (more than ORDER_CONFIRM_FACTOR times above or below) is ordered only once the buyer confirms it.
-        self.ORDER_MAX_FEN = int(Decimal(env.get("ORDER_MAX_WAN") or 0) * policy.FEN_PER_WAN) or policy.ORDER_MAX_FEN_DEFAULT
-        self.ORDER_CONFIRM_FACTOR = int(env.get("ORDER_CONFIRM_FACTOR") or policy.ORDER_CONFIRM_FACTOR_DEFAULT)
+        self.ORDER_MAX_FEN = _positive(env, "ORDER_MAX_WAN", lambda text: int(Decimal(text) * policy.FEN_PER_WAN),
+                                       policy.ORDER_MAX_FEN_DEFAULT)
+        self.ORDER_CONFIRM_FACTOR = _positive(env, "ORDER_CONFIRM_FACTOR", int, policy.ORDER_CONFIRM_FACTOR_DEFAULT)
         # Approved claims stay on /publicity this many days before they wait for payment (SPEC 7.4).
         self.PUBLICITY_DAYS = int(env.get("PUBLICITY_DAYS") or policy.PUBLICITY_DAYS_DEFAULT)
         if self.PRODUCTION and self.SECRET_KEY == "dev-only-insecure-key":
@@ -64,3 +65,18 @@ class Config:
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _positive(env, name: str, parse, default: int) -> int:
+    """A positive number from the environment (its default when unset); anything else stops the app at start with
+    the setting's name, rather than refusing every order later."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = parse(text)
+    except (ValueError, ArithmeticError):
+        value = 0
+    if value <= 0:
+        raise RuntimeError(f"{name} must be a positive number, got {text!r}")
+    return value

@@ -8,6 +8,7 @@ Rules that judge a submission return a list of `Problem`s instead of raising on 
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from typing import Optional
 
 FEN_PER_YUAN = 100
 FEN_PER_WAN = 10_000 * FEN_PER_YUAN
@@ -23,6 +24,13 @@ REGIONS = {
 }
 CITIES = tuple(city for cities in REGIONS.values() for city in cities)
 _REGION_BY_CITY = {city: region for region, cities in REGIONS.items() for city in cities}
+# Each city's administrative division code (GB/T 2260); its counties' codes share the first four digits.
+CITY_DIVISION_CODES = {
+    "南京": "320100", "无锡": "320200", "徐州": "320300", "常州": "320400", "苏州": "320500", "南通": "320600",
+    "连云港": "320700", "淮安": "320800", "盐城": "320900", "扬州": "321000", "镇江": "321100", "泰州": "321200",
+    "宿迁": "321300",
+}
+_CITY_BY_DIVISION = {code[:4]: city for city, code in CITY_DIVISION_CODES.items()}
 
 RATE = {REGION_SUNAN: Fraction(25, 100), REGION_SUZHONG: Fraction(25, 100), REGION_SUBEI: Fraction(35, 100)}
 ANNUAL_CAP_FEN = {
@@ -45,6 +53,8 @@ PUBLICITY_DAYS_DEFAULT = 5
 # buyer confirms an amount this many times above or below the listed price × quantity before ordering.
 ORDER_MAX_FEN_DEFAULT = 1_000 * FEN_PER_WAN
 ORDER_CONFIRM_FACTOR_DEFAULT = 3
+# An order accepted this many days ago and still not finished is shown to the reviewer as stuck (平台关闭).
+ORDER_STUCK_DAYS = 30
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_INVOICE_BYTES = 5 * 1024 * 1024
 SERVICE_DESCRIPTION_MIN = 30
@@ -91,6 +101,14 @@ def normalize_city(name):
 
 def region_of(city):
     return _REGION_BY_CITY[normalize_city(city)]
+
+
+def city_of_credit_code(code) -> Optional[str]:
+    """The Jiangsu city whose authority registered this 统一社会信用代码 (GB 32100-2015: characters 3–8 are the
+    registering authority's division code), or None when the code tells nothing: registered by the province
+    (320000), outside Jiangsu, a legacy 15-digit number or not a credit code at all."""
+    text = (code or "").strip().upper()
+    return _CITY_BY_DIVISION.get(text[2:6]) if len(text) == 18 else None
 
 
 def _check_region(region):

@@ -30,6 +30,14 @@ def test_the_order_ceiling_and_confirmation_factor_come_from_the_environment_in_
     assert (Config().ORDER_MAX_FEN, Config().ORDER_CONFIRM_FACTOR) == (500_000, 5)  # 5,000 元
 
 
+@pytest.mark.parametrize("name, value", [("ORDER_MAX_WAN", "0"), ("ORDER_MAX_WAN", "-5"), ("ORDER_MAX_WAN", "lots"),
+                                         ("ORDER_CONFIRM_FACTOR", "0"), ("ORDER_CONFIRM_FACTOR", "2.5")])
+def test_a_bad_order_limit_stops_the_app_at_start_naming_the_setting(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match=name):
+        Config()
+
+
 def test_production_refuses_the_development_secret(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("APP_ENV", "production")

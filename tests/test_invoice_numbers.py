@@ -207,6 +207,13 @@ def run_migration_0008() -> None:
         migration.upgrade()
 
 
+def test_a_draft_typed_before_the_formats_cannot_be_submitted_with_its_old_number(make):
+    user = voucher_holder(make)
+    draft = make.claim(user, status=R.DRAFT, invoice_number="INV-0001")
+    with pytest.raises(claims.Refused, match="发票号码 INV-0001：发票号码应为20位数电发票号码"):
+        claims.submit(draft, user, claims.DECLARATIONS)
+
+
 def test_migration_0008_stores_old_spellings_canonical_so_the_reviewer_sees_the_duplicate(
         client, auth, make, reviewer):
     """Before 0008 the form kept a zero-width space or a soft hyphen, and the two spellings passed as two
@@ -214,7 +221,7 @@ def test_migration_0008_stores_old_spellings_canonical_so_the_reviewer_sees_the_
     first = make.claim(voucher_holder(make), invoice_number=TRAPS["zero-width space"])
     claimant = voucher_holder(make)
     second = make.claim(claimant, invoice_number=TRAPS["soft hyphen"])
-    off_format = make.claim(claimant, invoice_number="inv-ΟΟ1 ")
+    off_format = make.claim(claimant, status=R.DRAFT, invoice_number="inv-ΟΟ1 ")
     auth.login(reviewer)
     review = f"/admin/redemptions/{second.id}"
     assert 'data-flag="duplicate_invoice"' not in client.get(review).get_data(as_text=True)

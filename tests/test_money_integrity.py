@@ -3,13 +3,18 @@ the 实际服务金额 with 服务完成 (a difference from the order amount nee
 least of that amount, the contract, the invoices and the receipts (and the 可兑付服务费 of a mixed contract, proven
 by a 补充协议), checkout refuses absurd amounts and asks before unusual ones, and a pilot provider's 确认材料
 approves a claim on its own only when nothing is flagged. Every attack goes through the real routes."""
+import importlib.util
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from marketplace import policy
+from marketplace.config import ROOT
 from marketplace.extensions import db
-from marketplace.models import AuditLog, Order, OrderStatus, Redemption, RedemptionStatus as R, Voucher
+from marketplace.models import (AuditLog, Material, Order, OrderItem, OrderStatus, Redemption, RedemptionStatus as R, Voucher,
+                                utcnow)
 from marketplace.orders import lifecycle
+from marketplace.policy import Problem
 from marketplace.redemption import claims
 from marketplace.redemption.offline import offline_estimate_fen
 
@@ -314,3 +319,102 @@ def test_an_offline_mixed_contract_is_estimated_on_its_eligible_part(make, enter
     assert offline_estimate_fen(claim, 1_000_000 * YUAN) == 35_000 * YUAN
     claim.eligible_fee_fen = None
     assert offline_estimate_fen(claim, 1_000_000 * YUAN) == 100_000 * YUAN
+
+
+# ---------------------------------------------------------------- what a pilot may not pass alone
+
+def test_a_pilot_never_passes_alone_a_claim_on_a_negotiated_order(client, auth, make, xuzhou, pilot):
+    """面议: no price to compare the provider's amount with, so the reviewer looks at it."""
+    order = make.order(xuzhou, make.service(pilot.provider, price_fen=None))
+    assert order.quote_fen is None
+    auth.login(pilot)
+    assert finish(client, order, "200000").status_code == 303
+    claim = make.claim(xuzhou, order=order, amount_fen=200_000 * YUAN)
+    assert claims.provider_confirm(claim, pilot) is False
+    assert "订单含面议服务" in claim.referral_reason and claim.status == R.SUBMITTED
+
+
+def test_a_negotiated_line_beside_a_priced_one_does_not_switch_the_checks_off(make, xuzhou, pilot):
+    cheap, negotiated = make.service(pilot.provider, price_fen=160 * YUAN), make.service(pilot.provider,
+                                                                                           name="定制测试", price_fen=None)
+    order = make.order(xuzhou, cheap, quote_fen=400_000 * YUAN)
+    order.items.append(OrderItem(service_id=negotiated.id, service_name=negotiated.name, unit_price_fen=None,
+                                 quantity=1))
+    db.session.commit()
+    claim = make.claim(xuzhou, order=order, amount_fen=400_000 * YUAN)
+    assert claims.provider_confirm(claim, pilot) is False
+    assert "订单含面议服务，订单金额 ¥400,000.00" in claim.referral_reason
+
+
+def test_the_actual_amount_is_confirmed_once(client, auth, make, enterprise, provider):
+    order = make.order(enterprise, make.service(provider.provider, price_fen=2_000 * YUAN), status=OrderStatus.IN_SERVICE)
+    auth.login(provider)
+    assert finish(client, order, "2000").status_code == 303
+    page = client.get(f"/seller/orders/{order.order_no}").get_data(as_text=True)
+    assert "确认服务完成</button>" not in page and "¥2,000.00" in page
+    response = finish(client, order, "400000", "追加")
+    assert response.status_code == 409 and "不能重复确认" in response.get_data(as_text=True)
+    assert fresh(Order, order.id).final_amount_fen == 2_000 * YUAN
+
+
+def test_the_reasons_of_a_referral_stay_with_the_reviewer(client, auth, make, xuzhou, pilot, reviewer):
+    """They may name another enterprise's claim (a reused invoice): the buyer and the provider learn only that the
+    claim went to the reviewer."""
+    other = make.enterprise(city="徐州")
+    make.voucher(other)
+    make.claim(other, invoice_number="26320000000000009999")
+    order = make.order(xuzhou, make.service(pilot.provider, price_fen=2_000 * YUAN))
+    claim = make.claim(xuzhou, order=order, amount_fen=2_000 * YUAN, invoice_number="26320000000000009999",
+                       status=R.DRAFT)
+    claim.materials.append(Material(kind="other", file_id=make.stored_pdf(xuzhou, "情况说明.pdf").id))
+    claims.submit(claim, xuzhou, claims.DECLARATIONS)  # reused, with the explanation 其他材料 allows
+    assert claims.provider_confirm(claim, pilot) is False
+    db.session.commit()
+    assert other.enterprise.name in claim.referral_reason
+    for user, pages in ((xuzhou, [f"/me/orders/{order.order_no}", f"/me/orders/{order.order_no}/redemption"]),
+                        (pilot, [f"/seller/orders/{order.order_no}", "/seller/orders"])):
+        auth.login(user)
+        for path in pages:
+            page = client.get(path).get_data(as_text=True)
+            assert other.enterprise.name not in page and claim.referral_reason not in page, path
+        auth.logout()
+    auth.login(pilot)
+    assert "已转平台审核" in client.get("/seller/orders").get_data(as_text=True)
+    auth.logout()
+    auth.login(reviewer)
+    assert claim.referral_reason in client.get(f"/admin/redemptions/{claim.id}").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- orders from before 服务完成 asked for the amount
+
+def run_confirmed_before():
+    """Migration 0007's backfill (CONFIRMED_BEFORE) on the test database as it is."""
+    path = ROOT / "migrations" / "versions" / "20261207_0007_money_integrity.py"
+    spec = importlib.util.spec_from_file_location("migration_0007", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    db.session.commit()
+    with db.engine.begin() as connection:
+        for statement in migration.CONFIRMED_BEFORE:
+            connection.execute(text(statement))
+
+
+def test_a_claim_sent_back_before_the_amount_existed_can_still_be_resubmitted(make, enterprise, provider):
+    make.voucher(enterprise)
+    claim = make.claim(enterprise, status=R.CORRECTION, amount_fen=2_000 * YUAN)
+    finished = make.order(enterprise, make.service(provider.provider, price_fen=300 * YUAN),
+                          status=OrderStatus.IN_SERVICE, finished_at=utcnow())
+    negotiated = make.order(enterprise, make.service(provider.provider, price_fen=None),
+                            status=OrderStatus.IN_SERVICE, finished_at=utcnow())
+    claimed = claim.order
+    claimed.final_amount_fen = claimed.finished_at = None  # claimed before 服务完成 was needed
+    db.session.commit()
+    assert claims.order_problems(claimed) == [Problem("order", claims.UNCONFIRMED)]
+
+    run_confirmed_before()
+
+    assert [fresh(Order, o.id).final_amount_fen for o in (claimed, finished, negotiated)] == [
+        claimed.quote_fen, 300 * YUAN, None]  # a 面议 order without a claim: its provider confirms when asked
+    claim = fresh(Redemption, claim.id)
+    claims.submit(claim, enterprise, claims.DECLARATIONS)
+    assert claim.status == R.SUBMITTED

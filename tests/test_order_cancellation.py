@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from marketplace.extensions import db
 from marketplace.models import (AuditLog, Order, OrderEvent, OrderStatus, Redemption, RedemptionStatus, Voucher,
                                 china_today, utcnow)
+from marketplace.orders import lifecycle
+from marketplace.redemption import claims
 from marketplace.stats import queries
 
 from .conftest import Auth
@@ -238,24 +240,49 @@ def submitted_claim(make, enterprise, order) -> Redemption:
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_an_order_with_a_submitted_claim_can_be_neither_cancelled_nor_closed(app, make, enterprise, seller, order,
                                                                             reviewer, htmx):
-    buyer_asks(app, enterprise, order)           # asked while in service …
-    claim = submitted_claim(make, enterprise, order)  # … then the buyer submitted a claim all the same
+    claim = submitted_claim(make, enterprise, order)
     voucher_before = db.session.get(Voucher, claim.voucher_id).reserved_fen
     assert voucher_before > 0 and reloaded(order).status == S.REVIEWING
     before = audit_count()
     headers = HTMX if htmx else {}
 
-    agreed = signed_in(app, seller).post(f"/seller/orders/{order.order_no}/agree_cancel", headers=headers)
+    asked = signed_in(app, seller).post(f"/seller/orders/{order.order_no}/request_cancel", data={"reason": REASON},
+                                        headers=headers)
     closed = signed_in(app, reviewer).post(f"/admin/orders/{order.order_no}/close", data={"reason": "长期未服务"},
                                            headers=headers)
 
-    for response, move in ((agreed, "同意取消"), (closed, "关闭订单")):
-        assert response.status_code == 409
-        assert f"该订单的兑付申请当前为“审核中”，已提交兑付申请的订单不能{move}" in response.text
-    db.session.expire_all()
+    for response, move in ((asked, "申请取消"), (closed, "关闭订单")):
+        assert response.status_code == 409 and f"订单当前为“审核中”，不能{move}" in response.text
     assert reloaded(order).status == S.REVIEWING and audit_count() == before
     assert db.session.get(Redemption, claim.id).status == RedemptionStatus.SUBMITTED
     assert db.session.get(Voucher, claim.voucher_id).reserved_fen == voucher_before
+
+
+def test_a_claim_cannot_be_submitted_while_a_cancellation_request_waits(app, make, enterprise, seller, order):
+    make.voucher(enterprise)
+    claim = make.claim(enterprise, order=order, status=RedemptionStatus.DRAFT, amount_fen=40_000)
+    buyer_asks(app, enterprise, order)
+
+    response = signed_in(app, enterprise).post(f"/me/redemptions/{claim.id}/submit",
+                                               data={"contract_amount": "400", "declarations": list(claims.DECLARATIONS)})
+
+    assert response.status_code == 422 and "订单有等待答复的取消申请" in response.text
+    assert db.session.get(Redemption, claim.id).status == RedemptionStatus.DRAFT
+    assert reloaded(order).cancel_requested_by == "buyer"
+
+
+@pytest.mark.parametrize("move, who", [("agree_cancel", "seller"), ("close", "reviewer")])
+def test_ending_an_order_still_refuses_a_live_claim_found_at_that_moment(make, enterprise, seller, reviewer, order,
+                                                                        move, who):
+    """Defence in depth: were an order somehow in service with a submitted claim, ending it is refused (409)."""
+    claim = submitted_claim(make, enterprise, order)
+    order = reloaded(order)
+    order.status, order.cancel_requested_by, order.cancel_reason = S.IN_SERVICE, "buyer", REASON
+    db.session.commit()
+    with pytest.raises(lifecycle.LiveClaim, match="已提交兑付申请的订单不能"):
+        lifecycle.act(order, move, seller if who == "seller" else reviewer, reason="长期未服务")
+    db.session.rollback()
+    assert db.session.get(Redemption, claim.id).status == RedemptionStatus.SUBMITTED
 
 
 def test_a_draft_claim_the_buyer_never_submitted_goes_with_the_cancelled_order(app, make, enterprise, seller,

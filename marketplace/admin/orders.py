@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from .. import policy
 from ..errors import render_error
 from ..extensions import db
 from ..forms import Form
@@ -28,10 +29,8 @@ from ..redemption import claims
 from . import bp, queue_filters
 from .queues import register_queue
 
-STUCK_DAYS = 30
 WAITING, STUCK, ALL = "cancel", "stuck", "all"
-TABS = {WAITING: "取消申请待答复", STUCK: f"接单超过{STUCK_DAYS}天未完成", ALL: "全部"}
-REASON_MAX = 500
+TABS = {WAITING: "取消申请待答复", STUCK: f"接单超过{policy.ORDER_STUCK_DAYS}天未完成", ALL: "全部"}
 
 register_queue("订单取消申请", "admin.orders", Order.cancel_requested_at, Order.cancel_pending, area="订单",
                position=1, status=WAITING)
@@ -40,7 +39,7 @@ register_queue("订单取消申请", "admin.orders", Order.cancel_requested_at, 
 class CloseForm(Form):
     reason = TextAreaField("关闭原因", filters=[tidy], validators=[
         DataRequired(message="请填写关闭订单的原因"),
-        Length(max=REASON_MAX, message=f"原因不能超过{REASON_MAX}字")])
+        Length(max=lifecycle.REASON_MAX, message=f"原因不能超过{lifecycle.REASON_MAX}字")])
 
 
 @bp.get("/orders")
@@ -55,13 +54,14 @@ def orders():
     counted = db.session.execute(select(*(func.count(case((where, 1))) for where in tabs.values())).where(*found)).one()
     return render_either("admin/orders.html", "admin/partials/order_list.html", page=page, status=status,
                          labels=TABS, q=q, args=queue_filters.kept_args(status, q), counts=dict(zip(tabs, counted)),
-                         now=utcnow(), stuck_days=STUCK_DAYS)
+                         now=utcnow(), stuck_days=policy.ORDER_STUCK_DAYS)
 
 
 def _tabs() -> dict:
-    """Each tab's WHERE clause: a 申请取消 waiting, or accepted more than STUCK_DAYS ago and not finished, or either."""
+    """Each tab's WHERE clause: a 申请取消 waiting, or accepted more than ORDER_STUCK_DAYS ago and not finished, or
+    either."""
     stuck = and_(Order.status == OrderStatus.IN_SERVICE, Order.finished_at.is_(None),
-                 Order.accepted_at < utcnow() - timedelta(days=STUCK_DAYS))
+                 Order.accepted_at < utcnow() - timedelta(days=policy.ORDER_STUCK_DAYS))
     return {WAITING: Order.cancel_pending, STUCK: stuck, ALL: or_(Order.cancel_pending, stuck)}
 
 
@@ -82,7 +82,7 @@ def order_detail(order_no: str):
 
 @bp.post("/orders/<order_no>/close")
 def close_order(order_no: str):
-    """关闭订单: the state and the claim first (409), then the reason next to its field (422)."""
+    """关闭订单: the state first (409), then the reason next to its field (422), then the order's claim (409)."""
     order = _order(order_no, lock=True)
     form = CloseForm()
     if lifecycle.allowed(order, "close", current_user) and not form.validate_on_submit():

@@ -15,7 +15,6 @@ from . import bp, feedback, lifecycle, messages
 from .numbers import ORDER_NO_MAX
 
 PANEL = "orders/partials/my_order_panel.html"
-REASON_MAX = 500
 
 
 @bp.get("/me/orders")
@@ -47,7 +46,7 @@ def my_order(order_no: str):
 def withdraw(order_no: str):
     order = _my_order(order_no, lock=True)
     try:
-        lifecycle.act(order, "withdraw", current_user, request.form.get("reason", "")[:REASON_MAX])
+        lifecycle.act(order, "withdraw", current_user, request.form.get("reason", "")[:lifecycle.REASON_MAX])
     except lifecycle.Refused as refusal:
         return _refuse(order, "withdraw", refusal)
     db.session.commit()
@@ -61,8 +60,6 @@ def cancellation(order_no: str, action: str):
     order = _my_order(order_no, lock=True)
     reason = request.form.get("reason", "").strip()
     try:
-        if len(reason) > REASON_MAX:
-            raise lifecycle.Refused(f"原因不能超过{REASON_MAX}个字。")
         lifecycle.act(order, action, current_user, reason)
     except lifecycle.Refused as refusal:
         return _refuse(order, action, refusal, reason)
@@ -82,7 +79,7 @@ def _refuse(order: Order, action: str, refusal: lifecycle.Refused, reason: str =
     """Only the typed reason at fault: 422 with it kept and the message next to its field. Anything else (the
     order's state, the user's part, its claim): 409, in the panel for htmx, on an error page without it."""
     db.session.rollback()
-    if lifecycle.allowed(order, action, current_user) and not isinstance(refusal, lifecycle.LiveClaim):
+    if lifecycle.fixable(order, action, current_user, refusal):
         shown = _detail(order, reason=reason, reason_error=str(refusal))
         return render_template(PANEL if is_htmx() else "orders/my_order.html", **shown), 422
     if is_htmx():

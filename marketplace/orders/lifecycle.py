@@ -39,6 +39,7 @@ SIDES = (BUYER, PROVIDER)
 # Who makes a move that no one part always makes: either side; or, of the 申请取消 waiting, the side that asked
 # or the other one.
 EITHER_SIDE, ASKER, OTHER_SIDE = "either side", "asker", "other side"
+REASON_MAX = 500  # any reason or note a move records
 POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
 
 
@@ -147,6 +148,8 @@ def why_not(order: Order, action: str, user) -> Optional[str]:
         return f"订单当前为“{order.status_label}”，不能{move.label}。"
     if move.needs_open_shop and order.provider.status != ShopStatus.OPEN:
         return f"“{order.provider.name}”已退出平台或店铺已关闭，不能{move.label}；买家可撤回该订单。"
+    if move.needs_amount and order.final_amount_fen is not None:  # the buyer claims on it: it never moves again
+        return f"已确认服务完成（{final_amount_text(order)}），不能重复确认。"
     return _cancel_request_refusal(order, move, part)
 
 
@@ -176,12 +179,14 @@ def act(order: Order, action: str, user, reason: str = "", amount_fen: Optional[
     服务完成 takes the 实际服务金额 (`amount_fen`), with `reason` explaining a difference from the quote.
     Ending an order (同意取消, 关闭订单) first looks at its claim: LiveClaim unless there is none or a draft."""
     move = MOVES[action]
-    draft = _draft_claim_only(order, move) if move.ends_order else None
     refusal = why_not(order, action, user)
     if refusal:
         raise Refused(refusal)
     if move.needs_reason and not reason.strip():
         raise Refused(f"请填写{move.label}的原因。")
+    if len(reason.strip()) > REASON_MAX:
+        raise Refused(f"原因不能超过{REASON_MAX}个字。")
+    draft = _draft_claim_only(order, move) if move.ends_order else None
     if move.needs_amount:
         _confirm_amount(order, amount_fen, reason.strip())
     if draft is not None:
@@ -218,7 +223,12 @@ def _confirm_amount(order: Order, amount_fen: Optional[int], note: str) -> None:
 
 def order_ceiling() -> int:
     """The most one order may be worth (ORDER_MAX_FEN)."""
-    return current_app.config.get("ORDER_MAX_FEN", policy.ORDER_MAX_FEN_DEFAULT)
+    return current_app.config["ORDER_MAX_FEN"]
+
+
+def fixable(order: Order, action: str, user, refusal: Refused) -> bool:
+    """The user may make the move and what stopped it is theirs to fix (a reason, an amount): 422, not 409."""
+    return allowed(order, action, user) and not isinstance(refusal, LiveClaim)
 
 
 def final_amount_text(order: Order) -> str:

@@ -41,7 +41,12 @@ class Amounts:
     @property
     def capped_by_confirmation(self) -> bool:
         """The contract or the invoices claim more than the provider confirmed: the confirmed amount counts."""
-        return self.confirmed_fen is not None and max(self.contract_fen or 0, self.invoices_fen) > self.confirmed_fen
+        return self.confirmed_fen is not None and claimed_fen(self.contract_fen, self.invoices_fen) > self.confirmed_fen
+
+
+def claimed_fen(contract_fen: Optional[int], invoices_fen: int) -> int:
+    """What the enterprise's papers say was spent: the larger of the contract and the invoice total."""
+    return max(contract_fen or 0, invoices_fen)
 
 
 def amounts(contract_fen: Optional[int], invoice_fens: Iterable[int], receipt_fens: Iterable[int],
@@ -123,8 +128,11 @@ def used_elsewhere(numbers: Iterable[str], redemption_id: Optional[int]) -> set[
 
 
 def invoice_problems(numbers: list[str], redemption_id: Optional[int], explained: bool) -> list[Problem]:
-    """Each invoice once per claim; one claimed elsewhere only with an explanation under 其他材料."""
-    problems = [Problem("invoices", f"发票号码 {n} 重复填写") for n in sorted(repeated_within(numbers))]
+    """Each invoice in a real format (one typed before the formats were enforced must be corrected), once per claim;
+    one claimed elsewhere only with an explanation under 其他材料."""
+    problems = [Problem("invoices", f"发票号码 {n}：{invoice_numbers.problem(n)}") for n in numbers
+                if invoice_numbers.problem(n)]
+    problems += [Problem("invoices", f"发票号码 {n} 重复填写") for n in sorted(repeated_within(numbers))]
     elsewhere = used_elsewhere(numbers, redemption_id)
     if elsewhere and not explained:
         listed = "、".join(sorted(elsewhere))

@@ -5,6 +5,7 @@ back on Refused / ledger.BalanceRefused).
     draft ──submit──▶ submitted ──approve──▶ approved ──publish──▶ publicity ──close_publicity──▶ awaiting_payment
       ▲                 │ │ └──reject──▶ rejected                     │ objection upheld ──▶ rejected       │
       └─ correction ◀───┘ └── provider_confirm (服务承诺制 pilot) ──▶ approved                            pay ──▶ paid
+                                 (a flagged claim stays submitted, referred to the reviewer)
 
 Money: the claim's `requested_fen` is what its voucher holds reserved while it is submitted or 待补正; approval
 keeps `approved_fen` (≤ requested) and releases the rest; rejection releases everything; payment disburses.
@@ -73,6 +74,16 @@ def claim_of_order(order: Order, with_rejected: bool = False) -> Optional[Redemp
     return db.session.scalar(stmt.order_by(Redemption.id.desc()).limit(1))
 
 
+def referred(order_ids) -> set[int]:
+    """The orders among `order_ids` whose claim waits for the reviewer after a pilot's 确认材料 found flags (one
+    query, for a list of orders)."""
+    ids = set(order_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Redemption.order_id).where(
+        Redemption.order_id.in_(ids), Redemption.status == R.SUBMITTED, Redemption.referral_reason.is_not(None))))
+
+
 def may_claim(order: Order) -> bool:
     return order.is_voucher and order.status == OrderStatus.IN_SERVICE
 
@@ -121,11 +132,10 @@ def abandon(claim: Redemption, user) -> None:
 
 # ---- amounts and completeness ---------------------------------------------------------------------------------
 
-def figures(claim: Redemption, contract_fen: Optional[int] = None) -> checks.Amounts:
-    """Totals and the requested voucher as they stand (or for `contract_fen`, an amount being typed); an online
-    claim never counts more than the 实际服务金额 its provider confirmed; the claim's own reservation counts as
-    available."""
-    return checks.amounts(claim.contract_amount_fen if contract_fen is None else contract_fen,
+def figures(claim: Redemption) -> checks.Amounts:
+    """Totals and the requested voucher as they stand; an online claim never counts more than the 实际服务金额 its
+    provider confirmed; the claim's own reservation counts as available."""
+    return checks.amounts(claim.contract_amount_fen,
                           [i.amount_fen for i in claim.invoices], [r.amount_fen for r in claim.receipts],
                           claim.voucher, confirmed_amount(claim), claim.eligible_fee_fen,
                           own_reserved_fen=claim.requested_fen if claim.status in HOLDS_RESERVATION else 0)
@@ -158,8 +168,8 @@ def problems(claim: Redemption, declared: Iterable[str] = ()) -> list[Problem]:
     counts = material_counts(claim)
     found_problems = checks.file_count_problems(counts)
     found_problems += checks.supplement_problems(claim.contract_amount_fen, claim.eligible_fee_fen, counts)
-    if claim.order is not None and claim.order.final_amount_fen is None:
-        found_problems.append(Problem("final_amount", UNCONFIRMED))
+    if claim.order is not None:
+        found_problems += order_problems(claim.order)
     found_problems += checks.amount_problems(found, len(claim.receipts), len(claim.invoices))
     found_problems += [Problem("receipts", "银行回单还没有上传文件") for r in claim.receipts if r.file_id is None][:1]
     found_problems += [Problem("invoices", "发票还没有上传照片") for i in claim.invoices if i.file_id is None][:1]
@@ -171,8 +181,21 @@ def problems(claim: Redemption, declared: Iterable[str] = ()) -> list[Problem]:
     if missing:
         found_problems.append(Problem("declarations", "请逐项确认以下声明"))
     if found.contract_fen is not None and found.requested_fen <= 0:
-        found_problems.append(Problem("contract_amount", "按合同金额、发票金额和创新券剩余可用金额计算，本次可兑付金额为零"))
+        found_problems.append(Problem("contract_amount", "按合同金额、可兑付服务费、发票和回单金额、实际服务金额和创新券"
+                                                         "剩余可用金额计算，本次可兑付金额为零"))
     return found_problems
+
+
+def order_problems(order: Order) -> list[Problem]:
+    """What keeps an online claim's order from carrying a submission: it is no longer in service (cancelled, closed)
+    or not back 待补正, a 申请取消 waits for an answer, or the provider has not confirmed the 实际服务金额."""
+    if order.status not in (OrderStatus.IN_SERVICE, OrderStatus.CORRECTION):
+        return [Problem("order", f"订单当前为“{order.status_label}”，不能提交兑付")]
+    if order.cancel_pending:
+        return [Problem("order", "订单有等待答复的取消申请，请先撤回或答复取消申请，再提交兑付")]
+    if order.final_amount_fen is None:
+        return [Problem("order", UNCONFIRMED)]
+    return []
 
 
 def offline_problems(claim: Redemption) -> list[Problem]:
@@ -291,7 +314,8 @@ def reject(claim: Redemption, reviewer, reason: str) -> None:
 
 
 def is_pilot_claim(claim: Redemption) -> bool:
-    """An online claim on an order of a 服务承诺制 pilot provider: the provider confirms, no reviewer."""
+    """An online claim on an order of a 服务承诺制 pilot provider: the provider confirms it, and only a flagged one
+    goes to a reviewer."""
     return claim.order is not None and claim.order.provider is not None and claim.order.provider.is_pilot
 
 
@@ -304,7 +328,6 @@ def provider_confirm(claim: Redemption, user) -> bool:
         raise Refused("只有服务承诺制试点单位可以确认本单位订单的兑付材料。")
     if claim.referral_reason:
         raise Refused("该兑付申请存在风险提示，已转省统筹中心审核。")
-    claim.provider_confirmed_at = utcnow()
     concerns = flags.blocking(claim)
     if concerns:
         claim.referral_reason = "；".join(flag.message for flag in concerns)[:2000]
@@ -315,7 +338,8 @@ def provider_confirm(claim: Redemption, user) -> bool:
         return False
     ledger.approve(claim.voucher_id, claim.requested_fen, claim.requested_fen)
     claim.approved_fen = claim.requested_fen
-    claim.decided_at, claim.decided_by_id = claim.provider_confirmed_at, user.id
+    claim.provider_confirmed_at = claim.decided_at = utcnow()
+    claim.decided_by_id = user.id
     _move(claim, "provider_confirm", R.APPROVED, None, user.id, "provider_confirmed")
     return True
 

@@ -291,7 +291,7 @@ def _answer(claim: Redemption, section: str, status: int = 200, **overrides):
 # Where each problem of claims.problems is shown: its section's anchor.
 ANCHORS = {**{kind: f"materials-{kind}" for kind in checks.FILE_LABELS}, "invoices": "invoices",
            "receipts": "receipts", "contract_amount": "claim-submit", "eligible_fee": "claim-submit",
-           "declarations": "claim-submit", "final_amount": "claim-summary",
+           "declarations": "claim-submit", "order": "claim-summary",
            **{name: "claim-summary" for name in OFFLINE_FIELDS}}
 
 

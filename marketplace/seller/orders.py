@@ -41,7 +41,6 @@ SELLER_ACTIONS = ("accept", "decline", "finish", *lifecycle.CANCELLATION)
 ROW_ACTIONS = ("accept", "decline", "agree_cancel", "refuse_cancel", "retract_cancel")
 DONE = {"accept": "已接单，订单进入服务中。", "decline": "已拒绝接单。", "finish": "已确认服务完成和实际服务金额。",
         **lifecycle.CANCEL_DONE}
-REASON_MAX = 500
 
 
 class FinishForm(Form):
@@ -53,7 +52,7 @@ class FinishForm(Form):
 
     final_amount = MoneyField("实际服务金额（元）")
     final_amount_note = TextAreaField("金额差异说明", validators=[
-        Length(max=REASON_MAX, message=f"说明不超过{REASON_MAX}字")])
+        Length(max=lifecycle.REASON_MAX, message=f"说明不超过{lifecycle.REASON_MAX}字")])
 
     def __init__(self, order: Order, **kwargs):
         super().__init__(**kwargs)
@@ -158,7 +157,8 @@ def orders():
                          filters=filters, page=page, kinds=KINDS, kind_counts=kind_counts(filters.searched(provider)),
                          tabs=lifecycle.BUYER_TABS, tab_counts=tab_counts(filters, provider),
                          back=request.full_path.rstrip("?"), actions_for=actions_for, row_actions=ROW_ACTIONS,
-                         accept_days=current_app.config["ORDER_ACCEPT_DAYS"])
+                         accept_days=current_app.config["ORDER_ACCEPT_DAYS"],
+                         referred=claims.referred(order.id for order in page.items))
 
 
 # ---------------------------------------------------------------- one order
@@ -206,16 +206,11 @@ def order_action(order_no: str, action: str):
         reason, amount = (finish.final_amount_note.data or "").strip(), finish.final_amount.data
     else:
         reason, amount = request.form.get("reason", "").strip(), None
-    if len(reason) > REASON_MAX:
-        return _refuse(order, f"原因不能超过{REASON_MAX}个字。", 422, reason)
     try:
         lifecycle.act(order, action, current_user, reason, amount)
     except lifecycle.Refused as refusal:
         db.session.rollback()
-        # Refused although the state allows the move: the missing reason is to blame, which the user can fix
-        # (unless the order's claim is).
-        fixable = lifecycle.allowed(order, action, current_user) and not isinstance(refusal, lifecycle.LiveClaim)
-        status = 422 if fixable else 409
+        status = 422 if lifecycle.fixable(order, action, current_user, refusal) else 409
         return _refuse(order, str(refusal), status, reason)
     db.session.commit()
     if is_htmx():
@@ -256,6 +251,7 @@ def _row(order: Order, error: Optional[str] = None, reason: str = "", reason_err
     """The order's row, and the list's status tabs out of band so their counts follow the move."""
     back = _back()
     row = render_template("seller/partials/order_row.html", order=order, back=back, actions_for=actions_for,
+                          referred=claims.referred([order.id]),
                           row_actions=ROW_ACTIONS, error=error, reason=reason, reason_error=reason_error)
     if not back:
         return row

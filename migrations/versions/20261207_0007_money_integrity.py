@@ -2,8 +2,11 @@
 pilot referrals, and the business licence and confirmed city of a voucher application
 
 - orders.final_amount_fen / final_amount_note: 实际服务金额 the provider confirms with 服务完成 (a claim on the
-  order is capped by it). Orders already marked finished keep their agreed amount as the confirmed one: the
-  provider finished them when no other amount existed.
+  order is capped by it, and cannot be submitted without it). CONFIRMED_BEFORE fills it for orders that already
+  went past that point: those finished keep their agreed amount (the provider finished them when no other amount
+  existed); those with a claim already submitted keep the amount the claim was built on (the agreed amount, else
+  the claim's eligible spend), so a claim sent back 待补正 can still be resubmitted. A finished 面议 order without a
+  claim has nothing to keep: its provider confirms the amount when asked.
 - orders.cancel_requested_by / _at / cancel_reason: 申请取消 after acceptance, waiting for the other side.
 - redemptions.eligible_fee_fen: 可兑付服务费 of a mixed contract (NULL: the whole contract).
 - redemptions.referral_reason: why a pilot's 确认材料 sent a flagged claim to the reviewer.
@@ -24,6 +27,16 @@ branch_labels = None
 depends_on = None
 
 
+SUBMITTED_CLAIM = "FROM redemptions r WHERE r.order_id = orders.id AND r.status <> 'draft'"
+CONFIRMED_BEFORE = (
+    "UPDATE orders SET final_amount_fen = quote_fen "
+    "WHERE final_amount_fen IS NULL AND finished_at IS NOT NULL AND quote_fen > 0",
+    "UPDATE orders SET final_amount_fen = COALESCE(NULLIF(quote_fen, 0), "
+    f"(SELECT NULLIF(MAX(r.eligible_spend_fen), 0) {SUBMITTED_CLAIM})) "
+    f"WHERE final_amount_fen IS NULL AND EXISTS (SELECT 1 {SUBMITTED_CLAIM})",
+)
+
+
 def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('final_amount_fen', sa.BigInteger(), nullable=True))
@@ -32,8 +45,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('cancel_requested_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('cancel_reason', sa.Text(), nullable=True))
         batch_op.create_check_constraint(op.f('ck_orders_final_amount_positive'), 'final_amount_fen IS NULL OR final_amount_fen > 0')
-    op.execute("UPDATE orders SET final_amount_fen = quote_fen "
-               "WHERE finished_at IS NOT NULL AND quote_fen IS NOT NULL AND quote_fen > 0")
+    for statement in CONFIRMED_BEFORE:
+        op.execute(statement)
 
     with op.batch_alter_table('redemptions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('eligible_fee_fen', sa.BigInteger(), nullable=True))

@@ -3,8 +3,10 @@
 Duplicates are found by comparing stored numbers with the canonical form of the one typed
 (marketplace/redemption/invoice_numbers.py), so the numbers stored before it must be canonical too: a zero-width
 space, full-width digits, a soft hyphen or a Cyrillic look-alike kept in an old row would hide the duplicate.
-Rows that do not meet the new formats are canonicalised like any other, never deleted. The old spellings are not
-kept, so there is nothing to downgrade to.
+Rows that do not meet the new formats are canonicalised like any other, never deleted (a draft's number is then
+refused at submission until it is corrected). The old spellings are not kept, so there is nothing to downgrade to.
+It imports the app's canonical() on purpose: stored numbers must be in the very form the app compares with; were
+that form ever to change, a new migration would rewrite the rows again.
 
 Revision ID: 0008
 Revises: 0007

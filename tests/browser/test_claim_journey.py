@@ -65,19 +65,24 @@ def declare_and_submit(page, button):
     page.click(f"#claim-submit button:text-is('{button}')")
 
 
-def start_the_claim(page, base, order, tmp_path):
+def fill_the_claim(page, base, order, tmp_path, contract, receipt, invoice, number):
+    """From the order page: 上传服务信息, the contract amount (as shown in the totals), every material, one receipt
+    and one invoice with these amounts (yuan as typed)."""
     page.goto(f"{base}/me/orders/{order.order_no}")
     page.click("#order-claim button:has-text('上传服务信息')")
     page.wait_for_url(f"**/me/orders/{order.order_no}/redemption")
-    page.fill("[name=contract_amount]", "12000")
+    page.fill("[name=contract_amount]", contract)
     page.locator("[name=contract_amount]").blur()  # saved on change; the totals follow
-    page.wait_for_selector("#claim-totals:has-text('¥12,000.00 元')")
+    page.wait_for_selector(f"#claim-totals:has-text('¥{int(contract):,}.00 元')")
     upload_material(page, "contract", write_pdf(tmp_path / "合同.pdf"))
     upload_material(page, "report", write_pdf(tmp_path / "检验检测报告.pdf"))
     upload_material(page, "rnd_proof", write_pdf(tmp_path / "研发活动证明.pdf"))
-    add_item(page, "receipts", write_image(tmp_path / "银行回单.png"), "12000")
-    add_item(page, "invoices", write_image(tmp_path / "发票.jpg", (250, 228, 214)), "11000",
-             number="2632 0000 3200 1234 5678")
+    add_item(page, "receipts", write_image(tmp_path / "银行回单.png"), receipt)
+    add_item(page, "invoices", write_image(tmp_path / "发票.jpg", (250, 228, 214)), invoice, number=number)
+
+
+def start_the_claim(page, base, order, tmp_path):
+    fill_the_claim(page, base, order, tmp_path, "12000", "12000", "11000", "2632 0000 3200 1234 5678")
     page.wait_for_selector("#claim-totals .warning:has-text('不一致')")
     page.wait_for_selector("#claim-checklist .flag.problem:has-text('不一致')")
     screenshot(page, "claim-editor-mismatch")

@@ -9,7 +9,7 @@ from marketplace.models import Order, Redemption, RedemptionStatus, Voucher
 from marketplace.orders import lifecycle
 
 from .conftest import fits_the_phone, screenshot, sign_in, sign_out
-from .test_claim_journey import add_item, declare_and_submit, upload_material, write_image, write_pdf
+from .test_claim_journey import declare_and_submit, fill_the_claim
 
 pytestmark = pytest.mark.browser
 
@@ -43,17 +43,7 @@ def claim_the_whole_contract(page, base, order, tmp_path):
     page.goto(f"{base}/me/orders/{order.order_no}")
     panel = page.locator("#order-panel")
     assert "¥1,500.00" in panel.inner_text() and REASON in panel.inner_text()
-    page.click("#order-claim button:has-text('上传服务信息')")
-    page.wait_for_url(f"**/me/orders/{order.order_no}/redemption")
-    page.fill("[name=contract_amount]", "2000")
-    page.locator("[name=contract_amount]").blur()
-    page.wait_for_selector("#claim-totals:has-text('¥2,000.00 元')")
-    upload_material(page, "contract", write_pdf(tmp_path / "合同.pdf"))
-    upload_material(page, "report", write_pdf(tmp_path / "检验检测报告.pdf"))
-    upload_material(page, "rnd_proof", write_pdf(tmp_path / "研发活动证明.pdf"))
-    add_item(page, "receipts", write_image(tmp_path / "银行回单.png"), "2000")
-    add_item(page, "invoices", write_image(tmp_path / "发票.jpg", (250, 228, 214)), "2000",
-             number="26322000000000001234")
+    fill_the_claim(page, base, order, tmp_path, "2000", "2000", "2000", "26322000000000001234")
     totals = page.locator("#claim-totals")
     totals.locator("text=按 ¥1,500.00 计算").wait_for()
     assert "¥1,500.00 元" in totals.inner_text()  # 可兑付金额: the confirmed amount, not the contract
