@@ -87,7 +87,7 @@ def expire_orders() -> None:
 @click.command("close-publicity")
 def close_publicity() -> None:
     """End the 兑付公示 whose period is over: claims without an open objection move to 待兑付."""
-    from .redemption.claims import close_publicity as close_due
+    from .redemption.settlement import close_publicity as close_due
 
     count = close_due()
     db.session.commit()

@@ -18,7 +18,7 @@ from .models import (Objection, Order, Provider, PublicityBatch, Redemption, Red
                      UnitType)
 from .orders.messages import tidy
 from .pagination import paginate
-from .redemption import claims
+from .redemption import settlement
 
 bp = Blueprint("pages", __name__)
 
@@ -67,7 +67,7 @@ def object_to_claim(claim_id: int):
     form = ObjectionForm()
     if not form.validate_on_submit():
         return _publicity_page(claim_id, form), 422
-    claims.lodge_objection(claim, current_user, form.reason.data)
+    settlement.lodge_objection(claim, current_user, form.reason.data)
     db.session.commit()
     flash("异议已提交，平台将核实处理", "success")
     return redirect(url_for("pages.publicity", page=request.args.get("page") or None) + f"#claim-{claim_id}", 303)

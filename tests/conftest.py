@@ -24,7 +24,7 @@ from marketplace.models import (AccountStatus, ApplicationStatus, BankReceipt, B
                                 RedemptionStatus, Role, Service, ServiceStatus, ShopStatus, StoredFile, User,
                                 Voucher, VoucherApplication, china_today, utcnow)
 from marketplace.orders import lifecycle as order_lifecycle
-from marketplace.redemption import claims
+from marketplace.redemption import claims, settlement
 from marketplace.vouchers import lifecycle as voucher_lifecycle
 from marketplace.validators import make_credit_code, make_id_number
 
@@ -278,11 +278,11 @@ class Factory:
             elif step == R.APPROVED:
                 claims.approve(claim, reviewer, claim.requested_fen)
             elif step == R.PUBLICITY:
-                claims.publish([claim], reviewer, days=5)
+                settlement.publish([claim], reviewer, days=5)
             elif step == R.AWAITING_PAYMENT:
-                claims.close_publicity(today=china_today() + timedelta(days=6), claims=[claim])
+                settlement.close_publicity(today=china_today() + timedelta(days=6), claims=[claim])
             elif step == R.PAID:
-                claims.pay([claim], reviewer, china_today(), "PAY-TEST-001")
+                settlement.pay([claim], reviewer, china_today(), "PAY-TEST-001")
             db.session.commit()
 
     def voucher_application(self, user: User, status: str = ApplicationStatus.DRAFT, year: int | None = None,
@@ -409,6 +409,13 @@ def sign_in_as(auth: Auth, make: Factory, who: str) -> None:
         user = getattr(make, who)()
     db.session.commit()
     auth.login(user)
+
+
+def fresh(model, key):
+    """`model` row `key` as the database has it now (requests ran in sessions of their own)."""
+    db.session.commit()
+    db.session.expire_all()
+    return db.session.get(model, key)
 
 
 def run_at_once(app, work, threads: int) -> list[Exception]:

@@ -19,7 +19,7 @@ from marketplace.models import (AccountStatus, ApplicationStatus, Cart, CartLine
                                 Instrument, NonEligibleKind, Objection, RedemptionStatus, Role, ServiceStatus,
                                 ShopStatus, china_today)
 from marketplace.orders import lifecycle as order_lifecycle
-from marketplace.redemption import claims
+from marketplace.redemption import claims, settlement
 from marketplace.validators import make_credit_code
 from marketplace.vouchers.lifecycle import current_year
 
@@ -336,7 +336,7 @@ def publicity_objection(make) -> Setup:
 
 def objection_resolve(make) -> Setup:
     claim = _publicity_claim(make)
-    claims.lodge_objection(claim, make.enterprise(), "金额与合同不符")
+    settlement.lodge_objection(claim, make.enterprise(), "金额与合同不符")
     db.session.commit()
     objection = db.session.query(Objection).filter_by(redemption_id=claim.id).one()
     return Setup(make.reviewer(), f"/admin/objections/{objection.id}/resolve",

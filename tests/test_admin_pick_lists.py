@@ -11,7 +11,7 @@ import pytest
 
 from marketplace.extensions import db
 from marketplace.models import Redemption, RedemptionStatus as R, china_today
-from marketplace.redemption import claims
+from marketplace.redemption import settlement
 
 HTMX = {"HX-Request": "true"}
 
@@ -205,8 +205,8 @@ def test_htmx_gets_the_list_alone_and_the_same_url_gets_the_page(client, as_revi
 
 def test_the_batches_page_with_their_own_argument_and_keep_the_list_filters(client, as_reviewer, make, reviewer, app):
     older, newer = claim_of(make, R.APPROVED), claim_of(make, R.APPROVED)
-    claims.publish([older], reviewer, days=5)
-    claims.publish([newer], reviewer, days=5)
+    settlement.publish([older], reviewer, days=5)
+    settlement.publish([newer], reviewer, days=5)
     waiting = claim_of(make, R.APPROVED)
     app.config["PER_PAGE"] = 1
     page = text_of(client.get("/admin/publicity?q=测试&batches=2"))

@@ -9,7 +9,7 @@ import pytest
 
 from marketplace.extensions import db
 from marketplace.models import Complaint, RedemptionStatus, Role, ShopStatus, User, utcnow
-from marketplace.redemption import claims
+from marketplace.redemption import settlement
 
 HTMX = {"HX-Request": "true"}
 LISTS = {"shops": "shop-list", "complaints": "complaint-list", "objections": "objection-list"}
@@ -80,10 +80,10 @@ def claimant(make) -> User:
 
 
 def objection(make, enterprise: User, by: User, reason: str, settled_by: User | None = None):
-    lodged = claims.lodge_objection(make.claim(enterprise, status=RedemptionStatus.PUBLICITY), by, reason)
+    lodged = settlement.lodge_objection(make.claim(enterprise, status=RedemptionStatus.PUBLICITY), by, reason)
     db.session.commit()
     if settled_by:
-        claims.resolve_objection(lodged, settled_by, False, "异议不成立")
+        settlement.resolve_objection(lodged, settled_by, False, "异议不成立")
         db.session.commit()
     return lodged
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import AuditLog, OrderStatus, RedemptionStatus as R, Voucher, china_today
 from marketplace.orders import lifecycle as order_lifecycle
-from marketplace.redemption import claims
+from marketplace.redemption import claims, settlement
 
 YUAN = 100
 
@@ -73,10 +73,10 @@ def test_payment_disburses_and_records_local_matching_and_the_timeline_reaches_p
 
 def test_publicity_waits_while_an_objection_is_open(make, enterprise, voucher, reviewer, individual):
     claim = make.claim(enterprise, status=R.PUBLICITY)
-    objection = claims.lodge_objection(claim, individual, "该企业与服务单位为关联方")
+    objection = settlement.lodge_objection(claim, individual, "该企业与服务单位为关联方")
     later = china_today() + timedelta(days=10)
-    assert claims.close_publicity(today=later) == 0
-    claims.resolve_objection(objection, reviewer, upheld=True, resolution="经核实属实")
+    assert settlement.close_publicity(today=later) == 0
+    settlement.resolve_objection(objection, reviewer, upheld=True, resolution="经核实属实")
     assert claim.status == R.REJECTED
     assert ledger(voucher.id) == (0, 0, 0)
 

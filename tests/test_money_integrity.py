@@ -19,17 +19,12 @@ from marketplace.redemption import claims
 from marketplace.redemption.offline import offline_estimate_fen
 
 from . import test_checkout as checkout_page
+from .conftest import fresh
 from . import test_redemption_editor as editor
 from .samples import pdf_upload
 
 YUAN = 100
 HX = {"HX-Request": "true"}
-
-
-def fresh(model, key):
-    db.session.commit()
-    db.session.expire_all()
-    return db.session.get(model, key)
 
 
 def finish(client, order, amount, note=None, headers=None):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import CitySetting, PaymentBatch, Redemption, RedemptionStatus as R, Voucher, china_today
-from marketplace.redemption import claims
+from marketplace.redemption import settlement
 
 from .conftest import NOT_REVIEWERS, sign_in_as
 
@@ -158,7 +158,7 @@ def test_payment_queue_appears_on_the_admin_home(client, auth, make, reviewer):
                                           ("get", "/admin/payments/{batch}"), ("get", "/admin/payments/{batch}.xlsx")])
 def test_only_reviewers_see_and_record_payments(client, auth, make, who, expected, method, path):
     claim, paid = awaiting(make), awaiting(make)
-    batch = claims.pay([paid], make.reviewer(), china_today(), "GK-0")
+    batch = settlement.pay([paid], make.reviewer(), china_today(), "GK-0")
     db.session.commit()
     sign_in_as(auth, make, who)
     response = getattr(client, method)(path.format(batch=batch.id), data={

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Objection, PublicityBatch, Redemption, RedemptionStatus as R, Voucher
 from marketplace.models import china_today
-from marketplace.redemption import claims
+from marketplace.redemption import settlement
 
 from .conftest import NOT_REVIEWERS, sign_in_as
 
@@ -40,7 +40,7 @@ def in_publicity(make, enterprise, voucher) -> Redemption:
 def close_after_period(claim: Redemption) -> int:
     """close_publicity as the daily job would run it the day after the claim's period ends."""
     batch = db.session.get(PublicityBatch, claim.publicity_batch_id)
-    moved = claims.close_publicity(today=batch.ends_on + timedelta(days=1))
+    moved = settlement.close_publicity(today=batch.ends_on + timedelta(days=1))
     db.session.commit()
     return moved
 
@@ -105,8 +105,8 @@ def test_batches_show_how_many_claims_are_in_publicity_passed_or_objected(
         client, auth, make, enterprise, voucher, individual, reviewer):
     quiet = make.claim(enterprise, status=R.APPROVED)
     objected = make.claim(enterprise, status=R.APPROVED)
-    claims.publish([quiet, objected], reviewer, days=5)
-    claims.lodge_objection(objected, individual, "服务未实际发生")
+    settlement.publish([quiet, objected], reviewer, days=5)
+    settlement.lodge_objection(objected, individual, "服务未实际发生")
     db.session.commit()
     auth.login(reviewer)
     row = client.get("/admin/publicity").get_data(as_text=True).split(f'id="publicity-batch-{quiet.publicity_batch_id}"')[1]
@@ -158,7 +158,7 @@ def test_objecting_to_a_claim_not_in_publicity_is_a_conflict(client, auth, make,
 # ---------------------------------------------------------------- the objection pauses, the reviewer decides
 
 def test_an_open_objection_keeps_the_claim_in_publicity_after_the_period(in_publicity, individual):
-    claims.lodge_objection(in_publicity, individual, "服务未实际发生")
+    settlement.lodge_objection(in_publicity, individual, "服务未实际发生")
     db.session.commit()
     assert close_after_period(in_publicity) == 0
     assert fresh(in_publicity.id).status == R.PUBLICITY
@@ -166,7 +166,7 @@ def test_an_open_objection_keeps_the_claim_in_publicity_after_the_period(in_publ
 
 def test_dismissing_the_objection_after_the_period_moves_the_claim_to_awaiting_payment(
         client, auth, in_publicity, individual, reviewer):
-    objection = claims.lodge_objection(in_publicity, individual, "服务未实际发生")
+    objection = settlement.lodge_objection(in_publicity, individual, "服务未实际发生")
     db.session.commit()
     batch = db.session.get(PublicityBatch, in_publicity.publicity_batch_id)
     batch.ends_on = china_today() - timedelta(days=1)  # the period is over
@@ -181,7 +181,7 @@ def test_dismissing_the_objection_after_the_period_moves_the_claim_to_awaiting_p
 
 def test_upholding_the_objection_rejects_the_claim_and_releases_the_approved_amount(
         client, auth, in_publicity, individual, reviewer, voucher):
-    objection = claims.lodge_objection(in_publicity, individual, "服务未实际发生")
+    objection = settlement.lodge_objection(in_publicity, individual, "服务未实际发生")
     db.session.commit()
     assert fresh(in_publicity.id).voucher.approved_fen == in_publicity.approved_fen > 0
     auth.login(reviewer)
@@ -197,7 +197,7 @@ def test_upholding_the_objection_rejects_the_claim_and_releases_the_approved_amo
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 def test_resolving_without_a_resolution_answers_422_and_changes_nothing(
         client, auth, in_publicity, individual, reviewer, headers):
-    objection = claims.lodge_objection(in_publicity, individual, "服务未实际发生")
+    objection = settlement.lodge_objection(in_publicity, individual, "服务未实际发生")
     db.session.commit()
     auth.login(reviewer)
     response = client.post(f"/admin/objections/{objection.id}/resolve", headers=headers, data={"upheld": "1"})
@@ -208,7 +208,7 @@ def test_resolving_without_a_resolution_answers_422_and_changes_nothing(
 
 
 def test_resolving_an_objection_twice_is_a_conflict(client, auth, in_publicity, individual, reviewer):
-    objection = claims.lodge_objection(in_publicity, individual, "服务未实际发生")
+    objection = settlement.lodge_objection(in_publicity, individual, "服务未实际发生")
     db.session.commit()
     auth.login(reviewer)
     data = {"upheld": "0", "resolution": "经核实服务真实发生"}
@@ -220,9 +220,9 @@ def test_objections_list_open_ones_first_with_who_lodged_them(client, auth, make
                                                               reviewer):
     older = make.claim(enterprise, status=R.PUBLICITY)
     newer = make.claim(enterprise, status=R.PUBLICITY)
-    resolved = claims.lodge_objection(older, individual, "第一条异议")
-    claims.lodge_objection(newer, individual, "第二条异议")
-    claims.resolve_objection(resolved, reviewer, False, "不成立")
+    resolved = settlement.lodge_objection(older, individual, "第一条异议")
+    settlement.lodge_objection(newer, individual, "第二条异议")
+    settlement.resolve_objection(resolved, reviewer, False, "不成立")
     db.session.commit()
     auth.login(reviewer)
     page = client.get("/admin/objections?status=all").get_data(as_text=True)
@@ -261,7 +261,7 @@ def test_close_publicity_command_moves_only_the_claims_whose_period_is_over(runn
     ("get", "/admin/objections"), ("post", "/admin/objections/{objection}/resolve")])
 def test_only_reviewers_publish_close_and_resolve(client, auth, make, in_publicity, individual, who, expected,
                                                   method, path):
-    objection = claims.lodge_objection(in_publicity, individual, "服务未实际发生")
+    objection = settlement.lodge_objection(in_publicity, individual, "服务未实际发生")
     db.session.commit()
     sign_in_as(auth, make, who)
     response = getattr(client, method)(path.format(objection=objection.id),

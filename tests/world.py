@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.models import (Base, Cart, CartLine, Complaint, Message, NonEligibleKind, Order, Redemption,
                                 RedemptionStatus, Role, Service, ShopStatus, StoredFile, User, Voucher)
 from marketplace.orders import lifecycle as order_lifecycle
-from marketplace.redemption import claims
+from marketplace.redemption import claims, settlement
 
 from .conftest import CsrfClient, Factory, empty_all_tables
 
@@ -119,7 +119,7 @@ def _side(make: Factory, city: str, provider_city: str) -> Side:
     paid = make.claim(enterprise, order=_accepted_order(make, enterprise, service), status=RedemptionStatus.PAID)
     in_publicity = make.claim(enterprise, order=_accepted_order(make, enterprise, service),
                               status=RedemptionStatus.PUBLICITY)
-    objection = claims.lodge_objection(in_publicity, make.reviewer(), "公示期内收到的异议")
+    objection = settlement.lodge_objection(in_publicity, make.reviewer(), "公示期内收到的异议")
     offline = claims.start_offline(enterprise)
     order = paid.order
     complaint = Complaint(order_id=order.id, provider_id=provider.provider.id, user_id=enterprise.id,

@@ -22,7 +22,7 @@ from ..models import (Enterprise, Objection, Order, PaymentBatch, PublicityBatch
                       Voucher, VoucherApplication, china_today)
 from ..orders.messages import tidy
 from ..pagination import Page, page_number, paginate
-from ..redemption import claims, export, ledger
+from ..redemption import claims, export, ledger, settlement
 from ..vouchers import local
 from . import bp, queue_filters
 from .queue_filters import SETTLEMENT_TABS
@@ -124,7 +124,7 @@ def publish_claims():
     if not form.validate_on_submit() or not ids:
         return _publicity_page(form, ids, None if ids else "请勾选要公示的兑付申请"), 422
     try:
-        batch = claims.publish(_locked_claims(ids), current_user, days=form.days.data)
+        batch = settlement.publish(_locked_claims(ids), current_user, days=form.days.data)
     except claims.Refused as refusal:
         return _refused(refusal)
     db.session.commit()
@@ -135,7 +135,7 @@ def publish_claims():
 @bp.post("/publicity/close")
 def close_publicity():
     """公示期满: claims whose period is over and that have no open objection move to 待兑付."""
-    moved = claims.close_publicity(actor_id=current_user.id)
+    moved = settlement.close_publicity(actor_id=current_user.id)
     db.session.commit()
     flash(f"已结束公示：{moved} 项兑付转入待兑付。" if moved else "没有公示期满且无异议的兑付。",
           "success" if moved else "info")
@@ -207,7 +207,7 @@ def resolve_objection(objection_id: int):
     if objection.status == OPEN and not form.validate_on_submit():
         return _objection_answer(objection_id, form), 422
     try:
-        claims.resolve_objection(objection, current_user, form.upheld.data == "1", form.resolution.data)
+        settlement.resolve_objection(objection, current_user, form.upheld.data == "1", form.resolution.data)
     except (claims.Refused, ledger.BalanceRefused) as refusal:
         db.session.rollback()
         if is_htmx():
@@ -268,7 +268,7 @@ def pay_claims():
     if not form.validate_on_submit() or not ids:
         return _payments_page(form, ids, None if ids else "请勾选要拨付的兑付申请"), 422
     try:
-        batch = claims.pay(_locked_claims(ids), current_user, form.paid_on.data, form.reference.data)
+        batch = settlement.pay(_locked_claims(ids), current_user, form.paid_on.data, form.reference.data)
     except (claims.Refused, ledger.BalanceRefused) as refusal:
         return _refused(refusal)
     db.session.commit()
@@ -301,7 +301,7 @@ def _payments_page(form: PaymentForm, checked: Optional[list[int]] = None, selec
     return render_either("admin/payments.html", "admin/partials/payment_pick_list.html", form=form,
                          selection_error=selection_error, args=_kept_args(pick["q"], page, city), city=city,
                          city_choices=policy.CITIES, page=page, counts=_batch_sizes(page.items),
-                         previews=claims.local_matches_for(shown),
+                         previews=settlement.local_matches_for(shown),
                          claim_cities={claim.id: export.city_of(local.voucher_city(claim.voucher.application))
                                        for claim in shown}, **pick)
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import BankReceipt, Invoice, Material, Order, OrderStatus, Redemption, Role, User, china_today
-from ..redemption import claims
+from ..redemption import claims, settlement
 from .files import pdf, png, store
 
 
@@ -47,6 +47,6 @@ def _complete_claim(session: Session, order: Order, buyer: User, invoice: str) -
 
 def _review_and_pay(claim: Redemption, reviewer: User) -> None:
     claims.approve(claim, reviewer, claim.requested_fen)
-    claims.publish([claim], reviewer, days=5, today=china_today() - timedelta(days=8))
-    claims.close_publicity(actor_id=reviewer.id, claims=[claim])
-    claims.pay([claim], reviewer, china_today(), "DEMO-20250001")
+    settlement.publish([claim], reviewer, days=5, today=china_today() - timedelta(days=8))
+    settlement.close_publicity(actor_id=reviewer.id, claims=[claim])
+    settlement.pay([claim], reviewer, china_today(), "DEMO-20250001")

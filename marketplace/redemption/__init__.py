@@ -1,7 +1,8 @@
 """Redemption (兑付): claims against the year's voucher — materials, review, publicity, payment (SPEC 7).
 
-    claims.py    the claim's states and every move (submit, corrections, approve, reject, pilot confirm,
-                 publicity, objections, payment), each audited and mirrored on the order's timeline
+    claims.py    the claim's states and every move up to approval (start, submit, corrections, approve, reject,
+                 pilot confirm), each audited and mirrored on the order's timeline
+    settlement.py  after approval: publicity, objections, payment and the city's local matching
     ledger.py    the voucher's money: reserve / approve / release / revoke / disburse as guarded UPDATEs
     checks.py    the rules of SPEC 7.1 (file counts, totals, invoice numbers) the forms and the reviewer share
     invoice_numbers.py  an invoice number's canonical form (how it is stored and compared) and accepted formats

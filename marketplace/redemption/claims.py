@@ -9,19 +9,19 @@ back on Refused / ledger.BalanceRefused).
 
 Money: the claim's `requested_fen` is what its voucher holds reserved while it is submitted or 待补正; approval
 keeps `approved_fen` (≤ requested) and releases the rest; rejection releases everything; payment disburses.
+What follows approval (publish, objections, close_publicity, pay and the city's local matching) is settlement.py,
+which moves the claim with this module's require() and move().
 """
-from datetime import date, timedelta
 from typing import Iterable, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import audit, policy
 from ..extensions import db
-from ..models import (Objection, Order, OrderEvent, OrderStatus, PaymentBatch, Provider, PublicityBatch,
-                      Redemption, RedemptionStatus, ShopStatus, Voucher, china_today, utcnow)
+from ..models import (Order, OrderEvent, OrderStatus, Provider, Redemption, RedemptionStatus, ShopStatus, Voucher,
+                      china_today, utcnow)
 from ..policy import Problem
 from ..validators import normalize_credit_code
-from ..vouchers.local import local_offer
 from . import checks, flags, ledger
 
 R = RedemptionStatus
@@ -123,7 +123,7 @@ def _created(claim: Redemption, user) -> Redemption:
 
 def abandon(claim: Redemption, user) -> None:
     """放弃填写: a draft that was never submitted is deleted with its materials (the files stay on disk)."""
-    _require(claim, R.DRAFT)
+    require(claim, R.DRAFT)
     if claim.submitted_at is not None:
         raise Refused("已提交过的兑付申请不能放弃。")
     audit.record(OBJECT, claim.id, "abandon", R.DRAFT, None, actor_id=user.id)
@@ -251,7 +251,7 @@ QUALIFICATIONS = {"CMA": "CMA", "CNAS": "CNAS", "other": "其他"}
 def submit(claim: Redemption, user, declared: Iterable[str]) -> None:
     """提交 (or resubmit after 待补正): every check passes, the requested amount is reserved atomically.
     Raises Refused with the first problem's message when a check fails (callers show `problems()` first)."""
-    _require(claim, *EDITABLE)
+    require(claim, *EDITABLE)
     _require_owner(claim, user)
     declared = [code for code in DECLARATIONS if code in set(declared)]
     found_problems = problems(claim, declared)
@@ -268,7 +268,7 @@ def submit(claim: Redemption, user, declared: Iterable[str]) -> None:
     for item in (*claim.materials, *claim.invoices, *claim.receipts):
         item.correction_note = None
     claim.decision_reason = None
-    _move(claim, "resubmit" if resubmitting else "submit", R.SUBMITTED, None, user.id,
+    move(claim, "resubmit" if resubmitting else "submit", R.SUBMITTED, None, user.id,
           "redemption_resubmitted" if resubmitting else "redemption_submitted")
 
 
@@ -276,7 +276,7 @@ def submit(claim: Redemption, user, declared: Iterable[str]) -> None:
 
 def request_corrections(claim: Redemption, reviewer, reason: str, notes: dict) -> None:
     """待补正: `notes` maps a material, invoice or receipt object to what must be fixed about it."""
-    _require(claim, R.SUBMITTED)
+    require(claim, R.SUBMITTED)
     notes = {item: (note or "").strip() for item, note in notes.items() if (note or "").strip()}
     reason = (reason or "").strip()
     if not reason and not notes:
@@ -285,12 +285,12 @@ def request_corrections(claim: Redemption, reviewer, reason: str, notes: dict) -
         item.correction_note = note[:500]
     claim.decision_reason = reason or "请按各材料旁的说明补正后重新提交。"
     claim.decided_at, claim.decided_by_id = utcnow(), reviewer.id
-    _move(claim, "request_corrections", R.CORRECTION, claim.decision_reason, reviewer.id, "corrections_requested")
+    move(claim, "request_corrections", R.CORRECTION, claim.decision_reason, reviewer.id, "corrections_requested")
 
 
 def approve(claim: Redemption, reviewer, amount_fen: int, review_batch_id: Optional[int] = None) -> None:
     """审核通过 with an amount 0 < amount ≤ requested; the rest of the reservation goes back to the voucher."""
-    _require(claim, R.SUBMITTED)
+    require(claim, R.SUBMITTED)
     if not isinstance(amount_fen, int) or amount_fen <= 0:
         raise Refused("核定金额须大于零；不予支持请选择“审核不通过”。")
     if amount_fen > claim.requested_fen:
@@ -299,18 +299,18 @@ def approve(claim: Redemption, reviewer, amount_fen: int, review_batch_id: Optio
     claim.approved_fen, claim.review_batch_id = amount_fen, review_batch_id
     claim.decided_at, claim.decided_by_id, claim.decision_reason = utcnow(), reviewer.id, None
     note = f"核定 ¥{policy.format_yuan(amount_fen)}"
-    _move(claim, "approve", R.APPROVED, note, reviewer.id, "reviewed")
+    move(claim, "approve", R.APPROVED, note, reviewer.id, "reviewed")
 
 
 def reject(claim: Redemption, reviewer, reason: str) -> None:
     """审核不通过: the whole reservation is released; the reason is shown to the enterprise."""
-    _require(claim, R.SUBMITTED)
+    require(claim, R.SUBMITTED)
     reason = (reason or "").strip()
     if not reason:
         raise Refused("请填写审核不通过的原因。")
     ledger.release(claim.voucher_id, claim.requested_fen)
     claim.decided_at, claim.decided_by_id, claim.decision_reason = utcnow(), reviewer.id, reason[:2000]
-    _move(claim, "reject", R.REJECTED, reason, reviewer.id, "redemption_rejected")
+    move(claim, "reject", R.REJECTED, reason, reviewer.id, "redemption_rejected")
 
 
 def is_pilot_claim(claim: Redemption) -> bool:
@@ -323,7 +323,7 @@ def provider_confirm(claim: Redemption, user) -> bool:
     """确认材料 by a pilot provider: the claim passes 形式审查 at the requested amount — only when nothing is
     flagged. A flagged claim goes to the reviewer's queue instead, its `referral_reason` saying why. True when
     approved."""
-    _require(claim, R.SUBMITTED)
+    require(claim, R.SUBMITTED)
     if not is_pilot_claim(claim) or claim.order.provider.user_id != user.id:
         raise Refused("只有服务承诺制试点单位可以确认本单位订单的兑付材料。")
     if claim.referral_reason:
@@ -340,143 +340,13 @@ def provider_confirm(claim: Redemption, user) -> bool:
     claim.approved_fen = claim.requested_fen
     claim.provider_confirmed_at = claim.decided_at = utcnow()
     claim.decided_by_id = user.id
-    _move(claim, "provider_confirm", R.APPROVED, None, user.id, "provider_confirmed")
+    move(claim, "provider_confirm", R.APPROVED, None, user.id, "provider_confirmed")
     return True
-
-
-# ---- publicity, objections, payment ---------------------------------------------------------------------------
-
-def publish(claims: list[Redemption], reviewer, days: int = policy.PUBLICITY_DAYS_DEFAULT,
-            today: Optional[date] = None) -> PublicityBatch:
-    """Put approved claims on /publicity for `days` days (the period ends on starts_on + days − 1)."""
-    if not claims:
-        raise Refused("请选择要公示的兑付申请。")
-    if days < 1:
-        raise Refused("公示期至少1天。")
-    for claim in claims:
-        _require(claim, R.APPROVED)
-    start = today or china_today()
-    batch = PublicityBatch(kind="redemption", title=f"{start:%Y年%m月%d日}省创新券兑付公示",
-                           starts_on=start, ends_on=start + timedelta(days=days - 1), created_by_id=reviewer.id)
-    db.session.add(batch)
-    db.session.flush()
-    for claim in claims:
-        claim.publicity_batch_id = batch.id
-        _move(claim, "publish", R.PUBLICITY, f"公示至 {batch.ends_on:%Y-%m-%d}", reviewer.id, None)
-    return batch
-
-
-def lodge_objection(claim: Redemption, user, reason: str) -> Objection:
-    """异议: anyone signed in, while the claim is in publicity; it pauses the claim until resolved."""
-    _require(claim, R.PUBLICITY)
-    reason = (reason or "").strip()
-    if not reason:
-        raise Refused("请填写异议的内容和理由。")
-    objection = Objection(redemption_id=claim.id, user_id=user.id, reason=reason[:2000])
-    db.session.add(objection)
-    db.session.flush()
-    audit.record("objection", objection.id, "lodge", None, "open", reason[:500], actor_id=user.id)
-    audit.record(OBJECT, claim.id, "object", R.PUBLICITY, R.PUBLICITY, reason[:500], actor_id=user.id)
-    return objection
-
-
-def resolve_objection(objection: Objection, reviewer, upheld: bool, resolution: str) -> None:
-    """Dismissed: the claim carries on (and moves on if its period is over). Upheld: the claim is rejected
-    and its approved amount goes back to the voucher."""
-    if objection.status != "open":
-        raise Refused("该异议已处理。")
-    resolution = (resolution or "").strip()
-    if not resolution:
-        raise Refused("请填写处理意见。")
-    objection.status = "upheld" if upheld else "dismissed"
-    objection.resolution, objection.resolved_at, objection.resolved_by_id = resolution[:2000], utcnow(), reviewer.id
-    audit.record("objection", objection.id, objection.status, "open", objection.status, resolution[:500],
-                 actor_id=reviewer.id)
-    claim = db.session.get(Redemption, objection.redemption_id)
-    if claim is None or claim.status != R.PUBLICITY:
-        return
-    if upheld:
-        ledger.revoke(claim.voucher_id, claim.approved_fen)
-        claim.decision_reason = resolution[:2000]
-        _move(claim, "objection_upheld", R.REJECTED, resolution, reviewer.id, "redemption_rejected")
-    else:
-        db.session.flush()
-        close_publicity(actor_id=reviewer.id, claims=[claim])
-
-
-def close_publicity(today: Optional[date] = None, actor_id: Optional[int] = None,
-                    claims: Optional[list[Redemption]] = None) -> int:
-    """Claims (all, or those given) whose publicity period is over and that have no open objection → 待兑付, found
-    in one query. Returns how many moved."""
-    open_objection = select(Objection.id).where(Objection.redemption_id == Redemption.id,
-                                                Objection.status == "open").exists()
-    due = (select(Redemption).join(PublicityBatch, Redemption.publicity_batch_id == PublicityBatch.id)
-           .where(Redemption.status == R.PUBLICITY, PublicityBatch.ends_on < (today or china_today()), ~open_objection))
-    if claims is not None:
-        due = due.where(Redemption.id.in_([claim.id for claim in claims]))
-    moved = list(db.session.scalars(due))
-    for claim in moved:
-        _move(claim, "publicity_passed", R.AWAITING_PAYMENT, None, actor_id, None)
-    return len(moved)
-
-
-def pay(claims: list[Redemption], reviewer, paid_on: date, reference: str) -> PaymentBatch:
-    """拨付: record one payment batch (date, bank reference) for claims 待兑付 → 已兑付; the approved amounts
-    move to disbursed and each claim records the city's local matching (SPEC 1.3)."""
-    reference = (reference or "").strip()
-    if not claims:
-        raise Refused("请选择要拨付的兑付申请。")
-    if not reference:
-        raise Refused("请填写拨付凭证号。")
-    for claim in claims:
-        _require(claim, R.AWAITING_PAYMENT)
-    batch = PaymentBatch(paid_on=paid_on, reference=reference[:100], created_by_id=reviewer.id,
-                         total_fen=sum(claim.approved_fen for claim in claims))
-    db.session.add(batch)
-    db.session.flush()
-    for claim in claims:
-        ledger.disburse(claim.voucher_id, claim.approved_fen)
-        claim.payment_batch_id = batch.id
-        claim.local_match_fen = local_match_for(claim)
-        _move(claim, "pay", R.PAID, f"拨付凭证 {batch.reference}", reviewer.id, "paid")
-    return batch
-
-
-def local_match_for(claim: Redemption) -> int:
-    """省地联动 owed by the city for this paid claim: the city's rule applied to everything paid on the voucher so
-    far, less what earlier claims already recorded, so the city's annual cap holds across claims."""
-    earlier = _paid_so_far([claim.voucher_id], leaving_out=claim.id)
-    return _local_match(claim, *earlier.get(claim.voucher_id, (0, 0)))
-
-
-def local_matches_for(waiting: list[Redemption]) -> dict[int, int]:
-    """local_match_for() of each claim awaiting payment (the payment page's preview), in one query for all."""
-    earlier = _paid_so_far({claim.voucher_id for claim in waiting})
-    return {claim.id: _local_match(claim, *earlier.get(claim.voucher_id, (0, 0))) for claim in waiting}
-
-
-def _paid_so_far(voucher_ids, leaving_out: Optional[int] = None) -> dict[int, tuple[int, int]]:
-    """Per voucher: the provincial amount paid so far and the local matching recorded for it."""
-    stmt = (select(Redemption.voucher_id, func.coalesce(func.sum(Redemption.approved_fen), 0),
-                   func.coalesce(func.sum(Redemption.local_match_fen), 0))
-            .where(Redemption.voucher_id.in_(voucher_ids), Redemption.status == R.PAID)
-            .group_by(Redemption.voucher_id))
-    if leaving_out is not None:
-        stmt = stmt.where(Redemption.id != leaving_out)
-    # PostgreSQL sums BIGINT as NUMERIC
-    return {voucher_id: (int(paid), int(local)) for voucher_id, paid, local in db.session.execute(stmt)}
-
-
-def _local_match(claim: Redemption, paid_fen: int, local_fen: int) -> int:
-    offer = local_offer(claim.voucher)
-    if offer is None:
-        return 0
-    return max(offer.for_provincial(paid_fen + claim.approved_fen) - local_fen, 0)
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------
 
-def _require(claim: Redemption, *states: str) -> None:
+def require(claim: Redemption, *states: str) -> None:
     if claim.status not in states:
         raise Refused(f"兑付申请当前为“{claim.status_label}”，不能进行此操作。")
 
@@ -486,7 +356,7 @@ def _require_owner(claim: Redemption, user) -> None:
         raise Refused("只有申请企业可以提交该兑付申请。")
 
 
-def _move(claim: Redemption, action: str, to_state: str, reason: Optional[str], actor_id: Optional[int],
+def move(claim: Redemption, action: str, to_state: str, reason: Optional[str], actor_id: Optional[int],
           event: Optional[str]) -> None:
     audit.record(OBJECT, claim.id, action, claim.status, to_state, reason, actor_id=actor_id)
     claim.status = to_state

@@ -211,7 +211,8 @@ def _provider_flags(claim: Redemption, today: date) -> list[Flag]:
 
 def _qualification_flags(claim: Redemption, today: date) -> list[Flag]:
     """Offline claims whose provider type needs a CMA/CNAS-style qualification (SPEC 7.3)."""
-    if claim.kind != "offline" or not claim.provider_unit_type or not checks.needs_qualification(claim.provider_unit_type):
+    unit_type = claim.provider_unit_type
+    if claim.kind != "offline" or not unit_type or not checks.needs_qualification(unit_type):
         return []
     if claim.qualification_file_id is None or claim.qualification_expires_on is None:
         return [Flag("qualification_missing", "danger", "服务单位资质文件或有效期缺失")]

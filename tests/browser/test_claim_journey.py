@@ -14,6 +14,7 @@ from marketplace.extensions import db
 from marketplace.models import PublicityBatch, Redemption, RedemptionStatus, Voucher, china_today
 from marketplace.orders import lifecycle
 
+from ..conftest import fresh
 from .conftest import screenshot, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
@@ -32,13 +33,6 @@ def write_pdf(path):
 def write_image(path, colour=(214, 228, 245)):
     Image.new("RGB", (600, 400), colour).save(path)
     return str(path)
-
-
-def fresh(model, key):
-    """`model` row `key` as the server left it (the browser's requests ran in sessions of their own)."""
-    db.session.commit()
-    db.session.expire_all()
-    return db.session.get(model, key)
 
 
 def upload_material(page, kind, path):

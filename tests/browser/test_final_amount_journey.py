@@ -8,18 +8,13 @@ from marketplace.extensions import db
 from marketplace.models import Order, Redemption, RedemptionStatus, Voucher
 from marketplace.orders import lifecycle
 
+from ..conftest import fresh
 from .conftest import fits_the_phone, screenshot, sign_in, sign_out
 from .test_claim_journey import declare_and_submit, fill_the_claim
 
 pytestmark = pytest.mark.browser
 
 REASON = "样品由4件减为3件，按实际检测数量结算"
-
-
-def fresh(model, key):
-    db.session.commit()
-    db.session.expire_all()
-    return db.session.get(model, key)
 
 
 def finish_at_a_lower_amount(page, base, order):

@@ -1,0 +1,150 @@
+"""After approval (SPEC 7.4): approved claims are published (公示) for a period, anyone signed in may object, a
+period that is over with no open objection moves its claims to 待兑付, and the reviewer records the payment batch
+(拨付) with the city's local matching (省地联动, SPEC 1.3) on each claim. Each move checks the claim's state and
+writes its audit row and order timeline through claims.move(); callers commit (or roll back on claims.Refused /
+ledger.BalanceRefused).
+
+    approved ──publish──▶ publicity ──close_publicity──▶ awaiting_payment ──pay──▶ paid
+                              └── objection upheld ──▶ rejected (the approved amount goes back to the voucher)
+"""
+from datetime import date, timedelta
+from typing import Optional
+
+from sqlalchemy import func, select
+
+from .. import audit, policy
+from ..extensions import db
+from ..models import Objection, PaymentBatch, PublicityBatch, Redemption, RedemptionStatus, china_today, utcnow
+from ..vouchers.local import local_offer
+from . import ledger
+from .claims import OBJECT, Refused, move, require
+
+R = RedemptionStatus
+
+
+def publish(claims: list[Redemption], reviewer, days: int = policy.PUBLICITY_DAYS_DEFAULT,
+            today: Optional[date] = None) -> PublicityBatch:
+    """Put approved claims on /publicity for `days` days (the period ends on starts_on + days − 1)."""
+    if not claims:
+        raise Refused("请选择要公示的兑付申请。")
+    if days < 1:
+        raise Refused("公示期至少1天。")
+    for claim in claims:
+        require(claim, R.APPROVED)
+    start = today or china_today()
+    batch = PublicityBatch(kind="redemption", title=f"{start:%Y年%m月%d日}省创新券兑付公示",
+                           starts_on=start, ends_on=start + timedelta(days=days - 1), created_by_id=reviewer.id)
+    db.session.add(batch)
+    db.session.flush()
+    for claim in claims:
+        claim.publicity_batch_id = batch.id
+        move(claim, "publish", R.PUBLICITY, f"公示至 {batch.ends_on:%Y-%m-%d}", reviewer.id, None)
+    return batch
+
+
+def lodge_objection(claim: Redemption, user, reason: str) -> Objection:
+    """异议: anyone signed in, while the claim is in publicity; it pauses the claim until resolved."""
+    require(claim, R.PUBLICITY)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("请填写异议的内容和理由。")
+    objection = Objection(redemption_id=claim.id, user_id=user.id, reason=reason[:2000])
+    db.session.add(objection)
+    db.session.flush()
+    audit.record("objection", objection.id, "lodge", None, "open", reason[:500], actor_id=user.id)
+    audit.record(OBJECT, claim.id, "object", R.PUBLICITY, R.PUBLICITY, reason[:500], actor_id=user.id)
+    return objection
+
+
+def resolve_objection(objection: Objection, reviewer, upheld: bool, resolution: str) -> None:
+    """Dismissed: the claim carries on (and moves on if its period is over). Upheld: the claim is rejected
+    and its approved amount goes back to the voucher."""
+    if objection.status != "open":
+        raise Refused("该异议已处理。")
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise Refused("请填写处理意见。")
+    objection.status = "upheld" if upheld else "dismissed"
+    objection.resolution, objection.resolved_at, objection.resolved_by_id = resolution[:2000], utcnow(), reviewer.id
+    audit.record("objection", objection.id, objection.status, "open", objection.status, resolution[:500],
+                 actor_id=reviewer.id)
+    claim = db.session.get(Redemption, objection.redemption_id)
+    if claim is None or claim.status != R.PUBLICITY:
+        return
+    if upheld:
+        ledger.revoke(claim.voucher_id, claim.approved_fen)
+        claim.decision_reason = resolution[:2000]
+        move(claim, "objection_upheld", R.REJECTED, resolution, reviewer.id, "redemption_rejected")
+    else:
+        db.session.flush()
+        close_publicity(actor_id=reviewer.id, claims=[claim])
+
+
+def close_publicity(today: Optional[date] = None, actor_id: Optional[int] = None,
+                    claims: Optional[list[Redemption]] = None) -> int:
+    """Claims (all, or those given) whose publicity period is over and that have no open objection → 待兑付, found
+    in one query. Returns how many moved."""
+    open_objection = select(Objection.id).where(Objection.redemption_id == Redemption.id,
+                                                Objection.status == "open").exists()
+    due = (select(Redemption).join(PublicityBatch, Redemption.publicity_batch_id == PublicityBatch.id)
+           .where(Redemption.status == R.PUBLICITY, PublicityBatch.ends_on < (today or china_today()), ~open_objection))
+    if claims is not None:
+        due = due.where(Redemption.id.in_([claim.id for claim in claims]))
+    moved = list(db.session.scalars(due))
+    for claim in moved:
+        move(claim, "publicity_passed", R.AWAITING_PAYMENT, None, actor_id, None)
+    return len(moved)
+
+
+def pay(claims: list[Redemption], reviewer, paid_on: date, reference: str) -> PaymentBatch:
+    """拨付: record one payment batch (date, bank reference) for claims 待兑付 → 已兑付; the approved amounts
+    move to disbursed and each claim records the city's local matching (SPEC 1.3)."""
+    reference = (reference or "").strip()
+    if not claims:
+        raise Refused("请选择要拨付的兑付申请。")
+    if not reference:
+        raise Refused("请填写拨付凭证号。")
+    for claim in claims:
+        require(claim, R.AWAITING_PAYMENT)
+    batch = PaymentBatch(paid_on=paid_on, reference=reference[:100], created_by_id=reviewer.id,
+                         total_fen=sum(claim.approved_fen for claim in claims))
+    db.session.add(batch)
+    db.session.flush()
+    for claim in claims:
+        ledger.disburse(claim.voucher_id, claim.approved_fen)
+        claim.payment_batch_id = batch.id
+        claim.local_match_fen = local_match_for(claim)
+        move(claim, "pay", R.PAID, f"拨付凭证 {batch.reference}", reviewer.id, "paid")
+    return batch
+
+
+def local_match_for(claim: Redemption) -> int:
+    """省地联动 owed by the city for this paid claim: the city's rule applied to everything paid on the voucher so
+    far, less what earlier claims already recorded, so the city's annual cap holds across claims."""
+    earlier = _paid_so_far([claim.voucher_id], leaving_out=claim.id)
+    return _local_match(claim, *earlier.get(claim.voucher_id, (0, 0)))
+
+
+def local_matches_for(waiting: list[Redemption]) -> dict[int, int]:
+    """local_match_for() of each claim awaiting payment (the payment page's preview), in one query for all."""
+    earlier = _paid_so_far({claim.voucher_id for claim in waiting})
+    return {claim.id: _local_match(claim, *earlier.get(claim.voucher_id, (0, 0))) for claim in waiting}
+
+
+def _paid_so_far(voucher_ids, leaving_out: Optional[int] = None) -> dict[int, tuple[int, int]]:
+    """Per voucher: the provincial amount paid so far and the local matching recorded for it."""
+    stmt = (select(Redemption.voucher_id, func.coalesce(func.sum(Redemption.approved_fen), 0),
+                   func.coalesce(func.sum(Redemption.local_match_fen), 0))
+            .where(Redemption.voucher_id.in_(voucher_ids), Redemption.status == R.PAID)
+            .group_by(Redemption.voucher_id))
+    if leaving_out is not None:
+        stmt = stmt.where(Redemption.id != leaving_out)
+    # PostgreSQL sums BIGINT as NUMERIC
+    return {voucher_id: (int(paid), int(local)) for voucher_id, paid, local in db.session.execute(stmt)}
+
+
+def _local_match(claim: Redemption, paid_fen: int, local_fen: int) -> int:
+    offer = local_offer(claim.voucher)
+    if offer is None:
+        return 0
+    return max(offer.for_provincial(paid_fen + claim.approved_fen) - local_fen, 0)
