@@ -22,9 +22,10 @@ def create_app(test_config: Optional[Mapping] = None) -> "Flask":
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
-    from . import errors, htmx, security, templating
+    from . import errors, htmx, ids, security, templating
     from .extensions import csrf, db, login_manager
 
+    ids.init_app(app)  # before any blueprint: each rule takes its converter when it is added
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -14,11 +14,11 @@ from flask import current_app, request, url_for
 from sqlalchemy import Select, or_, select
 
 from ..htmx import render_either
+from ..ids import as_id
 from ..models import (CHINA, AccountStatus, ApplicationStatus, AuditLog, InstrumentStatus, OrderStatus,
                       RedemptionStatus, ServiceStatus, ShopStatus, User)
 from ..orders.feedback import COMPLAINT_LABELS
 from ..pagination import paginate
-from ..validators import whole_number
 from . import bp
 
 # Every object type audit.record() is called with (grep 'audit.record(' to extend), as the filter offers them.
@@ -112,7 +112,7 @@ def _by_user(text: str):
     if text == SYSTEM:
         return AuditLog.actor_id.is_(None)
     matches = [User.name.contains(text, autoescape=True), User.email.contains(text, autoescape=True)]
-    user_id = whole_number(text)
+    user_id = as_id(text)
     if user_id is not None:
         matches.append(User.id == user_id)
     return or_(*matches)

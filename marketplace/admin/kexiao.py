@@ -20,7 +20,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, insert, or_, select
 
-from .. import audit
+from .. import audit, spreadsheet
 from ..extensions import db
 from ..htmx import render_either
 from ..models import KexiaoEntry
@@ -96,13 +96,12 @@ def kexiao():
 
 @bp.get("/kexiao/sample.csv")
 def kexiao_sample():
-    """A file in the expected format, with a BOM so that Excel opens the Chinese correctly."""
+    """A file in the expected format, written like every export (spreadsheet.csv_bytes: BOM, text kept inert)."""
     year = current_year()
-    lines = [",".join(names[0] for names in COLUMNS.values())]
-    lines += [f"{year}32010{n:07d},{name},{make_credit_code(body)}" for n, name, body in (
+    rows = [[names[0] for names in COLUMNS.values()]]
+    rows += [[f"{year}32010{n:07d}", name, make_credit_code(body)] for n, name, body in (
         (1, "南京示例科技有限公司", "91320102MA1ABCDE0"), (2, "徐州示例智能装备有限公司", "91320301MA2FGHJK1"))]
-    data = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
-    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
+    return send_file(io.BytesIO(spreadsheet.csv_bytes(rows)), mimetype="text/csv", as_attachment=True,
                      download_name="科技型中小企业名单样例.csv")
 
 

@@ -13,8 +13,8 @@ from flask import request
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..ids import as_id
 from ..models import utcnow
-from ..validators import whole_number
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def list_args(*names: str) -> dict:
 
 def selected_ids(name: str) -> list[int]:
     """The ids ticked in a queue's checkboxes called `name`, each once, in id order (the lock order)."""
-    return sorted({number for number in map(whole_number, request.form.getlist(name)) if number is not None})
+    return sorted({number for number in map(as_id, request.form.getlist(name)) if number is not None})
 
 
 def bulk_outcome(approved: int, skipped: int) -> str:

@@ -11,9 +11,10 @@ from werkzeug.datastructures import MultiDict
 from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx
+from ..ids import as_id
 from ..models import Category, Field
 from ..pagination import page_number
-from ..validators import parse_money, whole_number
+from ..validators import parse_money
 from . import bp, cache, queries
 from .cards import service_cards
 
@@ -101,7 +102,7 @@ def _known_id(raw: str, param: str, model, what: str, notes: list[Note]) -> int 
     raw = raw.strip()
     if not raw:
         return None
-    number = whole_number(raw)
+    number = as_id(raw)
     if number is not None and db.session.get(model, number) is not None:
         return number
     notes.append(Note(param, f"没有这个{what}", "已忽略该条件"))

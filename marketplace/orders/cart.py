@@ -18,8 +18,8 @@ from ..catalog import estimate
 from ..catalog.estimate import Estimate, MAX_QUANTITY
 from ..extensions import db
 from ..htmx import is_htmx, render_either
+from ..ids import as_id
 from ..models import Cart, CartLine, Provider, Role, Service, ServiceStatus, ShopStatus
-from ..validators import whole_number
 from . import bp
 from .numbers import on_conflict_insert
 
@@ -183,7 +183,7 @@ def cart():
 @bp.post("/cart/add")
 @roles_required(*BUYER_ROLES)
 def cart_add():
-    service_id = whole_number(request.form.get("service_id"))
+    service_id = as_id(request.form.get("service_id"))
     if not service_id:
         abort(404)
     service = db.session.scalar(select(Service).where(Service.id == service_id).options(joinedload(Service.provider)))

@@ -17,6 +17,7 @@ from ..accounts.access import forbidden
 from ..extensions import db
 from ..forms import Form
 from ..htmx import is_htmx
+from ..ids import as_id
 from ..models import Message, Order, Provider, utcnow
 from . import bp, lifecycle
 from .numbers import ORDER_NO_MAX
@@ -99,7 +100,7 @@ def order_page(order: Order, role: Optional[str]) -> tuple[str, str]:
 @login_required
 def messages(order_no: str):
     order, role = reachable(order_no)
-    after = request.args.get("after", type=int)
+    after = as_id(request.args.get("after"))
     if is_htmx() and after is not None and not _newer_than(order, after):
         return "", 204
     return _render(order, role)

@@ -11,7 +11,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import policy
+from .. import policy, spreadsheet
 from ..extensions import db
 from ..models import Order, PaymentBatch, Redemption, Voucher
 from ..vouchers.local import voucher_city
@@ -85,21 +85,22 @@ def workbook_bytes(batch: PaymentBatch, rows: list[PaymentRow]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "拨付明细"
-    sheet.append([f"省创新券兑付拨付批次 #{batch.id}"])
-    sheet.append(["拨付日期", batch.paid_on.isoformat(), "拨付凭证号", batch.reference])
-    sheet.append([])
-    sheet.append(list(COLUMNS))
+    spreadsheet.append(sheet, [f"省创新券兑付拨付批次 #{batch.id}"])
+    spreadsheet.append(sheet, ["拨付日期", batch.paid_on.isoformat(), "拨付凭证号", batch.reference])
+    spreadsheet.append(sheet, [])
+    spreadsheet.append(sheet, list(COLUMNS))
     for number, row in enumerate(rows, start=1):
-        sheet.append([number, row.enterprise, row.credit_code, row.provider, row.account_name, row.bank_name,
-                      row.account_number, row.city, _yuan(row.approved_fen), _yuan(row.local_match_fen)])
-    sheet.append(["合计", *[""] * 7, _yuan(sum(r.approved_fen for r in rows)),
-                  _yuan(sum(r.local_match_fen for r in rows))])
+        spreadsheet.append(sheet, [number, row.enterprise, row.credit_code, row.provider, row.account_name,
+                                   row.bank_name, row.account_number, row.city, _yuan(row.approved_fen),
+                                   _yuan(row.local_match_fen)])
+    spreadsheet.append(sheet, ["合计", *[""] * 7, _yuan(sum(r.approved_fen for r in rows)),
+                               _yuan(sum(r.local_match_fen for r in rows))])
     _style(sheet, header_row=4, money_columns=("I", "J"), widths=(6, 30, 22, 30, 30, 24, 24, 8, 16, 16))
 
     cities = book.create_sheet("地方配套汇总")
-    cities.append(["城市", "省创新券（元）", "地方配套（元）"])
+    spreadsheet.append(cities, ["城市", "省创新券（元）", "地方配套（元）"])
     for total in city_totals(rows):
-        cities.append([total.city, _yuan(total.provincial_fen), _yuan(total.local_fen)])
+        spreadsheet.append(cities, [total.city, _yuan(total.provincial_fen), _yuan(total.local_fen)])
     _style(cities, header_row=1, money_columns=("B", "C"), widths=(10, 16, 16))
 
     out = BytesIO()

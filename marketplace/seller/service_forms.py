@@ -11,9 +11,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import policy, uploads
 from ..extensions import db
 from ..forms import Form, MoneyField, choices
+from ..ids import as_id
 from ..models import PRICE_UNITS, Category, Field, Instrument, InstrumentStatus, NonEligibleKind, ServiceNature
 from ..uploads.fields import MultiUploadField, UploadField
-from ..validators import whole_number
 
 SERVICE_TYPES = ("普通服务", "加急服务", "上门服务")
 MAX_IMAGES = 5
@@ -22,10 +22,8 @@ _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
 
 
 def optional_int(value):
-    """Select values as ids: "" or anything not a number is None (then "please choose" applies)."""
-    if isinstance(value, int):
-        return value
-    return whole_number(value)
+    """Select values as ids: "" or anything that cannot be an id is None (then "please choose" applies)."""
+    return as_id(value)
 
 
 def description_length_problem(text: str) -> str | None:

@@ -17,6 +17,7 @@ from ..catalog.queries import category_tree
 from ..errors import render_error
 from ..extensions import db
 from ..htmx import is_htmx, render_either
+from ..ids import as_id
 from ..models import (Category, Field, Instrument, NonEligibleKind, Provider, Service, ServiceImage, ServiceStatus,
                       ShopStatus, utcnow)
 from ..pagination import paginate
@@ -107,7 +108,7 @@ class ListFilters:
     @classmethod
     def from_args(cls, args) -> "ListFilters":
         status = args.get("status", "")
-        return cls(name=args.get("name", "").strip()[:100], category=args.get("category", type=int),
+        return cls(name=args.get("name", "").strip()[:100], category=as_id(args.get("category")),
                    status=status if status in S.LABELS else "")
 
     def params(self) -> dict:

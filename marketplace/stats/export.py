@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .. import policy
+from .. import policy, spreadsheet
 from ..redemption.export import MONEY_FORMAT, XLSX_MIMETYPE
 from .reports import Cell, Money, Report
 
@@ -22,11 +22,11 @@ def workbook_bytes(report: Report, year: int) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = report.title[:SHEET_TITLE_MAX]
-    sheet.append([f"{year}年度 {report.title}"])
-    sheet.append([report.note])
-    sheet.append(list(report.columns))
+    spreadsheet.append(sheet, [f"{year}年度 {report.title}"])
+    spreadsheet.append(sheet, [report.note])
+    spreadsheet.append(sheet, list(report.columns))
     for row in report.rows + ([report.total] if report.total else []):
-        sheet.append([_value(cell) for cell in row])
+        spreadsheet.append(sheet, [_value(cell) for cell in row])
         for cell, value in zip(sheet[sheet.max_row], row):
             if isinstance(value, Money):
                 cell.number_format = MONEY_FORMAT
