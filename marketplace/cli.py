@@ -99,8 +99,9 @@ def close_publicity() -> None:
 @click.option("--grace-minutes", default=DEFAULT_GRACE_MINUTES, show_default=True, type=click.IntRange(min=0),
               help="Leave anything younger alone (an upload may not be committed yet).")
 def sweep_uploads(dry_run: bool, grace_minutes: int) -> None:
-    """Remove uploaded files no row refers to, and interrupted uploads (清理无引用的上传文件)."""
-    from .ops.sweep import sweep_uploads as sweep
+    """Remove uploaded files no row refers to, and interrupted uploads (清理无引用的上传文件); prune throttling
+    rows older than a week (过期的登录失败与短信记录)."""
+    from .ops.sweep import prune_events, sweep_uploads as sweep
     from .uploads import format_size
 
     result = sweep(grace_minutes=grace_minutes, dry_run=dry_run)
@@ -108,6 +109,9 @@ def sweep_uploads(dry_run: bool, grace_minutes: int) -> None:
     for label, found in (("无引用的文件记录", result.rows), ("无记录的文件", result.stray_files),
                          ("中断的上传临时文件", result.temp_files)):
         click.echo(f"{verb}{label}: {found.count} 个, {format_size(found.size)}")
+    pruned = prune_events(dry_run=dry_run)
+    for label, table in (("过期的登录失败与短信发送记录", "login_attempts"), ("过期的短信验证码", "sms_codes")):
+        click.echo(f"{verb}{label}: {pruned[table]} 条")
     if dry_run:
         click.echo("试运行 (dry run): 未做任何更改。")
 

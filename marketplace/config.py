@@ -1,5 +1,6 @@
 """Configuration read from the environment; tests pass their own mapping."""
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +36,9 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = self.PRODUCTION
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_NAME = "remember_token"
+        # 记住我 keeps a browser signed in this long (Flask-Login's default is a year); each sign-in gets its own cookie.
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=_positive(env, "REMEMBER_DAYS", int, 14))
         self.MAX_CONTENT_LENGTH = 210 * 1024 * 1024
         self.WTF_CSRF_TIME_LIMIT = None
         self.WTF_I18N_ENABLED = False  # use WTForms' bundled zh catalogue (Form.Meta.locales), no Babel

@@ -3,8 +3,14 @@ htmx configuration comes from <meta name="htmx-config">), no MIME sniffing, no f
 
 Pages may not be framed at all; stored files (/files/<id>) are framed by the platform's own pages, where a
 reviewer previews an uploaded PDF, so they allow same-origin framing and carry only that part of the policy:
-Chromium's PDF viewer is a plugin that object-src 'none' would block."""
-from flask import Flask, Response, request
+Chromium's PDF viewer is a plugin that object-src 'none' would block.
+
+In production (APP_ENV=production) browsers are told to use HTTPS only (HSTS). Whatever a signed-in user is shown,
+and every private download, is marked no-store: after logout on a shared computer, neither the browser's cache nor
+its Back button shows the next person the workbench or the files. Anything marked public (catalog images, the open
+API) and static assets stay cacheable, and so do anonymous pages."""
+from flask import Flask, Response, current_app, request
+from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
 
 PAGE_POLICY = "; ".join((
@@ -22,6 +28,8 @@ FILE_POLICY = "frame-ancestors 'self'"
 # The platform uses none of these browser features; no page (nor anything it frames) may ask for them.
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 FRAMEABLE_BLUEPRINTS = {"files"}
+HSTS = "max-age=31536000; includeSubDomains"
+NOT_STORED = "private, no-store"
 
 
 def _security_headers(response: Response) -> Response:
@@ -32,7 +40,18 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if current_app.config.get("PRODUCTION"):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if _must_not_be_stored(response):
+        headers["Cache-Control"] = NOT_STORED
     return response
+
+
+def _must_not_be_stored(response: Response) -> bool:
+    if request.endpoint == "static" or response.cache_control.public:
+        return False
+    is_download = request.blueprint == "files" or "Content-Disposition" in response.headers
+    return is_download or current_user.is_authenticated
 
 
 def _drop_nul_characters() -> None:

@@ -381,6 +381,9 @@ class Auth:
         return self.client.post("/auth/login", data={"email": email, "password": password, **kwargs})
 
     def logout(self):
+        """Logout writes (it ends every session of the account), so the test's own read transaction ends first:
+        SQLite refuses a later write from a snapshot older than a commit."""
+        db.session.commit()
         return self.client.post("/auth/logout")
 
 

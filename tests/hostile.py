@@ -23,6 +23,7 @@ from marketplace.redemption import claims, settlement
 from marketplace.validators import make_credit_code
 from marketplace.vouchers.lifecycle import current_year
 
+from .conftest import PASSWORD
 from .samples import pdf_upload, png_upload
 
 # The markers the escaping property looks for: none may reach an HTML page unescaped.
@@ -125,6 +126,18 @@ def anonymous_register(make) -> Setup:
 def anonymous_login(make) -> Setup:
     user = make.enterprise()
     return Setup(None, "/auth/login", {"email": user.email, "password": "wrong-password"})
+
+
+def login_next(make) -> Setup:
+    """The right password: what happens next is the redirect to `next`, which must stay on the site. Typed text is
+    put after a "/", so it reads as a path of ours and reaches the checks that come after that one."""
+    return Setup(None, "/auth/login", {"email": make.enterprise().email, "password": PASSWORD, "next": "/me"},
+                 prepare=lambda data: {**data, "next": "/" + data["next"]})
+
+
+def password_change(make) -> Setup:
+    return Setup(make.enterprise(), "/auth/password", {"current_password": PASSWORD, "password": "battery-staple-77",
+                                                       "confirm": "battery-staple-77"}, views=["/auth/password"])
 
 
 def voucher_application(make) -> Setup:
@@ -420,6 +433,11 @@ def account_reject(make) -> Setup:
                  views=["/admin/accounts"])
 
 
+def account_disable(make) -> Setup:
+    return Setup(make.reviewer(), f"/admin/accounts/{make.enterprise().id}/disable", {"reason": "冒用单位信息"},
+                 views=["/admin/accounts?status=disabled"])
+
+
 def voucher_live_check(make) -> Setup:
     return Setup(make.enterprise(), "/me/vouchers/apply/check/credit_code",
                  {"credit_code": make_credit_code(f"91320100MA{unique():07d}")})
@@ -440,6 +458,14 @@ def approve_account(make) -> Setup:
     """通过 posts no reason from the page, but the route stores one if sent (DecisionForm)."""
     pending = _pending_account(make)
     return Setup(make.reviewer(), f"/admin/accounts/{pending.id}/approve", {"reason": ""},
+                 views=["/admin/accounts?status=active"])
+
+
+def enable_account(make) -> Setup:
+    """恢复 posts no reason from the page, but the route stores one if sent (DecisionForm)."""
+    disabled = make.user(Role.INDIVIDUAL, status=AccountStatus.DISABLED)
+    db.session.commit()
+    return Setup(make.reviewer(), f"/admin/accounts/{disabled.id}/enable", {"reason": ""},
                  views=["/admin/accounts?status=active"])
 
 
@@ -679,6 +705,9 @@ FORMS = [
     FormCase("register", anonymous_register, texts("email", "phone", "name", "org_name", "credit_code", "password"),
              kept=("email", "phone", "name", "org_name", "credit_code")),
     FormCase("login", anonymous_login, texts("email", "password"), kept=("email",), allowed=(200, 303, 422, 429)),
+    FormCase("login_next", login_next, texts("next"), allowed=(303,)),
+    FormCase("password_change", password_change, texts("current_password", "password", "confirm"),
+             allowed=(303, 422)),
     FormCase("voucher_application", voucher_application,
              {**texts("unit_name", "email", "kexiao_number", "phone", "legal_rep_name", "contact_name",
                       "registered_district", "postal_detail", "hightech_zone_name", "industry", "product_field",
@@ -725,6 +754,7 @@ FORMS = [
     FormCase("seller_order_finish", seller_finish, {"final_amount": "amount", "final_amount_note": "text"},
              kept=("final_amount", "final_amount_note"), allowed=(303, 422)),
     FormCase("admin_account_reject", account_reject, texts("reason"), kept=("reason",)),
+    FormCase("admin_account_disable", account_disable, texts("reason"), kept=("reason",)),
     FormCase("voucher_live_check", voucher_live_check, texts("credit_code"), allowed=(200, 422)),
     FormCase("admin_claim_approve", admin_claim("approve", {"amount": "2500"}), {"amount": "amount"},
              kept=("amount",), allowed=(200, 303, 409, 422)),
@@ -755,6 +785,7 @@ FORMS = [
     FormCase("admin_complaint_resolve", complaint_resolve, texts("resolution"), kept=("resolution",)),
     # Buttons whose request carries a value a user could change, and edits of an existing row.
     FormCase("admin_account_approve", approve_account, texts("reason"), allowed=(303, 400)),
+    FormCase("admin_account_enable", enable_account, texts("reason"), allowed=(303, 400)),
     FormCase("admin_accounts_bulk_approve", approve_accounts, texts("user_id", "reason"), allowed=(303, 400, 422)),
     FormCase("admin_listings_bulk_approve", approve_listings, texts("service_id", "reason"), allowed=(303, 400, 422)),
     FormCase("admin_field_rename", reference_rename("fields", _field_pair), texts("name"), kept=("name",)),
@@ -803,6 +834,7 @@ FORMS = [
 BUTTON = "a button: no fields, the object is in the URL"
 WITHOUT_TYPED_INPUT = {
     "accounts.logout": "a button: no fields, ends the session",
+    "accounts.end_all_sessions": "a button: no fields, ends every session of the signed-in account",
     "admin.approve_listing": BUTTON + " (DecisionForm's optional reason is only length-checked, never used)",
     "admin.approve_shop": BUTTON + " (DecisionForm's optional reason is only length-checked, never used)",
     "admin.open_shop": BUTTON + " (DecisionForm's optional reason is only length-checked, never used)",

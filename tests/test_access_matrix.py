@@ -143,6 +143,8 @@ TABLE: dict[str, Route] = {
     "accounts.login": Route(PUBLIC),
     "accounts.register": Route(GUEST),
     "accounts.logout": Route(PUBLIC),
+    "accounts.password": Route(SIGNED_IN),
+    "accounts.end_all_sessions": Route(SIGNED_IN),
     # ---- the buyer's side
     "workbench.home": Route(SIGNED_IN),
     "orders.cart": Route(BUYER),
@@ -212,6 +214,8 @@ TABLE: dict[str, Route] = {
     "admin.approve_account": reviewer(of("enterprise.id", "user_id")),
     "admin.reject_account": reviewer(of("enterprise.id", "user_id")),
     "admin.approve_accounts": reviewer(),
+    "admin.disable_account": reviewer(of("enterprise.id", "user_id")),
+    "admin.enable_account": reviewer(of("enterprise.id", "user_id")),
     "admin.audit": reviewer(),
     "admin.cities": reviewer(),
     "admin.city_settings": reviewer(CITY, sided=False),

@@ -7,19 +7,23 @@ from werkzeug.exceptions import Forbidden
 
 from ..extensions import db, login_manager
 from ..htmx import is_htmx, redirect_htmx
-from ..models import User
+from ..models import AccountStatus, User
 
 PENDING_DETAIL = "您的账号尚在审核中（通常1-2个工作日），审核通过后即可下单、申领创新券和开店。"
 
 
 @login_manager.user_loader
 def load_user(session_id: str):
-    user_id, _, version = session_id.partition(":")
+    """The account a session or remember-me cookie names ("id:version:nonce", see sessions.py), on every request:
+    nobody once its session_version has moved on (logout, 退出所有设备, a password change, a suspension), nor
+    while the account is disabled."""
+    user_id, version, nonce = (session_id.split(":") + ["", ""])[:3]
     if not user_id.isdigit():
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or str(user.session_version) != version:
+    if user is None or str(user.session_version) != version or user.status == AccountStatus.DISABLED:
         return None
+    user.sign_in_nonce = nonce
     return user
 
 

@@ -8,6 +8,8 @@ from ..forms import Form, choices, problem_check
 from ..models import Enterprise, Provider, Role, UnitType, User
 
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱格式不正确")
+PASSWORD_RULES = [Length(min=8, max=128, message="密码长度为8-128位")]
+CONFIRM_RULES = [EqualTo("password", message="两次输入的密码不一致")]
 
 
 class RegisterForm(Form):
@@ -18,10 +20,8 @@ class RegisterForm(Form):
     phone = StringField("手机号码", validators=[DataRequired(message="请填写手机号码"),
                                             problem_check(validators.mobile_problem)])
     name = StringField("联系人姓名", validators=[DataRequired(message="请填写联系人姓名"), Length(max=50)])
-    password = PasswordField("密码", validators=[DataRequired(message="请设置密码"),
-                                               Length(min=8, max=128, message="密码长度为8-128位")])
-    confirm = PasswordField("确认密码", validators=[DataRequired(message="请再次输入密码"),
-                                                EqualTo("password", message="两次输入的密码不一致")])
+    password = PasswordField("密码", validators=[DataRequired(message="请设置密码"), *PASSWORD_RULES])
+    confirm = PasswordField("确认密码", validators=[DataRequired(message="请再次输入密码"), *CONFIRM_RULES])
     org_name = StringField("单位名称", validators=[Optional(), Length(max=200)])
     credit_code = StringField("统一社会信用代码", validators=[Optional(),
                                                         problem_check(validators.credit_code_problem)])
@@ -71,3 +71,11 @@ class LoginForm(Form):
     password = PasswordField("密码", validators=[DataRequired(message="请填写密码")])
     remember = BooleanField("记住我")
     next = HiddenField()
+
+
+class PasswordChangeForm(Form):
+    """修改密码: the current password (someone at an unlocked screen must not change it), and the new one twice,
+    under the rules of registration."""
+    current_password = PasswordField("当前密码", validators=[DataRequired(message="请填写当前密码")])
+    password = PasswordField("新密码", validators=[DataRequired(message="请设置新密码"), *PASSWORD_RULES])
+    confirm = PasswordField("确认新密码", validators=[DataRequired(message="请再次输入新密码"), *CONFIRM_RULES])

@@ -1,26 +1,31 @@
+import unicodedata
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import audit, policy, validators
+from .. import audit, locks, policy, validators
 from ..extensions import db
 from ..models import AccountStatus, Enterprise, Provider, Role, ShopStatus, User, utcnow
-from . import bp, throttle
-from . import access  # noqa: F401  (registers the user loader)
-from .forms import LoginForm, RegisterForm
+from . import bp, sessions, throttle
+from .access import roles_required
+from .forms import LoginForm, PasswordChangeForm, RegisterForm
+
+# Control characters, invisible formatting (e.g. right-to-left overrides) and line/paragraph separators.
+UNSAFE_IN_NEXT = {"Cc", "Cf", "Zl", "Zp"}
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: never redirect a user off the platform."""
-    if not target:
+    """Only same-site paths: never redirect a user off the platform (//host, and /\\host, which browsers read as
+    //host), nor put a control character (CR/LF would split the Location header) into the answer."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(unicodedata.category(char) in UNSAFE_IN_NEXT for char in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    return None if parts.scheme or parts.netloc else target
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -30,13 +35,23 @@ def register():
     form = RegisterForm()
     if not form.is_submitted() and request.args.get("type") in Role.SELF_SERVICE:
         form.account_type.data = request.args["type"]
+    if form.is_submitted():
+        _hold_identities(form)
     if not form.validate_on_submit():
         return render_template("accounts/register.html", form=form), 422 if form.is_submitted() else 200
     user = _create_account(form)
     db.session.commit()
-    _start_session(user, remember=False)
+    sessions.sign_in(user, remember=False)
     flash("注册成功！账号正在等待省统筹中心审核（通常1-2个工作日），审核前可以浏览，不能下单或申领。", "success")
     return redirect(url_for("workbench.home"), 303)
+
+
+def _hold_identities(form: RegisterForm) -> None:
+    """The form checks that the email and credit code are new: twenty sign-ups at once with the same ones queue
+    here, so the second one sees the first's account and is told so next to the field, instead of a 500."""
+    email = (form.email.data or "").strip().lower()
+    code = validators.normalize_credit_code(form.credit_code.data or "")
+    locks.hold(f"register-email:{email}", *([f"register-code:{code}"] if code else []))
 
 
 def _create_account(form: RegisterForm) -> User:
@@ -64,6 +79,7 @@ def login():
     if not form.validate_on_submit():
         return render_template("accounts/login.html", form=form), 422 if form.is_submitted() else 200
     email, ip = form.email.data.strip().lower(), request.remote_addr or "-"
+    throttle.take_turn(email, ip)
     if throttle.is_locked(email, ip):
         form.email.errors.append("登录失败次数过多，请15分钟后再试")
         return render_template("accounts/login.html", form=form), 429
@@ -78,18 +94,67 @@ def login():
     throttle.clear(email, ip)
     user.last_login_at = utcnow()
     db.session.commit()
-    _start_session(user, remember=form.remember.data)
+    sessions.sign_in(user, remember=form.remember.data)
     return redirect(safe_next(form.next.data) or url_for("workbench.home"), 303)
-
-
-def _start_session(user: User, remember: bool) -> None:
-    session.clear()  # a fresh session on sign-in: nothing from before survives (fixation)
-    login_user(user, remember=remember)
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    session.clear()
+    """Ends every session and remember-me cookie of the account, not only this browser's: a cookie copied
+    before logout must not outlive it."""
+    if current_user.is_authenticated:
+        _end_every_session(current_user, "logout")
+    _forget_this_browser()
     flash("您已退出登录", "info")
     return redirect(url_for("catalog.home"), 303)
+
+
+@bp.post("/sessions/end")
+@roles_required(approved=False)
+def end_all_sessions():
+    """退出所有设备: for a lost phone or a shared computer, including this browser."""
+    _end_every_session(current_user, "end_all_sessions")
+    _forget_this_browser()
+    flash("已退出所有设备上的登录，请重新登录", "success")
+    return redirect(url_for("accounts.login"), 303)
+
+
+def _end_every_session(user: User, action: str) -> None:
+    sessions.end_everywhere(user)
+    audit.record("user", user.id, action, actor_id=user.id)
+    db.session.commit()
+
+
+def _forget_this_browser() -> None:
+    """A fresh session, and the remember-me cookie deleted (logout_user asks for that in the emptied session)."""
+    session.clear()
+    logout_user()
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles_required(approved=False)
+def password():
+    """账号安全: change the password (ends every other session; this one stays signed in under the new
+    version) and 退出所有设备."""
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _security_page(form, 422 if form.is_submitted() else 200)
+    user, ip = current_user._get_current_object(), request.remote_addr or "-"
+    email = user.email.lower()
+    throttle.take_turn(email, ip)
+    if throttle.is_locked(email, ip):
+        form.fail(form.current_password, "密码错误次数过多，请15分钟后再试")
+        return _security_page(form, 429)
+    if not check_password_hash(user.password_hash, form.current_password.data):
+        throttle.record_failure(email, ip)
+        form.fail(form.current_password, "当前密码不正确")
+        return _security_page(form, 422)
+    user.password_hash = generate_password_hash(form.password.data)
+    _end_every_session(user, "change_password")
+    sessions.sign_in(user, remember=current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies)
+    flash("密码已修改，其他设备上的登录已全部退出", "success")
+    return redirect(url_for("accounts.password"), 303)
+
+
+def _security_page(form: PasswordChangeForm, status: int):
+    return render_template("accounts/security.html", form=form), status

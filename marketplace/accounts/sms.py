@@ -7,6 +7,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import locks
 from ..extensions import db
 from ..models import SmsCode, utcnow
 from . import throttle
@@ -41,8 +42,11 @@ class TooSoon(Exception):
 
 def send_code(phone: str, purpose: str) -> None:
     """Send a fresh 6-digit code; refuses (TooSoon) within a minute of the previous one, and past the daily
-    limits per number and per address."""
+    limits per number and per address. The limits are counted and the code added under the number's and the
+    address's locks, released by the commit: requests at the same moment take turns, so each sees the others'
+    codes."""
     ip = request.remote_addr if has_request_context() else None
+    locks.hold(f"sms-phone:{phone}", f"sms-ip:{ip or '-'}")
     _check_limits(phone, purpose, ip or "-")
     code = f"{secrets.randbelow(10**6):06d}"
     db.session.add(SmsCode(phone=phone, purpose=purpose, code_hash=generate_password_hash(code),

@@ -5,12 +5,20 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from .. import locks
 from ..extensions import db
 from ..models import LoginAttempt, utcnow
 
 
 def _window_start():
     return utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+
+
+def take_turn(email: str, ip: str) -> None:
+    """Sign-ins of one (email, address) wait for each other until the earlier one commits or rolls back, so
+    "locked yet?", the password check and the recorded failure happen one attempt at a time: exactly
+    LOGIN_MAX_FAILURES passwords are ever checked, however many arrive at once."""
+    locks.hold(f"login:{email}|{ip}")
 
 
 def is_locked(email: str, ip: str) -> bool:

@@ -33,6 +33,12 @@ class RejectForm(Form):
                                                 Length(max=500, message="原因不超过500字")])
 
 
+class DisableAccountForm(Form):
+    """停用: the reason goes to the audit log and the account's status, where the user's staff can ask about it."""
+    reason = TextAreaField("停用原因", validators=[DataRequired(message="请填写停用原因"),
+                                               Length(max=500, message="原因不超过500字")])
+
+
 class ReturnForm(Form):
     """Return for correction: the reason the enterprise reads, and the fields and files it must correct
     (choices set per application, from marketplace.vouchers.display)."""

@@ -4,13 +4,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, related_parties
+from ..accounts import sessions
 from ..accounts.access import reviewer_required
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import AccountStatus, Enterprise, Provider, Role, User, utcnow
 from ..pagination import paginate
 from . import bp, queue_filters, queues
-from .forms import DecisionForm, RejectForm
+from .forms import DecisionForm, DisableAccountForm, RejectForm
 from .queues import register_queue
 
 
@@ -106,13 +107,59 @@ def reject_account(user_id: int):
     form = RejectForm()
     user = _account(user_id)
     if not form.validate_on_submit():
-        if is_htmx():
-            return _row(user, form), 422
-        return render_template("admin/account_decision.html", user=user, reject_form=form,
-                               related=related_parties.of_accounts([user])), 422
+        return _refused(user, form)
     _decide(user, AccountStatus.REJECTED, form.reason.data)
     db.session.commit()
     return _after_decision(user, f"已驳回 {user.name}（{user.email}）的账号")
+
+
+@bp.post("/accounts/<int:user_id>/disable")
+def disable_account(user_id: int):
+    """停用 an approved account: it is signed out everywhere on its next request (load_user refuses disabled
+    accounts, and its session version moves on, so a later 恢复 revives no old session) and cannot sign in."""
+    form = DisableAccountForm()
+    user = _account(user_id)
+    if not form.validate_on_submit():
+        return _refused(user, disable_form=form)
+    if user.status != AccountStatus.ACTIVE:
+        return _unchanged(user, AccountStatus.ACTIVE)
+    _change_status(user, AccountStatus.DISABLED, "disable_account", form.reason.data.strip())
+    sessions.end_everywhere(user)
+    db.session.commit()
+    return _after_decision(user, f"已停用 {user.name}（{user.email}）的账号，其所有登录已退出", back_to=AccountStatus.ACTIVE)
+
+
+@bp.post("/accounts/<int:user_id>/enable")
+def enable_account(user_id: int):
+    """恢复 a disabled account: it signs in again with its password (its old sessions stay ended)."""
+    form = DecisionForm()
+    user = _account(user_id)
+    if not form.validate_on_submit():
+        abort(400)
+    if user.status != AccountStatus.DISABLED:
+        return _unchanged(user, AccountStatus.DISABLED)
+    _change_status(user, AccountStatus.ACTIVE, "enable_account", (form.reason.data or "").strip() or None)
+    db.session.commit()
+    return _after_decision(user, f"已恢复 {user.name}（{user.email}）的账号", back_to=AccountStatus.DISABLED)
+
+
+def _change_status(user: User, to_state: str, action: str, reason: str | None) -> None:
+    audit.record("user", user.id, action, user.status, to_state, reason)
+    user.status, user.status_reason = to_state, reason
+
+
+def _unchanged(user: User, back_to: str):
+    return _after_decision(user, f"{user.name}（{user.email}）的账号已被处理（{user.status_label}），未作更改", "info",
+                           back_to=back_to)
+
+
+def _refused(user: User, reject_form: RejectForm | None = None, **forms):
+    """The account with the refused form's errors beside it: its row for htmx, else its page; 422."""
+    reject_form = reject_form or RejectForm(formdata=None)
+    if is_htmx():
+        return _row(user, reject_form, **forms), 422
+    return render_template("admin/account_decision.html", user=user, reject_form=reject_form,
+                           related=related_parties.of_accounts([user]), **forms), 422
 
 
 def approve(user: User, reason: str | None = None) -> bool:
@@ -132,14 +179,14 @@ def _decide(user: User, to_state: str, reason: str | None) -> None:
     user.status, user.status_reason = to_state, reason
 
 
-def _after_decision(user: User, message: str, category: str = "success"):
+def _after_decision(user: User, message: str, category: str = "success", back_to: str = AccountStatus.PENDING):
     if is_htmx():
         return _row(user, RejectForm(formdata=None))
     flash(message, category)
-    return redirect(url_for("admin.accounts", status=AccountStatus.PENDING), 303)
+    return redirect(url_for("admin.accounts", status=back_to), 303)
 
 
-def _row(user: User, reject_form: RejectForm) -> str:
+def _row(user: User, reject_form: RejectForm, **forms) -> str:
     """The account's row in the queue (its checkbox column included), for an htmx swap."""
     return render_template("admin/partials/account_row.html", user=user, reject_form=reject_form, checked=set(),
-                           related=related_parties.of_accounts([user]))
+                           related=related_parties.of_accounts([user]), **forms)

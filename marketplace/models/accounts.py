@@ -49,8 +49,12 @@ class User(UserMixin, Timestamped, Base):
     enterprise: Mapped[Optional["Enterprise"]] = relationship(back_populates="user", uselist=False)
     provider: Mapped[Optional["Provider"]] = relationship(back_populates="user", uselist=False)
 
+    # A random value chosen at each sign-in (marketplace/accounts/sessions.py), not stored: it only makes every
+    # sign-in's session and remember-me cookie different. load_user checks the id and session_version.
+    sign_in_nonce = ""
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_version}:{self.sign_in_nonce}"
 
     @property
     def is_approved(self) -> bool:

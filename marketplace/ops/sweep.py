@@ -9,20 +9,26 @@ uploads.save() and the request's commit, or a form kept for re-submission, is ne
 - UPLOAD_FOLDER/tmp/*.part left by an interrupted upload.
 
 Rows are deleted (and committed) before their files, so a crash in between leaves only stray files,
-which the next sweep removes."""
+which the next sweep removes.
+
+The same daily run prunes rows kept only to count recent events (prune_events): failed sign-ins and SMS sends
+(login_attempts) and SMS codes. No limit reads them after a day (accounts/throttle.py, accounts/sms.py); a week is
+kept for anyone looking into an incident. Without this they grow forever."""
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Column, and_, delete, select
+from sqlalchemy import Column, and_, delete, func, select
 
 from ..extensions import db
-from ..models import Base, StoredFile, utcnow
+from ..models import Base, LoginAttempt, SmsCode, StoredFile, utcnow
 from ..uploads.storage import TEMP_FOLDER, stored_paths, upload_root
 
 DEFAULT_GRACE_MINUTES = 60
+EVENTS_KEPT = timedelta(days=7)
+EVENT_TIMES = {"login_attempts": LoginAttempt.at, "sms_codes": SmsCode.created_at}  # table: when a row happened
 THUMBNAIL = re.compile(r"^(?P<stem>.+)\.t\d+(?P<suffix>\.[^.]+)?$")
 
 
@@ -112,3 +118,17 @@ def _sweep_temp(root: Path, cutoff: float, dry_run: bool, found: Found) -> None:
             found.add(path)
             if not dry_run:
                 path.unlink(missing_ok=True)
+
+
+def prune_events(dry_run: bool = False) -> dict[str, int]:
+    """Delete (or, on a dry run, count) event rows older than EVENTS_KEPT; how many per table."""
+    cutoff = utcnow() - EVENTS_KEPT
+    pruned = {}
+    for table, at in EVENT_TIMES.items():
+        model = at.class_
+        if dry_run:
+            pruned[table] = db.session.scalar(select(func.count()).select_from(model).where(at < cutoff))
+        else:
+            pruned[table] = db.session.execute(delete(model).where(at < cutoff)).rowcount
+    db.session.commit()
+    return pruned
