@@ -67,7 +67,12 @@ def object_to_claim(claim_id: int):
     form = ObjectionForm()
     if not form.validate_on_submit():
         return _publicity_page(claim_id, form), 422
-    settlement.lodge_objection(claim, current_user, form.reason.data)
+    try:
+        settlement.lodge_objection(claim, current_user, form.reason.data)
+    except settlement.Refused as refusal:  # one open per claim, a daily cap: said next to the text, which is kept
+        db.session.rollback()
+        form.fail(form.reason, str(refusal))
+        return _publicity_page(claim_id, form), 429 if isinstance(refusal, settlement.TooMany) else 409
     db.session.commit()
     flash("异议已提交，平台将核实处理", "success")
     return redirect(url_for("pages.publicity", page=request.args.get("page") or None) + f"#claim-{claim_id}", 303)

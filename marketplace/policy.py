@@ -55,6 +55,10 @@ ORDER_MAX_FEN_DEFAULT = 1_000 * FEN_PER_WAN
 ORDER_CONFIRM_FACTOR_DEFAULT = 3
 # An order accepted this many days ago and still not finished is shown to the reviewer as stuck (平台关闭).
 ORDER_STUCK_DAYS = 30
+# An objection pauses someone else's money and a complaint counts in a provider's exit review: one account may
+# lodge this many a day (China day), besides one open objection per claim and one open complaint per order.
+OBJECTIONS_PER_DAY = 5
+COMPLAINTS_PER_DAY = 5
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_INVOICE_BYTES = 5 * 1024 * 1024
 SERVICE_DESCRIPTION_MIN = 30

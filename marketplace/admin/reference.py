@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, make_response, redirect, render_tem
 from sqlalchemy import String, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, policy
+from .. import audit, locks, policy
 from ..extensions import db
 from ..forms import Form
 from ..htmx import is_htmx, redirect_htmx, render_either
@@ -42,6 +42,7 @@ def reference():
 
 @bp.post("/reference/fields")
 def field_add():
+    _one_change_at_a_time()
     form = NameForm()
     if not form.validate_on_submit() or _name_taken(form, select(Field.id)):
         return _answer("fields", SectionState(form=form), 422)
@@ -71,6 +72,7 @@ def field_delete(item_id: int):
 
 @bp.post("/reference/categories")
 def category_add():
+    _one_change_at_a_time()
     form = CategoryForm(_top_categories())
     if not form.validate_on_submit() or _name_taken(form, select(Category.id).where(Category.parent_id == form.parent)):
         return _answer("categories", SectionState(form=form), 422)
@@ -114,6 +116,7 @@ def _created(section: str, kind: str, item, done: str):
 
 
 def _rename(section: str, kind: str, item, siblings):
+    _one_change_at_a_time()
     form = NameForm()
     if not form.validate_on_submit() or _name_taken(form, siblings):
         return _answer(section, SectionState(problems={item.id: form.name.errors}, typed={item.id: form.name.data}),
@@ -201,6 +204,12 @@ def _category_uses(ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+def _one_change_at_a_time() -> None:
+    """Adds and renames queue on one lock (issue 15), so each checks names and the next position after the one
+    before it committed: twenty 添加 at once add one item, not twenty with the same name and position."""
+    locks.hold("admin-reference-names")
+
+
 def _name_taken(form: Form, same_place) -> bool:
     """True (with the message beside the name) when `same_place` (ids of the siblings) has this name."""
     model = same_place.column_descriptions[0]["entity"]
@@ -231,6 +240,7 @@ def kinds():
 @bp.post("/reference/kinds")
 def kind_add():
     """A new kind opens on its own page, which lists the services it matches for the reviewer to mark."""
+    _one_change_at_a_time()
     form = KindForm()
     if not form.validate_on_submit() or _name_taken(form, select(NonEligibleKind.id)):
         return _kinds_page(form), 422
@@ -244,6 +254,7 @@ def kind_add():
 @bp.post("/reference/kinds/defaults")
 def kind_defaults():
     """The eight kinds SPEC 1.5 names, for a platform whose list is still empty (those already there are kept)."""
+    _one_change_at_a_time()
     known = set(db.session.scalars(select(NonEligibleKind.name)))
     added = [_add_kind(name, keywords) for name, keywords in SPEC_KINDS if name not in known]
     db.session.commit()

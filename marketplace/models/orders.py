@@ -3,7 +3,7 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint, and_)
+                        String, Text, UniqueConstraint, and_, text)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -178,7 +178,14 @@ class Rating(Base):
 
 
 class Complaint(Base):
+    """投诉 of a buyer about an order. An account keeps at most one open complaint on an order (and files at most
+    policy.COMPLAINTS_PER_DAY a day, counted by created_at)."""
     __tablename__ = "complaints"
+    __table_args__ = (
+        Index("uq_complaints_open_order_user", "order_id", "user_id", unique=True,
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_complaints_user_created", "user_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("orders.id"), index=True)

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import (BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
-                        Text)
+                        Text, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import Enterprise, StoredFile
@@ -69,6 +69,10 @@ class Redemption(Timestamped, Base):
         CheckConstraint("approved_fen <= requested_fen", name="approved_within_requested"),
         CheckConstraint("eligible_fee_fen IS NULL OR eligible_fee_fen > 0", name="eligible_fee_positive"),
         Index("ix_redemptions_enterprise_status", "enterprise_id", "status"),
+        # An order has at most one live claim: twenty 上传服务信息 at once must not open twenty (issue 15). Only a
+        # rejected claim is over; a later one may follow it (abandoned drafts are deleted, not kept).
+        Index("uq_redemptions_live_order", "order_id", unique=True,
+              postgresql_where=text("status <> 'rejected'"), sqlite_where=text("status <> 'rejected'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,8 +180,14 @@ class RedemptionServiceLine(Base):
 
 
 class Objection(Base):
-    """异议 lodged during publicity; an open one pauses its claim (or shop application)."""
+    """异议 lodged during publicity; an open one pauses its claim (or shop application). An account keeps at most one
+    open objection on a claim (and lodges at most policy.OBJECTIONS_PER_DAY a day, counted by created_at)."""
     __tablename__ = "objections"
+    __table_args__ = (
+        Index("uq_objections_open_claim_user", "redemption_id", "user_id", unique=True,
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_objections_user_created", "user_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     redemption_id: Mapped[Optional[int]] = mapped_column(ForeignKey("redemptions.id"), index=True)

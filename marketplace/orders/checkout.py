@@ -22,7 +22,8 @@ from ..catalog.estimate import Estimate
 from ..extensions import db
 from ..forms import Form, MoneyField, problem_check
 from ..htmx import is_htmx
-from ..models import CartLine, Order, OrderItem, Provider, Service
+from ..ids import id_arg
+from ..models import Cart, CartLine, Order, OrderItem, Provider, Service
 from ..validators import phone_problem
 from . import bp, lifecycle
 from .cart import (BUYER_ROLES, QUANTITY_RANGE, Group, Unavailable, cart_lines, check_orderable, priced_total,
@@ -148,6 +149,8 @@ def _nothing_to_check_out(refused: NothingToCheckOut):
 @bp.route("/checkout", methods=["GET", "POST"])
 @roles_required(*BUYER_ROLES)
 def checkout():
+    if request.method == "POST":
+        _lock_cart()
     plan = _checkout()
     if request.method == "POST" and plan.validate():
         orders = _place(plan)
@@ -171,7 +174,7 @@ def checkout_estimate():
 # ---------------------------------------------------------------- what is checked out
 
 def _checkout() -> Checkout:
-    service_id = request.args.get("service_id", type=int)
+    service_id = id_arg("service_id")
     if service_id is None:
         lines, args = _cart(), {}
     else:
@@ -185,6 +188,12 @@ def _checkout() -> Checkout:
     orders = [_planned(group, is_voucher, group_lines) for group in provider_groups(lines, current_user)
               for is_voucher, group_lines in ((True, group.voucher_lines), (False, group.other_lines)) if group_lines]
     return Checkout(orders, _estimate(orders), args, [] if args else lines)
+
+
+def _lock_cart() -> None:
+    """Checkouts of one cart queue on its row, so each reads the lines the one before left: a line becomes one order,
+    and a repeated 提交订单 finds the cart empty (PostgreSQL; SQLite's POSTs are serialised by BEGIN IMMEDIATE)."""
+    db.session.execute(select(Cart.id).where(Cart.user_id == current_user.id).with_for_update(key_share=True))
 
 
 def _cart() -> list[CartLine]:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .. import audit
+from .. import audit, policy, quotas
 from ..accounts.access import forbidden
 from ..errors import render_error
 from ..extensions import db
@@ -28,6 +28,7 @@ COMMENT_MAX = 500
 REASON_MIN, REASON_MAX = 10, 1000
 COMPLAINT_LABELS = {"open": "待处理", "resolved": "已处理"}
 ALREADY_RATED = "该订单已经评价过了，每个订单只能评价一次。"
+ALREADY_COMPLAINED = "您对该订单的投诉正在处理中，处理完成前不能重复投诉。"
 SCORES = choices((score, "★" * score + "☆" * (5 - score) + f" {score}分") for score in (5, 4, 3, 2, 1))
 
 
@@ -124,13 +125,35 @@ def complain(order_no: str):
     form = ComplaintForm(prefix="complaint")
     if not form.validate_on_submit():
         return _invalid(order, complaint_form=form)
+    refusal, status = _complaint_refusal(order)
+    if refusal:
+        db.session.rollback()
+        form.fail(form.reason, refusal)
+        return _invalid(order, status, complaint_form=form)
     complaint = Complaint(order_id=order.id, provider_id=order.provider_id, user_id=current_user.id,
                           reason=form.reason.data, status="open")
     db.session.add(complaint)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # only without the account's lock: uq_complaints_open_order_user decides
+        db.session.rollback()
+        form.fail(form.reason, ALREADY_COMPLAINED)
+        return _invalid(order, 409, complaint_form=form)
     audit.record("complaint", complaint.id, "file", None, "open", complaint.reason)
     db.session.commit()
     return _done(order, "投诉已提交，省统筹中心将尽快处理。")
+
+
+def _complaint_refusal(order: Order) -> tuple[Optional[str], int]:
+    """Why the buyer may not file a complaint now, with the status to answer (None: they may). Counted under the
+    account's row lock, so complaints sent at the same moment count each other."""
+    quotas.lock_account(current_user.id)
+    if db.session.scalar(select(Complaint.id).where(Complaint.order_id == order.id, Complaint.user_id == current_user.id,
+                                                    Complaint.status == "open").limit(1)) is not None:
+        return ALREADY_COMPLAINED, 409
+    if quotas.lodged_today(Complaint, current_user.id) >= policy.COMPLAINTS_PER_DAY:
+        return f"每个账号每天最多提交{policy.COMPLAINTS_PER_DAY}条投诉，今天的次数已用完，请明天再提交。", 429
+    return None, 200
 
 
 def _buyers_order(order_no: str) -> Order:
@@ -144,10 +167,10 @@ def _fragment(order: Order, **context) -> str:
     return render_template("orders/partials/feedback.html", **feedback_context(order, current_user, **context))
 
 
-def _invalid(order: Order, **forms):
+def _invalid(order: Order, status: int = 422, **forms):
     if is_htmx():
-        return _fragment(order, **forms), 422
-    return order_conversation(order, lifecycle.BUYER, **forms), 422
+        return _fragment(order, **forms), status
+    return order_conversation(order, lifecycle.BUYER, **forms), status
 
 
 def _refuse(order: Order, refusal: str):

@@ -15,6 +15,7 @@ which moves the claim with this module's require() and move().
 from typing import Iterable, Optional
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
 from ..extensions import db
@@ -59,10 +60,13 @@ class Refused(Exception):
 
 # ---- finding and starting claims -----------------------------------------------------------------------------
 
-def voucher_for(enterprise_id: int, year: Optional[int] = None) -> Optional[Voucher]:
-    """The enterprise's voucher for `year` (default: this year in China), or None."""
-    return db.session.scalar(select(Voucher).where(Voucher.enterprise_id == enterprise_id,
-                                                   Voucher.year == (year or china_today().year)))
+def voucher_for(enterprise_id: int, year: Optional[int] = None, lock: bool = False) -> Optional[Voucher]:
+    """The enterprise's voucher for `year` (default: this year in China), or None; `lock`: held until commit (FOR NO
+    KEY UPDATE, which ledger moves wait for too, not claims referencing it)."""
+    stmt = select(Voucher).where(Voucher.enterprise_id == enterprise_id, Voucher.year == (year or china_today().year))
+    if lock:
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+    return db.session.scalar(stmt)
 
 
 def claim_of_order(order: Order, with_rejected: bool = False) -> Optional[Redemption]:
@@ -89,7 +93,10 @@ def may_claim(order: Order) -> bool:
 
 
 def start_online(order: Order, user) -> Redemption:
-    """上传服务信息: the order's claim, created as a draft pre-filled from the order the first time."""
+    """上传服务信息: the order's claim, created as a draft pre-filled from the order the first time. The order's row is
+    locked first, so requests at the same moment queue and each after the first finds the claim it made; the index
+    uq_redemptions_live_order is the last word should anything create one without that lock."""
+    order = _locked(order)
     existing = claim_of_order(order)
     if existing is not None:
         return existing
@@ -100,14 +107,33 @@ def start_online(order: Order, user) -> Redemption:
     claim = Redemption(kind="online", order_id=order.id, enterprise_id=order.enterprise_id,
                        contract_amount_fen=order.quote_fen, provider_name=order.provider.name,
                        provider_credit_code=order.provider.credit_code)
-    return _created(claim, user)
+    try:
+        with db.session.begin_nested():
+            return _created(claim, user)
+    except IntegrityError:
+        existing = claim_of_order(order)
+        if existing is None:
+            raise
+        return existing
+
+
+def _locked(order: Order) -> Order:
+    """The order re-read under its row lock (SQLite: the POST's BEGIN IMMEDIATE already serialises writers)."""
+    return db.session.scalar(select(Order).where(Order.id == order.id).with_for_update()
+                             .execution_options(populate_existing=True))
 
 
 def start_offline(user) -> Redemption:
-    """线下订单申请兑付: an empty draft; the wizard fills in the provider."""
+    """线下订单申请兑付: an empty draft; the wizard fills in the provider. A blank draft the enterprise already has (a
+    double click, or a wizard left before its first step) is reused: looked for under the voucher's row lock, so
+    requests at the same moment open one."""
     if user.enterprise is None:
         raise Refused("只有企业用户可以申请兑付。")
-    return _created(Redemption(kind="offline", enterprise_id=user.enterprise.id), user)
+    voucher = voucher_for(user.enterprise.id, lock=True)
+    blank = None if voucher is None else db.session.scalar(select(Redemption).where(
+        Redemption.voucher_id == voucher.id, Redemption.kind == "offline", Redemption.status == R.DRAFT,
+        Redemption.provider_name == "", Redemption.provider_credit_code == "").order_by(Redemption.id).limit(1))
+    return blank or _created(Redemption(kind="offline", enterprise_id=user.enterprise.id), user)
 
 
 def _created(claim: Redemption, user) -> Redemption:

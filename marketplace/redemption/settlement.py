@@ -11,8 +11,9 @@ from datetime import date, timedelta
 from typing import Optional
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from .. import audit, policy
+from .. import audit, policy, quotas
 from ..extensions import db
 from ..models import Objection, PaymentBatch, PublicityBatch, Redemption, RedemptionStatus, china_today, utcnow
 from ..vouchers.local import local_offer
@@ -42,15 +43,33 @@ def publish(claims: list[Redemption], reviewer, days: int = policy.PUBLICITY_DAY
     return batch
 
 
+class TooMany(Refused):
+    """The account has lodged its policy.OBJECTIONS_PER_DAY objections today (answered 429)."""
+
+
+ALREADY_OBJECTED = "您对该兑付提出的异议正在处理中，处理完成前不能重复提出。"
+
+
 def lodge_objection(claim: Redemption, user, reason: str) -> Objection:
-    """异议: anyone signed in, while the claim is in publicity; it pauses the claim until resolved."""
+    """异议: anyone signed in, while the claim is in publicity; it pauses the claim until resolved. Each pauses someone
+    else's money, so an account keeps one open objection per claim (index uq_objections_open_claim_user) and lodges
+    at most OBJECTIONS_PER_DAY a day, counted under the account's row lock."""
     require(claim, R.PUBLICITY)
     reason = (reason or "").strip()
     if not reason:
         raise Refused("请填写异议的内容和理由。")
+    quotas.lock_account(user.id)
+    if db.session.scalar(select(Objection.id).where(Objection.redemption_id == claim.id, Objection.user_id == user.id,
+                                                    Objection.status == "open").limit(1)) is not None:
+        raise Refused(ALREADY_OBJECTED)
+    if quotas.lodged_today(Objection, user.id) >= policy.OBJECTIONS_PER_DAY:
+        raise TooMany(f"每个账号每天最多提出{policy.OBJECTIONS_PER_DAY}条异议，今天的次数已用完，请明天再提出。")
     objection = Objection(redemption_id=claim.id, user_id=user.id, reason=reason[:2000])
-    db.session.add(objection)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(objection)
+    except IntegrityError:  # only without the locks above: the index decides
+        raise Refused(ALREADY_OBJECTED) from None
     audit.record("objection", objection.id, "lodge", None, "open", reason[:500], actor_id=user.id)
     audit.record(OBJECT, claim.id, "object", R.PUBLICITY, R.PUBLICITY, reason[:500], actor_id=user.id)
     return objection
@@ -68,7 +87,8 @@ def resolve_objection(objection: Objection, reviewer, upheld: bool, resolution: 
     objection.resolution, objection.resolved_at, objection.resolved_by_id = resolution[:2000], utcnow(), reviewer.id
     audit.record("objection", objection.id, objection.status, "open", objection.status, resolution[:500],
                  actor_id=reviewer.id)
-    claim = db.session.get(Redemption, objection.redemption_id)
+    # Locked: objections to one claim upheld at the same moment must give its money back once.
+    claim = db.session.get(Redemption, objection.redemption_id, with_for_update=True, populate_existing=True)
     if claim is None or claim.status != R.PUBLICITY:
         return
     if upheld:
@@ -82,15 +102,19 @@ def resolve_objection(objection: Objection, reviewer, upheld: bool, resolution: 
 
 def close_publicity(today: Optional[date] = None, actor_id: Optional[int] = None,
                     claims: Optional[list[Redemption]] = None) -> int:
-    """Claims (all, or those given) whose publicity period is over and that have no open objection → 待兑付, found
-    in one query. Returns how many moved."""
-    open_objection = select(Objection.id).where(Objection.redemption_id == Redemption.id,
-                                                Objection.status == "open").exists()
+    """Claims (all, or those given) whose publicity period is over and that have no open objection → 待兑付. The due
+    claims are locked first and their objections read after, in a statement of its own: an objection holds its
+    claim's lock until it is committed, so a close at the same moment as an objection (or as another close) moves
+    each claim once, and never past an open objection. Returns how many moved."""
     due = (select(Redemption).join(PublicityBatch, Redemption.publicity_batch_id == PublicityBatch.id)
-           .where(Redemption.status == R.PUBLICITY, PublicityBatch.ends_on < (today or china_today()), ~open_objection))
+           .where(Redemption.status == R.PUBLICITY, PublicityBatch.ends_on < (today or china_today())))
     if claims is not None:
         due = due.where(Redemption.id.in_([claim.id for claim in claims]))
-    moved = list(db.session.scalars(due))
+    locked = list(db.session.scalars(due.order_by(Redemption.id).with_for_update(of=Redemption)
+                                     .execution_options(populate_existing=True)))
+    objected = set(db.session.scalars(select(Objection.redemption_id).where(
+        Objection.redemption_id.in_([claim.id for claim in locked]), Objection.status == "open")))
+    moved = [claim for claim in locked if claim.id not in objected]
     for claim in moved:
         move(claim, "publicity_passed", R.AWAITING_PAYMENT, None, actor_id, None)
     return len(moved)

@@ -9,6 +9,7 @@ import io
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import audit, validators
@@ -159,8 +160,12 @@ def _save(application: VoucherApplication, form: ApplicationForm, action: str):
     elif application.contact_phone != phone_before:
         application.contact_phone_verified_at = None  # a verification belongs to the number it was sent to
     if application.id is None:
-        db.session.add(application)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(application)
+        except IntegrityError:  # a save at the same moment created the year's application (unique per year) first
+            db.session.rollback()
+            return render_error(409, "本年度申请已由同时提交的另一次保存创建，请刷新页面后查看。")
         audit.record(lifecycle.OBJECT, application.id, "create", None, application.status)
     else:
         audit.record(lifecycle.OBJECT, application.id, "edit", application.status, application.status)
@@ -262,6 +267,8 @@ def submit():
         return _render_form(application, form, submit_form=submit_form), 422
     application.stamped_sheet_file_id = submit_form.stamped_sheet.file_id
     db.session.commit()
+    # Re-read under its row lock: of submissions at the same moment, the first submits and the others are refused.
+    db.session.refresh(application, with_for_update=True)
     try:
         lifecycle.submit(application)
     except lifecycle.Refused as refusal:

@@ -1,0 +1,324 @@
+"""One-shot actions (issue 15), twenty requests at the same moment through the real routes, each a client of its own
+(its own session and database connection; on PostgreSQL twenty pooled connections). SQLite's single writer hides
+these races; PostgreSQL's READ COMMITTED lets every request read "nothing there yet" and insert. A unique index or a
+row lock must decide, and every loser is told why (or sent to what the winner made), never a 500."""
+import queue
+from datetime import timedelta
+
+import pytest
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import create_engine, func, select, text
+
+from marketplace import policy
+from marketplace.config import ROOT
+from marketplace.extensions import db
+from marketplace.models import (ApplicationStatus, AuditLog, Cart, CartLine, Category, Complaint, NonEligibleKind,
+                                Objection, Order, OrderStatus, PaymentBatch, PublicityBatch, Rating, Redemption,
+                                RedemptionStatus, Voucher, VoucherApplication, china_today)
+from marketplace.orders import lifecycle as order_lifecycle
+from marketplace.redemption import settlement
+
+from .conftest import run_at_once
+from .hostile import voucher_application
+from .test_order_concurrency import signed_in_cookie
+
+THREADS = 20
+R = RedemptionStatus
+SMALL_FEN = 100_000  # ¥1,000 a claim: twenty fit one voucher
+
+
+def posted_at_once(app, requests: list[tuple[object, str, dict]]) -> list[tuple[int, str]]:
+    """Post every (user, path, data) at the same moment, each from a client of its own; (status, Location) each."""
+    cookies = {user.id: signed_in_cookie(app, user) for user, _, _ in requests}
+    waiting, answers = queue.SimpleQueue(), []
+    for request in requests:
+        waiting.put(request)
+
+    def post():
+        user, path, data = waiting.get()
+        client = app.test_client()
+        client.set_cookie("session", cookies[user.id])
+        response = client.post(path, data=data)
+        answers.append((response.status_code, response.location or ""))
+
+    assert run_at_once(app, post, len(requests)) == []
+    db.session.commit()
+    db.session.expire_all()
+    return answers
+
+
+def statuses_of(answers) -> list[int]:
+    return sorted(status for status, _ in answers)
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def audited(object_type: str, object_id, action: str) -> int:
+    return count(AuditLog, AuditLog.object_type == object_type, AuditLog.object_id == str(object_id),
+                 AuditLog.action == action)
+
+
+# ---- claims ------------------------------------------------------------------------------------------------------
+
+def test_twenty_starts_at_once_make_one_claim_on_an_order(app, make, enterprise, provider):
+    make.voucher(enterprise)
+    order = make.order(enterprise, make.service(provider.provider, price_fen=16_000), status=OrderStatus.IN_SERVICE)
+    answers = posted_at_once(app, [(enterprise, f"/me/orders/{order.order_no}/redemption/start", {})] * THREADS)
+    assert statuses_of(answers) == [303] * THREADS
+    assert {location for _, location in answers} == {f"/me/orders/{order.order_no}/redemption"}
+    assert count(Redemption, Redemption.order_id == order.id) == 1
+    assert count(AuditLog, AuditLog.object_type == "redemption", AuditLog.action == "create") == 1
+
+
+def test_twenty_offline_starts_at_once_open_one_blank_draft(app, make, enterprise):
+    make.voucher(enterprise)
+    answers = posted_at_once(app, [(enterprise, "/me/offline-redemptions/new", {})] * THREADS)
+    assert statuses_of(answers) == [303] * THREADS
+    assert count(Redemption, Redemption.kind == "offline") == 1
+
+
+# ---- orders and the cart -------------------------------------------------------------------------------------------
+
+def checkout_form(provider_id: int) -> dict:
+    key = f"p{provider_id}v"
+    declarations = ("declares_innovation", "declares_unrelated", "declares_direct", "declares_unfunded")
+    return {f"{key}-contact_name": "李四", f"{key}-contact_phone": "13812345678", f"{key}-amount": "400",
+            **{f"{key}-{name}": "y" for name in declarations}}
+
+
+def test_twenty_checkouts_at_once_turn_a_cart_line_into_one_order(app, make, enterprise, provider):
+    service = make.service(provider.provider)
+    db.session.add(Cart(user_id=enterprise.id, lines=[CartLine(service_id=service.id, quantity=1)]))
+    db.session.commit()
+    answers = posted_at_once(app, [(enterprise, "/checkout", checkout_form(provider.provider.id))] * THREADS)
+    assert statuses_of(answers) == [303] * THREADS
+    assert sorted(location for _, location in answers) == ["/cart"] * (THREADS - 1) + ["/me/orders"]
+    assert count(Order, Order.buyer_id == enterprise.id) == 1
+    assert count(CartLine) == 0
+
+
+def test_twenty_adds_at_once_keep_one_cart_line_with_every_piece(app, make, enterprise, provider):
+    service = make.service(provider.provider)
+    answers = posted_at_once(app, [(enterprise, "/cart/add", {"service_id": service.id, "quantity": "1"})] * THREADS)
+    assert statuses_of(answers) == [303] * THREADS
+    assert db.session.scalars(select(CartLine.quantity)).all() == [THREADS]
+
+
+# ---- objections --------------------------------------------------------------------------------------------------
+
+def in_publicity(make, enterprise) -> Redemption:
+    return make.claim(enterprise, status=R.PUBLICITY, amount_fen=SMALL_FEN)
+
+
+def objection(claim: Redemption) -> str:
+    return f"/publicity/{claim.id}/objection"
+
+
+def test_twenty_objections_at_once_from_one_account_open_one_on_a_claim(app, make, enterprise):
+    make.voucher(enterprise)
+    claim = in_publicity(make, enterprise)
+    objector = make.enterprise()
+    answers = posted_at_once(app, [(objector, objection(claim), {"reason": f"金额与合同不符{n}"})
+                                   for n in range(THREADS)])
+    assert statuses_of(answers) == [303] + [409] * (THREADS - 1)
+    assert count(Objection, Objection.redemption_id == claim.id) == 1
+    assert audited("redemption", claim.id, "object") == 1
+
+
+def test_twenty_objections_at_once_from_one_account_on_twenty_claims_keep_the_daily_cap(app, make, enterprise):
+    make.voucher(enterprise)
+    claims = [in_publicity(make, enterprise) for _ in range(THREADS)]
+    objector = make.enterprise()
+    answers = posted_at_once(app, [(objector, objection(claim), {"reason": "金额与合同不符"}) for claim in claims])
+    assert statuses_of(answers) == [303] * policy.OBJECTIONS_PER_DAY + [429] * (THREADS - policy.OBJECTIONS_PER_DAY)
+    assert count(Objection, Objection.user_id == objector.id) == policy.OBJECTIONS_PER_DAY
+
+
+def test_an_account_may_object_again_once_its_objection_is_resolved(app, make, enterprise, client, auth):
+    make.voucher(enterprise)
+    claim = in_publicity(make, enterprise)
+    objector = make.enterprise()
+    auth.login(objector)
+    assert client.post(objection(claim), data={"reason": "金额与合同不符"}).status_code == 303
+    again = client.post(objection(claim), data={"reason": "再次提出：金额与合同不符"})
+    assert again.status_code == 409
+    assert "再次提出：金额与合同不符" in again.get_data(as_text=True)  # the text is kept next to the field
+    assert settlement.ALREADY_OBJECTED in again.get_data(as_text=True)
+    db.session.execute(Objection.__table__.update().values(status="dismissed"))
+    db.session.commit()
+    assert client.post(objection(claim), data={"reason": "新的证据：金额与合同不符"}).status_code == 303
+
+
+def test_twenty_closes_at_once_move_a_claim_out_of_publicity_once(app, make, enterprise, reviewer):
+    make.voucher(enterprise)
+    claim = in_publicity(make, enterprise)
+    db.session.execute(PublicityBatch.__table__.update().values(ends_on=china_today() - timedelta(days=1)))
+    db.session.commit()
+    answers = posted_at_once(app, [(reviewer, "/admin/publicity/close", {})] * THREADS)
+    assert statuses_of(answers) == [303] * THREADS
+    assert db.session.get(Redemption, claim.id).status == R.AWAITING_PAYMENT
+    assert audited("redemption", claim.id, "publicity_passed") == 1
+
+
+def test_objections_and_closes_at_once_never_pass_a_claim_with_an_open_objection(app, make, enterprise, reviewer):
+    make.voucher(enterprise)
+    claim = in_publicity(make, enterprise)
+    db.session.execute(PublicityBatch.__table__.update().values(ends_on=china_today() - timedelta(days=1)))
+    db.session.commit()
+    half = THREADS // 2
+    objectors = [make.enterprise() for _ in range(half)]
+    posted_at_once(app, [(reviewer, "/admin/publicity/close", {})] * half
+                   + [(objector, objection(claim), {"reason": "金额与合同不符"}) for objector in objectors])
+    open_objections = count(Objection, Objection.redemption_id == claim.id, Objection.status == "open")
+    status = db.session.get(Redemption, claim.id).status
+    assert (status, open_objections > 0) in ((R.PUBLICITY, True), (R.AWAITING_PAYMENT, False))
+
+
+def test_two_objections_upheld_at_once_give_a_claims_money_back_once(app, make, enterprise, reviewer):
+    voucher = make.voucher(enterprise)
+    objected = in_publicity(make, enterprise)
+    other = make.claim(enterprise, status=R.APPROVED, amount_fen=SMALL_FEN)
+    first = settlement.lodge_objection(objected, make.enterprise(), "金额与合同不符")
+    second = settlement.lodge_objection(objected, make.enterprise(), "服务未实际发生")
+    db.session.commit()
+    upheld = {"upheld": "1", "resolution": "经核实异议成立"}
+    half = THREADS // 2
+    answers = posted_at_once(app, [(reviewer, f"/admin/objections/{first.id}/resolve", upheld)] * half
+                             + [(reviewer, f"/admin/objections/{second.id}/resolve", upheld)] * half)
+    assert statuses_of(answers) == [303] * 2 + [409] * (THREADS - 2)
+    assert db.session.get(Voucher, voucher.id).approved_fen == db.session.get(Redemption, other.id).approved_fen
+    assert audited("redemption", objected.id, "objection_upheld") == 1
+
+
+# ---- complaints and ratings ------------------------------------------------------------------------------------
+
+def complaint(order: Order) -> str:
+    return f"/orders/{order.order_no}/complaint"
+
+
+def test_twenty_complaints_at_once_from_the_buyer_open_one_on_an_order(app, make, enterprise, provider):
+    order = make.order(enterprise, make.service(provider.provider), status=OrderStatus.IN_SERVICE)
+    answers = posted_at_once(app, [(enterprise, complaint(order), {"complaint-reason": f"报告迟迟未出，多次催促无果{n}"})
+                                   for n in range(THREADS)])
+    assert statuses_of(answers) == [303] + [409] * (THREADS - 1)
+    assert count(Complaint, Complaint.order_id == order.id) == 1
+
+
+def test_twenty_complaints_at_once_on_twenty_orders_keep_the_daily_cap(app, make, enterprise, provider):
+    service = make.service(provider.provider)
+    orders = [make.order(enterprise, service, status=OrderStatus.IN_SERVICE) for _ in range(THREADS)]
+    answers = posted_at_once(app, [(enterprise, complaint(order), {"complaint-reason": "报告迟迟未出，多次催促无果"})
+                                   for order in orders])
+    assert statuses_of(answers) == [303] * policy.COMPLAINTS_PER_DAY + [429] * (THREADS - policy.COMPLAINTS_PER_DAY)
+    assert count(Complaint, Complaint.user_id == enterprise.id) == policy.COMPLAINTS_PER_DAY
+
+
+def test_twenty_ratings_at_once_rate_an_order_once(app, make, enterprise, provider):
+    order = make.order(enterprise, make.service(provider.provider))
+    order_lifecycle.act(order, "accept", provider)
+    order_lifecycle.act(order, "finish", provider, amount_fen=order.quote_fen)
+    db.session.commit()
+    answers = posted_at_once(app, [(enterprise, f"/orders/{order.order_no}/rating", {"rating-score": "5"})] * THREADS)
+    assert statuses_of(answers) == [303] + [409] * (THREADS - 1)
+    assert count(Rating, Rating.order_id == order.id) == 1
+
+
+# ---- the reviewer's batches ------------------------------------------------------------------------------------
+
+def test_twenty_payment_batches_at_once_pay_a_claim_once(app, make, enterprise, reviewer):
+    voucher = make.voucher(enterprise)
+    claim = make.claim(enterprise, status=R.AWAITING_PAYMENT, amount_fen=SMALL_FEN)
+    data = {"claim_id": [str(claim.id)], "paid_on": china_today().isoformat(), "reference": "GK-2026-001"}
+    answers = posted_at_once(app, [(reviewer, "/admin/payments", data)] * THREADS)
+    assert statuses_of(answers) == [303] + [409] * (THREADS - 1)
+    assert count(PaymentBatch) == 1
+    voucher = db.session.get(Voucher, voucher.id)
+    assert (voucher.approved_fen, voucher.disbursed_fen) == (0, db.session.get(Redemption, claim.id).approved_fen)
+    assert audited("redemption", claim.id, "pay") == 1
+
+
+def test_twenty_publications_at_once_publish_a_claim_once(app, make, enterprise, reviewer):
+    make.voucher(enterprise)
+    claim = make.claim(enterprise, status=R.APPROVED, amount_fen=SMALL_FEN)
+    answers = posted_at_once(app, [(reviewer, "/admin/publicity", {"claim_id": [str(claim.id)], "days": "5"})]
+                             * THREADS)
+    assert statuses_of(answers) == [303] + [409] * (THREADS - 1)
+    assert count(PublicityBatch) == 1
+    assert audited("redemption", claim.id, "publish") == 1
+
+
+
+# ---- the voucher application -------------------------------------------------------------------------------------
+
+def test_twenty_first_saves_at_once_open_one_voucher_application(app, make):
+    setup = voucher_application(make)
+    db.session.commit()
+    answers = posted_at_once(app, [(setup.user, setup.url, setup.data)] * THREADS)
+    statuses = statuses_of(answers)  # a save that found the application made meanwhile edits it; one racing it, 409
+    assert 303 in statuses and set(statuses) <= {303, 409}
+    assert count(VoucherApplication) == 1
+    assert count(AuditLog, AuditLog.object_type == "voucher_application", AuditLog.action == "create") == 1
+
+
+def test_twenty_submissions_at_once_submit_a_voucher_application_once(app, make, enterprise):
+    application = make.voucher_application(enterprise)
+    data = {"promise": "y", "stamped_sheet__kept": str(application.stamped_sheet_file_id)}
+    answers = posted_at_once(app, [(enterprise, "/me/vouchers/apply/submit", data)] * THREADS)
+    assert statuses_of(answers) == [303] + [409] * (THREADS - 1)
+    assert db.session.get(VoucherApplication, application.id).status == ApplicationStatus.SUBMITTED
+    assert audited("voucher_application", application.id, "submit") == 1
+
+
+
+# ---- the reviewer's reference data -----------------------------------------------------------------------------
+
+def test_twenty_adds_at_once_add_one_top_level_category(app, reviewer):
+    answers = posted_at_once(app, [(reviewer, "/admin/reference/categories", {"name": "微区分析", "parent_id": ""})]
+                             * THREADS)
+    assert statuses_of(answers) == [303] + [422] * (THREADS - 1)
+    assert count(Category, Category.name == "微区分析") == 1
+
+
+def test_twenty_default_kind_lists_at_once_add_each_kind_once(app, reviewer):
+    answers = posted_at_once(app, [(reviewer, "/admin/reference/kinds/defaults", {})] * THREADS)
+    assert statuses_of(answers) == [303] * THREADS
+    assert count(NonEligibleKind) == len(policy.NON_ELIGIBLE_KINDS)
+
+
+# ---- the migration -------------------------------------------------------------------------------------------
+
+def test_the_upgrade_names_duplicate_open_objections_instead_of_dropping_them(tmp_path):
+    config = AlembicConfig(str(ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", f"sqlite:///{tmp_path / 'before.db'}")
+    config.attributes["skip_logging"] = True
+    command.upgrade(config, "0008")
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO objections (redemption_id, user_id, reason, status, created_at) VALUES "
+                          "(7, 3, '金额不符', 'open', '2026-12-01'), (7, 3, '金额不符', 'open', '2026-12-01')"))
+    with pytest.raises(RuntimeError, match="多个待处理异议.*共 2 条"):
+        command.upgrade(config, "head")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM objections")).scalar() == 2
+    engine.dispose()
+
+
+# ---- registration ------------------------------------------------------------------------------------------------
+
+def test_twenty_identical_sign_ups_at_once_open_one_account(app):
+    from marketplace.models import User
+    from .test_accounts import VALID_CODE
+    data = {"account_type": "enterprise", "email": "race@corp.cn", "phone": "13912345678", "name": "王林",
+            "password": "s3cret-pass", "confirm": "s3cret-pass", "org_name": "南京新材料科技有限公司",
+            "credit_code": VALID_CODE, "city": "南京", "unit_type": ""}
+    statuses = []
+
+    def sign_up():
+        statuses.append(app.test_client().post("/auth/register", data=data).status_code)
+
+    assert run_at_once(app, sign_up, THREADS) == []
+    assert sorted(statuses) == [303] + [422] * (THREADS - 1)
+    assert count(User, User.email == "race@corp.cn") == 1
