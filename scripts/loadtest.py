@@ -77,7 +77,8 @@ def seed(env: dict) -> None:
 
 
 def serve(app: str, env: dict, chdir: Path) -> tuple[subprocess.Popen, int]:
-    """gunicorn with the Procfile's settings (2 sync workers), minus the access log, on a free loopback port."""
+    """gunicorn with the Procfile's settings (gunicorn.conf.py: 2 workers of 8 threads), minus the access log, on a
+    free loopback port."""
     port = free_port()
     server = subprocess.Popen([BIN / "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
                                "--chdir", str(chdir), "--log-level", "warning", app], cwd=ROOT, env=env)
@@ -113,7 +114,7 @@ class Session:
             self.connection.request(method, path, body=body, headers=headers)
             response = self.connection.getresponse()
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-            self.connection.close()  # a sync worker closed the idle connection: once more on a new one
+            self.connection.close()  # the worker closed the idle connection: once more on a new one
             self.connection.request(method, path, body=body, headers=headers)
             response = self.connection.getresponse()
         text = response.read().decode("utf-8", "replace")
@@ -288,7 +289,7 @@ def main() -> None:
                 server.terminate()
                 server.wait(10)
     database = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
-    print(f"\n{USERS} virtual users, {SECONDS:.0f} s per phase, gunicorn {WORKERS} sync workers, {database}, "
+    print(f"\n{USERS} virtual users, {SECONDS:.0f} s per phase, gunicorn {WORKERS} workers, {database}, "
           f"{SERVICES} services, {os.cpu_count()} cores shared by client and server\n")
     print(table(all_rows))
     print()

@@ -6,7 +6,8 @@ served by /files/<id> only to those allowed (see access.py).
     uploads.url_for_file(stored, thumb=200)
 
 Forms use marketplace.uploads.fields (UploadField, MultiUploadField) and the macro in
-templates/files/macros.html."""
+templates/files/macros.html. Registering the files blueprint also checks every upload of a request before the
+request touches the database (early.py)."""
 from .content import IMAGE, PDF, UploadError
 from .storage import THUMB_SIZES, clean_name, format_size, is_image, path_of, save, url_for_file
 

@@ -1,23 +1,36 @@
 """What an upload really is, decided from its bytes, never from its name or the browser's mimetype:
 a PDF must start with its header, open with pypdf and have a page, and is stored without whatever follows its
 last %%EOF; an image is decoded by Pillow and re-encoded, so only pixels survive (no EXIF, no trailing bytes, no
-polyglot payload). PDFs are not rewritten: that would break the signatures of electronic invoices."""
+polyglot payload). PDFs are not rewritten: that would break the signatures of electronic invoices.
+
+The work is bounded, as uploads come from strangers: an image whose header promises more than MAX_PIXELS or
+MAX_DECODED_BYTES is refused before it is decoded (a 190 KB PNG can hold 7000×7000 RGBA pixels: over 500 MB to decode),
+at most DECODES_AT_ONCE images are decoded at a time in a process (parallel uploads queue instead of multiplying
+the memory), and a PDF is read by pypdf in a helper process with a time and memory limit (pdf_probe.py) and may
+have at most MAX_PDF_PAGES pages. examine() does all of it once per upload, before the request touches the database
+(see early.py); a field then only picks what it accepts."""
 import io
 import mmap
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
-from pypdf import PdfReader
+
+from . import pdf_probe
 
 PDF = "pdf"
 IMAGE = "image"
 
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
-MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo passes; larger ones are refused before decoding
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo of an invoice passes; larger ones are refused before decoding
+MAX_DECODED_BYTES = 120_000_000  # 40 megapixels of RGB; with transparency (4 bytes a pixel) 30 megapixels
+DECODES_AT_ONCE = 2  # per process
 MAX_SIDE = 4096  # stored images are scaled down to this on their long side
 JPEG_QUALITY = 88
+MAX_PDF_PAGES = 500
+SCALABLE_MODES = ("L", "LA", "RGB", "RGBA", "CMYK")  # Pillow scales others (palette, 1-bit) without smoothing
 
 PDF_INVALID = "文件内容不是有效的PDF"
 PDF_HEADER = b"%PDF-"
@@ -25,11 +38,14 @@ PDF_END = b"%%EOF"
 PDF_ENCRYPTED = "PDF文件已加密，请上传未加密的文件"
 PDF_EMPTY = "PDF文件没有页面"
 IMAGE_INVALID = "图片无法识别，请上传JPG或PNG图片"
-IMAGE_TOO_LARGE = f"图片像素过大（超过{MAX_PIXELS // 10_000}万像素），请缩小后再上传"
+IMAGE_TOO_LARGE = "图片像素过大（超过{}万像素），请缩小后再上传"
 UNKNOWN = "文件格式无法识别，请上传PDF文件或JPG、PNG图片"
+PDF_TOO_LARGE = f"PDF文件过大或过于复杂（最多{MAX_PDF_PAGES}页），请拆分后再上传"
 
 CONTENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
 SRGB = ImageCms.createProfile("sRGB")
+
+decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)  # held while a decoded image is in memory
 
 
 class UploadError(Exception):
@@ -53,25 +69,60 @@ class Checked:
         return CONTENT_TYPES[self.extension]
 
 
+Outcome = Checked | UploadError
+
+
+@dataclass(frozen=True)
+class Examined:
+    """Every way a field may take one upload, found in one pass over its bytes: as a PDF (when its first KB says
+    so), as a re-encoded image and its centre square (unless it starts as a PDF); each the result or why not."""
+    pdf: Outcome | None = None
+    image: Outcome | None = None
+    square: Checked | None = None
+
+    def accepted(self, accept: frozenset, square: bool) -> Checked:
+        """What to store for a field that takes `accept` (PDF, IMAGE or both) and maybe squares its images;
+        raises the UploadError to show next to that field."""
+        if self.pdf is not None and PDF in accept:
+            return _result(self.pdf)
+        if IMAGE in accept:
+            image = self.image or UploadError(IMAGE_INVALID)
+            if isinstance(image, UploadError) and PDF in accept and image.message == IMAGE_INVALID:
+                raise UploadError(UNKNOWN)
+            checked = _result(image)
+            return self.square if square else checked
+        raise UploadError(PDF_INVALID if accept == {PDF} else UNKNOWN)
+
+
+def _result(outcome: Outcome) -> Checked:
+    if isinstance(outcome, UploadError):
+        raise UploadError(outcome.message)
+    return outcome
+
+
 def kind_of(content_type: str) -> str:
     return PDF if content_type == "application/pdf" else IMAGE
 
 
-def check(raw: Path, out: Path, accept: frozenset, square: bool) -> Checked:
-    """Decide what `raw` (the upload's temporary file) is; a PDF is kept there up to its last %%EOF, an image is
-    re-encoded into `out`."""
+def examine(raw: Path) -> Examined:
+    """Check `raw` (an upload's temporary file) in every way a field may accept it: a PDF is kept there up to its
+    last %%EOF, images are re-encoded next to it (`raw` + ".out", ".square")."""
     with raw.open("rb") as f:
-        looks_like_pdf = PDF_HEADER in f.read(1024)  # recognised a little late, refused by check_pdf
-    if looks_like_pdf and PDF in accept:
-        return check_pdf(raw)
-    if IMAGE in accept:
-        try:
-            return reencode_image(raw, out, square)
-        except UploadError as error:
-            if PDF in accept and error.message == IMAGE_INVALID:
-                raise UploadError(UNKNOWN) from error
-            raise
-    raise UploadError(PDF_INVALID if accept == {PDF} else UNKNOWN)
+        head = f.read(1024)
+    pdf = _outcome(check_pdf, raw) if PDF_HEADER in head else None  # a header a little late is refused there
+    if head.startswith(PDF_HEADER):
+        return Examined(pdf=pdf)  # no image starts so
+    images = _outcome(reencode_image, raw)
+    if isinstance(images, UploadError):
+        return Examined(pdf, images)
+    return Examined(pdf, *images)
+
+
+def _outcome(check, raw: Path):
+    try:
+        return check(raw)
+    except UploadError as error:
+        return error
 
 
 def check_pdf(path: Path) -> Checked:
@@ -82,17 +133,14 @@ def check_pdf(path: Path) -> Checked:
     with path.open("rb") as f:
         if f.read(len(PDF_HEADER)) != PDF_HEADER:
             raise UploadError(PDF_INVALID)
-    try:
-        with path.open("rb") as f:  # a file object: given a path, pypdf would read the whole file into memory
-            reader = PdfReader(f)
-            if reader.is_encrypted:
-                raise UploadError(PDF_ENCRYPTED)
-            pages = len(reader.pages)
-    except UploadError:
-        raise
-    except Exception as error:  # pypdf fails on hostile input in many ways; each one means "not a usable PDF"
-        raise UploadError(PDF_INVALID) from error
-    if pages < 1:
+    facts = pdf_probe.read(path, MAX_PDF_PAGES)
+    if facts.get("encrypted"):
+        raise UploadError(PDF_ENCRYPTED)
+    if facts == pdf_probe.INVALID:
+        raise UploadError(PDF_INVALID)
+    if facts == pdf_probe.TOO_LARGE or facts["pages"] > MAX_PDF_PAGES:
+        raise UploadError(PDF_TOO_LARGE)
+    if facts["pages"] < 1:
         raise UploadError(PDF_EMPTY)
     os.truncate(path, _pdf_end(path))
     return Checked(path, ".pdf")
@@ -111,34 +159,65 @@ def _pdf_end(path: Path) -> int:
         return end
 
 
-def reencode_image(raw: Path, out: Path, square: bool) -> Checked:
-    """Decode, orient by EXIF, convert to sRGB, optionally centre-crop to a square, scale down to
-    MAX_SIDE and write a fresh PNG (alpha or palette images) or JPEG without any metadata."""
+def reencode_image(raw: Path) -> tuple[Checked, Checked]:
+    """The image in `raw` decoded, scaled down to MAX_SIDE, oriented by EXIF, in sRGB, written as a fresh PNG
+    (alpha or palette images) or JPEG without any metadata; and its centre square, for fields that show images as
+    squares (the same file when it is square already). The decoded image is held under `decoding`."""
+    with decoding:
+        clean, extension = _decoded(raw)
+        plain = _written(clean, raw.with_name(raw.name + ".out"), extension)
+        if clean.width == clean.height:
+            return plain, plain
+        return plain, _written(center_square(clean), raw.with_name(raw.name + ".square"), extension)
+
+
+def _decoded(raw: Path) -> tuple[Image.Image, str]:
     try:
         with Image.open(raw, formats=IMAGE_FORMATS) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise UploadError(IMAGE_TOO_LARGE)
+            _refuse_large(img)
             as_png = img.mode in ("RGBA", "LA", "PA", "P") or "transparency" in img.info
-            ImageOps.exif_transpose(img, in_place=True)  # in place: a large photo is held once, not twice
-            clean = _pixels_only(img)
+            return _pixels_only(_scaled_upright(img)), ".png" if as_png else ".jpg"
     except UploadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UploadError(IMAGE_TOO_LARGE) from error
+        raise UploadError(IMAGE_TOO_LARGE.format(MAX_PIXELS // 10_000)) from error
     except Exception as error:  # decoders of untrusted bytes fail in many ways; each one means "not an image"
         raise UploadError(IMAGE_INVALID) from error
-    if square:
-        clean = center_square(clean)
-    clean.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    extension = ".png" if as_png else ".jpg"
-    write_image(clean, out, extension)
-    return Checked(out, extension, clean.width, clean.height)
+
+
+def _refuse_large(img: Image.Image) -> None:
+    """From the header alone: more pixels than an image of its kind may have, so that decoded (in its own mode or
+    the one it is stored in, whichever takes more bytes a pixel) it stays within MAX_DECODED_BYTES."""
+    bytes_per_pixel = max(len(img.getbands()), len(_clean_mode(img)))
+    most = min(MAX_PIXELS, MAX_DECODED_BYTES // bytes_per_pixel)
+    if img.width * img.height > most:
+        raise UploadError(IMAGE_TOO_LARGE.format(most // 10_000))
+
+
+def _scaled_upright(img: Image.Image) -> Image.Image:
+    """Scaled down first, so orienting and colour conversion copy the small image, not the full one (a JPEG
+    much larger than MAX_SIDE is even decoded at a reduced scale)."""
+    if img.mode not in SCALABLE_MODES:
+        img = img.convert(_clean_mode(img))
+    img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    img.load()
+    ImageOps.exif_transpose(img, in_place=True)
+    return img
+
+
+def _clean_mode(img: Image.Image) -> str:
+    alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+    return "RGBA" if alpha else "L" if img.mode in ("1", "L") else "RGB"
+
+
+def _written(img: Image.Image, path: Path, extension: str) -> Checked:
+    write_image(img, path, extension)
+    return Checked(path, extension, img.width, img.height)
 
 
 def _pixels_only(img: Image.Image) -> Image.Image:
     """The pixels in sRGB as RGB, RGBA or L, with every metadata entry dropped."""
-    alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
-    mode = "RGBA" if alpha else "L" if img.mode in ("1", "L") else "RGB"
+    mode = _clean_mode(img)
     converted = _to_srgb(img, mode) or (img if img.mode == mode else img.convert(mode))
     converted.info = {}
     return converted

@@ -10,6 +10,8 @@
 
 The rules routes rely on:
 - Forms need enctype="multipart/form-data" (htmx: hx-encoding="multipart/form-data"), or no file arrives.
+- A signed-in user's files were received and checked before the request touched the database (early.py);
+  validation only picks what the field accepts and moves it into place.
 - Validation stores each newly chosen file and COMMITS the session at once, so the file's row exists
   when another field fails and the route answers 422 — the route need not commit anything on 422.
   Therefore validate before changing any row (`if form.validate_on_submit(): change; commit`):
@@ -32,8 +34,8 @@ from wtforms.widgets import html_params
 
 from .. import policy
 from ..extensions import db
+from ..ids import as_id
 from ..models import StoredFile
-from ..validators import whole_number
 from .content import IMAGE, PDF, UploadError, kind_of
 from .storage import clean_name, format_size, is_image, save, url_for_file
 
@@ -178,4 +180,4 @@ class MultiUploadField(_UploadField):
 
 
 def _ids(values) -> list[int]:
-    return [number for number in map(whole_number, values) if number is not None]
+    return [number for number in map(as_id, values) if number is not None]

@@ -7,11 +7,12 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import StoredFile
 from ..validators import whole_number
-from . import access
+from . import access, early
 from .storage import THUMB_SIZES, is_image, path_of, thumbnail, url_for_file
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 bp.add_app_template_global(url_for_file, "file_url")  # {{ file_url(stored, thumb=200) }}
+bp.record_once(lambda state: early.init_app(state.app))  # every upload checked before the database is touched
 
 PUBLIC_MAX_AGE = 3600
 NAME_EXTENSIONS = {".jpg": (".jpg", ".jpeg"), ".png": (".png",), ".pdf": (".pdf",)}

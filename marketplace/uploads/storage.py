@@ -5,6 +5,7 @@ import os
 import secrets
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from flask import current_app, url_for
@@ -13,7 +14,7 @@ from PIL import Image, ImageOps
 from .. import policy
 from ..extensions import db
 from ..models import StoredFile
-from .content import IMAGE, Checked, UploadError, check, kind_of, write_image
+from .content import IMAGE, Checked, Examined, UploadError, decoding, examine, kind_of, write_image
 
 TEMP_FOLDER = "tmp"  # uploads being received, under the upload folder
 
@@ -32,22 +33,53 @@ def save(file_storage, *, accept, max_bytes: int = policy.MAX_UPLOAD_BYTES, owne
     """Stream `file_storage` (a werkzeug FileStorage) to disk, refusing it as soon as it passes
     `max_bytes`; check it by content against `accept` (PDF, IMAGE or both); store it and add a
     flushed StoredFile to db.session (the caller commits). Raises UploadError with a Chinese message;
-    a refused upload leaves nothing behind."""
+    a refused upload leaves nothing behind. In a request the file was received and checked before the
+    request touched the database (early.py); here it is only moved into place and recorded."""
     kinds = frozenset((accept,) if isinstance(accept, str) else accept)
-    root = upload_root()
-    raw = _temp_file(root)
-    reencoded = raw.with_name(raw.name + ".out")
+    received = receive(file_storage, max_bytes)
     try:
-        _receive(file_storage.stream, raw, max_bytes)
-        checked = check(raw, reencoded, kinds, square)
+        checked = received.accepted(kinds, square, max_bytes)
         key = _new_key(checked.extension)
-        final = root / key
+        final = upload_root() / key
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(checked.path, final)
     finally:
-        raw.unlink(missing_ok=True)
-        reencoded.unlink(missing_ok=True)
+        received.discard()
     return _record(final, key, checked, clean_name(file_storage.filename), owner_id)
+
+
+@dataclass(frozen=True)
+class Received:
+    """An upload streamed into UPLOAD_FOLDER/tmp (`raw`, `size` bytes read, stopping just past the limit) and,
+    when of a size to keep, examined."""
+    raw: Path
+    size: int
+    examined: Examined | None
+
+    def accepted(self, accept: frozenset, square: bool, max_bytes: int) -> Checked:
+        if self.size > max_bytes:
+            raise UploadError(f"文件超过{format_size(max_bytes)}")
+        if self.size == 0:
+            raise UploadError("文件为空")
+        return self.examined.accepted(accept, square)
+
+    def discard(self) -> None:
+        """Remove the received file and whatever examining it wrote next to it (all named after it)."""
+        for path in self.raw.parent.glob(f"{self.raw.name}*"):
+            path.unlink(missing_ok=True)
+
+
+def receive(file_storage, max_bytes: int = policy.MAX_UPLOAD_BYTES) -> Received:
+    """`file_storage` received and examined once: a later call answers what the first one found."""
+    if getattr(file_storage, "received", None) is None:
+        raw = _temp_file(upload_root())
+        try:
+            size = _receive(file_storage.stream, raw, max_bytes)
+            file_storage.received = Received(raw, size, examine(raw) if 0 < size <= max_bytes else None)
+        except BaseException:
+            Received(raw, 0, None).discard()
+            raise
+    return file_storage.received
 
 
 def stored_paths(root: Path) -> list[Path]:
@@ -67,16 +99,16 @@ def _temp_file(root: Path) -> Path:
     return Path(name)
 
 
-def _receive(stream, destination: Path, max_bytes: int) -> None:
+def _receive(stream, destination: Path, max_bytes: int) -> int:
+    """Bytes read, stopping at the first chunk past `max_bytes` (which is not written)."""
     size = 0
     with destination.open("wb") as out:
         while chunk := stream.read(CHUNK):
             size += len(chunk)
             if size > max_bytes:
-                raise UploadError(f"文件超过{format_size(max_bytes)}")
+                break
             out.write(chunk)
-    if size == 0:
-        raise UploadError("文件为空")
+    return size
 
 
 def _new_key(extension: str) -> str:
@@ -139,7 +171,7 @@ def thumbnail(stored: StoredFile, size: int) -> Path:
     original = path_of(stored)
     path = original.with_name(f"{original.stem}.t{size}{original.suffix}")
     if not path.exists():
-        with Image.open(original) as img:
+        with decoding, Image.open(original) as img:
             img.draft(img.mode, (size, size))  # JPEG: decode at the smallest scale still ≥ size
             small = ImageOps.fit(img, (size, size), Image.Resampling.LANCZOS)
         part = _temp_file(upload_root())
