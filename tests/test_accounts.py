@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from marketplace.accounts import sms
 from marketplace.accounts.access import roles_required
 from marketplace.extensions import db
-from marketplace.models import AccountStatus, AuditLog, Provider, Role, ShopStatus, User
+from marketplace.models import AccountStatus, AuditLog, LoginAttempt, Provider, Role, ShopStatus, User
 from marketplace.validators import make_credit_code
 
 from .conftest import PASSWORD
@@ -95,6 +95,31 @@ def test_five_failures_lock_the_account_for_that_address_even_with_the_right_pas
     response = auth.login(enterprise)
     assert response.status_code == 429
     assert "登录失败次数过多" in response.get_data(as_text=True)
+
+
+# Longer than the 254 characters login_attempts.email holds: 300 typed, or 205 that lower-case to 405.
+TOO_LONG_EMAILS = ["a" * 290 + "@corp.cn", "İ" * 200 + "@x.cn"]
+
+
+@pytest.mark.parametrize("email", TOO_LONG_EMAILS, ids=["typed", "lower-cased"])
+def test_a_sign_in_with_an_email_too_long_to_record_is_refused_beside_the_field(auth, email):
+    response = auth.login(email, password="wrong-password")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "邮箱不超过254个字符" in page and email in page
+    assert db.session.scalar(select(func.count(LoginAttempt.id))) == 0
+
+
+@pytest.mark.parametrize("email", TOO_LONG_EMAILS, ids=["typed", "lower-cased"])
+def test_registering_an_email_too_long_to_store_is_refused_beside_the_field(client, email):
+    response = register(client, email=email)
+    assert response.status_code == 422 and "邮箱不超过254个字符" in response.get_data(as_text=True)
+
+
+def test_the_lockout_message_names_the_configured_window(app, auth, enterprise):
+    app.config["LOGIN_WINDOW_MINUTES"] = 30
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        auth.login(enterprise, password="wrong-password")
+    assert "请30分钟后再试" in auth.login(enterprise).get_data(as_text=True)
 
 
 def test_login_follows_only_same_site_next(auth, enterprise):

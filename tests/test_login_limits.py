@@ -6,12 +6,16 @@ import queue
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
+from marketplace.accounts import sms
 from marketplace.extensions import db
-from marketplace.models import LoginAttempt, SmsCode, utcnow
+from marketplace.models import LoginAttempt, SmsCode, VoucherApplication, utcnow
+from marketplace.vouchers.forms import SMS_PURPOSE
 
-from .conftest import run_at_once
+from .conftest import fresh, run_at_once
 from .test_order_concurrency import signed_in_cookie
+from .test_vouchers import form as application_form
 
 THREADS = 20
 PHONE = "13912345678"
@@ -48,6 +52,44 @@ def test_twenty_wrong_passwords_at_once_check_only_five(app, enterprise):
     statuses = posted_at_once(app, "/auth/login", {"email": enterprise.email, "password": "wrong-password"})
     assert statuses == [422] * limit + [429] * (THREADS - limit)
     assert count(LoginAttempt, LoginAttempt.email == enterprise.email) == limit
+
+
+CODE = "246810"
+
+
+def code_sent_to(phone: str) -> SmsCode:
+    """The code send_code would have written for the application's contact phone (a quick hash: the check is real)."""
+    row = SmsCode(phone=phone, purpose=SMS_PURPOSE, code_hash=generate_password_hash(CODE, method="pbkdf2:sha256:1000"),
+                  expires_at=utcnow() + sms.CODE_TTL)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def saves_with_code_at_once(app, make, enterprise, code: str) -> tuple[list[int], SmsCode, VoucherApplication]:
+    """THREADS saves of the enterprise's draft application at the same moment, each typing `code` for its contact
+    phone; their statuses, the code's row and the application afterwards."""
+    application = make.voucher_application(enterprise, contact_phone_verified_at=None)
+    row = code_sent_to(application.contact_phone)
+    data = application_form(enterprise, action="save", contact_phone=application.contact_phone, sms_code=code,
+                            business_licence=None, financial_statement=None)
+    statuses = posted_at_once(app, "/me/vouchers/apply", data, signed_in_cookie(app, enterprise))
+    return statuses, fresh(SmsCode, row.id), fresh(VoucherApplication, application.id)
+
+
+def test_twenty_saves_with_the_right_code_at_once_use_it_once(app, make, enterprise):
+    statuses, row, application = saves_with_code_at_once(app, make, enterprise, CODE)
+    assert statuses == [303] + [422] * (THREADS - 1)
+    assert row.used_at is not None and row.attempts == 0
+    assert application.contact_phone_verified_at is not None
+
+
+def test_twenty_wrong_codes_at_once_are_all_counted_and_end_the_code_at_five(app, make, enterprise):
+    statuses, row, application = saves_with_code_at_once(app, make, enterprise, "135790")
+    assert statuses == [422] * THREADS
+    assert (row.attempts, row.used_at) == (sms.MAX_ATTEMPTS, None)
+    assert not sms.verify_code(row.phone, SMS_PURPOSE, CODE), "five wrong guesses end the code, the right one too"
+    assert application.contact_phone_verified_at is None
 
 
 def rows_aged(model, column: str, days_ago: list[float], **values) -> None:

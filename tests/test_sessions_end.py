@@ -1,18 +1,21 @@
 """Sessions end (issue 15): logout, 退出所有设备, a password change and a reviewer's suspension end every session and
 remember-me cookie of the account, checked on each request; each sign-in gets a remember-me cookie of its own;
 `next` after sign-in stays a same-site path."""
+import queue
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 import pytest
-from sqlalchemy import select
+from flask_login.utils import encode_cookie
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from marketplace.extensions import db
-from marketplace.models import AccountStatus, AuditLog, User
+from marketplace.models import AccountStatus, AuditLog, CartLine, Provider, ShopStatus, User
 
-from .conftest import PASSWORD, Auth, fresh
+from .conftest import PASSWORD, Auth, fresh, run_at_once
+from .test_order_concurrency import signed_in_cookie
 
 NEW_PASSWORD = "battery-staple-77"
 
@@ -74,6 +77,37 @@ def test_remember_me_lasts_fourteen_days_not_a_year(app, enterprise):
     assert abs(expires - datetime.now(timezone.utc) - timedelta(days=14)) < timedelta(minutes=5)
 
 
+def signed_in_at(user, issued: datetime) -> str:
+    """The id a sign-in of `user` at `issued` carries in its session and remember-me cookie (sessions.py)."""
+    return f"{user.id}:{user.session_version}:{int(issued.timestamp())}.nonce"
+
+
+def remembered_since(app, user, issued: datetime):
+    """A client carrying only a remember-me cookie signed with the app's own key for a sign-in at `issued`."""
+    return replay(app, "remember_token", encode_cookie(signed_in_at(user, issued)))
+
+
+def test_a_remember_cookie_older_than_remember_days_signs_no_one_in(app, enterprise):
+    """The cookie's Expires is only a request to the browser: a copied cookie is refused by the server too."""
+    lasts, now = app.config["REMEMBER_COOKIE_DURATION"], datetime.now(timezone.utc)
+    assert is_signed_in(remembered_since(app, enterprise, now - lasts + timedelta(hours=1)))
+    assert not is_signed_in(remembered_since(app, enterprise, now - lasts - timedelta(hours=1)))
+
+
+def test_a_session_kept_open_longer_than_remember_days_ends(app, enterprise):
+    client = signed_in_client(app, enterprise)
+    with client.session_transaction() as session:
+        session["_user_id"] = signed_in_at(enterprise, datetime.now(timezone.utc)
+                                           - app.config["REMEMBER_COOKIE_DURATION"] - timedelta(minutes=1))
+    assert not is_signed_in(client)
+
+
+def test_an_id_without_a_sign_in_time_is_refused(app, enterprise):
+    """Cookies signed before sign-ins carried their time (a random nonce alone) end at once."""
+    assert not is_signed_in(replay(app, "remember_token",
+                                   encode_cookie(f"{enterprise.id}:{enterprise.session_version}:abc")))
+
+
 def change_password(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None):
     return client.post("/auth/password", data={"current_password": current, "password": new,
                                                "confirm": new if confirm is None else confirm})
@@ -90,6 +124,47 @@ def test_a_password_change_ends_other_sessions_and_keeps_this_one(app, enterpris
     assert check_password_hash(fresh(User, enterprise.id).password_hash, NEW_PASSWORD)
     assert "change_password" in audit_actions(enterprise)
     assert Auth(app.test_client()).login(enterprise, password=NEW_PASSWORD).status_code == 303
+
+
+def remember_cookies_set(response) -> list[str]:
+    return [h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")]
+
+
+@pytest.mark.parametrize("remember", [True, False], ids=["remembered", "not remembered"])
+def test_a_password_change_keeps_the_sign_ins_remember_choice(app, enterprise, remember):
+    """The choice made at sign-in, not whatever remember_token cookie the browser happens to send."""
+    client = signed_in_client(app, enterprise, remember=remember)
+    if not remember:
+        client.set_cookie("remember_token", "left-by-an-earlier-sign-in")
+    response = change_password(client)
+    assert response.status_code == 303
+    assert bool(remember_cookies_set(response)) == remember
+    if remember:
+        assert is_signed_in(replay(app, "remember_token", client.get_cookie("remember_token").value))
+
+
+def test_twenty_password_changes_at_once_from_twenty_sessions_change_it_once(app, enterprise):
+    """Each change ends the other sessions: the first to commit wins, and the others, whose session it ended while
+    they waited, are sent to sign in again rather than overwriting the password with the old one."""
+    threads = 20
+    sessions = queue.SimpleQueue()
+    for n in range(threads):
+        sessions.put((n, signed_in_cookie(app, enterprise)))
+    answers = queue.SimpleQueue()
+
+    def change():
+        n, cookie = sessions.get()
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        answers.put((n, change_password(client, new=f"{NEW_PASSWORD}-{n}")))
+
+    assert run_at_once(app, change, threads) == []
+    answers = [answers.get() for _ in range(threads)]
+    changed = [n for n, response in answers if response.location == "/auth/password"]
+    assert len(changed) == 1
+    assert all(response.location.startswith("/auth/login") for n, response in answers if n not in changed)
+    assert check_password_hash(fresh(User, enterprise.id).password_hash, f"{NEW_PASSWORD}-{changed[0]}")
+    assert audit_actions(enterprise).count("change_password") == 1
 
 
 @pytest.mark.parametrize("current, new, confirm, message", [
@@ -129,6 +204,20 @@ def test_ending_every_session_signs_out_all_devices_including_this_one(app, ente
     assert response.status_code == 303 and response.location.startswith("/auth/login")
     assert not any(is_signed_in(c) for c in (here, elsewhere, replay(app, "remember_token", saved)))
     assert "end_all_sessions" in audit_actions(enterprise)
+
+
+def test_logout_says_every_device_is_signed_out(app, enterprise):
+    client = signed_in_client(app, enterprise)
+    Auth(client).logout()
+    assert "所有设备上的登录均已失效" in client.get("/").get_data(as_text=True)
+
+
+def test_ending_every_session_asks_for_confirmation_without_javascript(app, enterprise):
+    page = signed_in_client(app, enterprise).get("/auth/password").get_data(as_text=True)
+    confirmation = re.search(r'<details class="confirm">(.*?)</details>', page, re.S)
+    assert confirmation and 'action="/auth/sessions/end"' in confirmation.group(1)
+    assert "确认退出所有设备" in confirmation.group(1)
+    assert page.count('action="/auth/sessions/end"') == 1
 
 
 def disable(client, user, reason="冒用他人单位信息", headers=None):
@@ -173,6 +262,41 @@ def test_a_reviewer_restores_a_suspended_account_without_reviving_old_sessions(a
     assert "enable_account" in audit_actions(enterprise)
     assert not is_signed_in(device)
     assert is_signed_in(signed_in_client(app, enterprise))
+
+
+def provider_actions(provider: Provider) -> list[str]:
+    return list(db.session.scalars(select(AuditLog.action).where(AuditLog.object_type == "provider",
+                                                                 AuditLog.object_id == str(provider.id))))
+
+
+def test_a_suspended_providers_shop_stops_trading_and_stays_closed_when_the_account_returns(
+        app, make, provider, enterprise, reviewer):
+    """停用 closes the shop the way a reviewer's removal does (its listings leave the catalog, cached pages
+    included; no new orders; 自动接单 off), and 恢复 of the account does not reopen it behind the reviewer's back."""
+    service = make.service(provider.provider)
+    provider.provider.auto_accept = True
+    db.session.commit()
+    buyer, link = signed_in_client(app, enterprise), f'href="/services/{service.id}"'
+    assert link in buyer.get("/").get_data(as_text=True)
+    desk = signed_in_client(app, reviewer)
+    assert disable(desk, provider).status_code == 303
+    shop = fresh(Provider, provider.provider.id)
+    assert (shop.status, shop.auto_accept) == (ShopStatus.REMOVED, False)
+    assert shop.status_reason == "账号停用：冒用他人单位信息"
+    assert {"remove", "auto_accept_off"} <= set(provider_actions(shop))
+    assert link not in buyer.get("/").get_data(as_text=True)
+    assert buyer.get(f"/services/{service.id}").status_code == 404
+    assert buyer.post("/cart/add", data={"service_id": service.id, "quantity": "1"},
+                      headers={"HX-Request": "true"}).status_code == 409
+    assert db.session.scalar(select(func.count(CartLine.id))) == 0
+    restored = desk.post(f"/admin/accounts/{provider.id}/enable", data={"reason": "核实无误"}, follow_redirects=True)
+    assert "店铺仍为已退出" in restored.get_data(as_text=True)
+    assert fresh(Provider, shop.id).status == ShopStatus.REMOVED
+
+
+def test_suspending_a_provider_says_what_happens_to_its_shop(app, provider, reviewer):
+    page = signed_in_client(app, reviewer).get("/admin/accounts?status=active").get_data(as_text=True)
+    assert "店铺随之退出" in page and "恢复账号不会重新开店" in page
 
 
 def test_the_accounts_queue_offers_suspension_with_a_confirmation(app, enterprise, reviewer):

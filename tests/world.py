@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from flask import Flask
 from sqlalchemy import func, select
 
+from marketplace.accounts import sessions
 from marketplace.extensions import db
 from marketplace.models import (Base, Cart, CartLine, Complaint, Message, NonEligibleKind, Order, Redemption,
                                 RedemptionStatus, Role, Service, ShopStatus, StoredFile, User, Voucher)
@@ -184,6 +185,7 @@ class WorldKeeper:
             client = self.app.test_client()
             if role != "anonymous":
                 user = self.current().users[role]
+                user.sign_in_nonce = sessions.new_nonce()
                 with client.session_transaction() as session:
                     session["_user_id"] = user.get_id()
                     session["_fresh"] = True

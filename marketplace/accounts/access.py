@@ -8,6 +8,7 @@ from werkzeug.exceptions import Forbidden
 from ..extensions import db, login_manager
 from ..htmx import is_htmx, redirect_htmx
 from ..models import AccountStatus, User
+from . import sessions
 
 PENDING_DETAIL = "您的账号尚在审核中（通常1-2个工作日），审核通过后即可下单、申领创新券和开店。"
 
@@ -15,10 +16,10 @@ PENDING_DETAIL = "您的账号尚在审核中（通常1-2个工作日），审�
 @login_manager.user_loader
 def load_user(session_id: str):
     """The account a session or remember-me cookie names ("id:version:nonce", see sessions.py), on every request:
-    nobody once its session_version has moved on (logout, 退出所有设备, a password change, a suspension), nor
-    while the account is disabled."""
+    nobody once its session_version has moved on (logout, 退出所有设备, a password change, a suspension), once the
+    sign-in is older than REMEMBER_COOKIE_DURATION, nor while the account is disabled."""
     user_id, version, nonce = (session_id.split(":") + ["", ""])[:3]
-    if not user_id.isdigit():
+    if not user_id.isdigit() or not sessions.still_current(nonce):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or str(user.session_version) != version or user.status == AccountStatus.DISABLED:

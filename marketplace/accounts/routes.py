@@ -1,7 +1,7 @@
 import unicodedata
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import AccountStatus, Enterprise, Provider, Role, ShopStatus, User, utcnow
 from . import bp, sessions, throttle
 from .access import roles_required
-from .forms import LoginForm, PasswordChangeForm, RegisterForm
+from .forms import LoginForm, PasswordChangeForm, RegisterForm, email_key
 
 # Control characters, invisible formatting (e.g. right-to-left overrides) and line/paragraph separators.
 UNSAFE_IN_NEXT = {"Cc", "Cf", "Zl", "Zp"}
@@ -49,14 +49,14 @@ def register():
 def _hold_identities(form: RegisterForm) -> None:
     """The form checks that the email and credit code are new: twenty sign-ups at once with the same ones queue
     here, so the second one sees the first's account and is told so next to the field, instead of a 500."""
-    email = (form.email.data or "").strip().lower()
+    email = email_key(form.email.data)
     code = validators.normalize_credit_code(form.credit_code.data or "")
     locks.hold(f"register-email:{email}", *([f"register-code:{code}"] if code else []))
 
 
 def _create_account(form: RegisterForm) -> User:
     role = form.account_type.data
-    user = User(email=form.email.data.strip().lower(), phone=form.phone.data.strip(), name=form.name.data.strip(),
+    user = User(email=email_key(form.email.data), phone=form.phone.data.strip(), name=form.name.data.strip(),
                 password_hash=generate_password_hash(form.password.data), role=role,
                 status=AccountStatus.PENDING)
     db.session.add(user)
@@ -78,10 +78,10 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if not form.validate_on_submit():
         return render_template("accounts/login.html", form=form), 422 if form.is_submitted() else 200
-    email, ip = form.email.data.strip().lower(), request.remote_addr or "-"
+    email, ip = email_key(form.email.data), request.remote_addr or "-"
     throttle.take_turn(email, ip)
     if throttle.is_locked(email, ip):
-        form.email.errors.append("登录失败次数过多，请15分钟后再试")
+        form.email.errors.append(f"登录失败次数过多，{throttle.wait_message()}")
         return render_template("accounts/login.html", form=form), 429
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None or not check_password_hash(user.password_hash, form.password.data):
@@ -105,7 +105,7 @@ def logout():
     if current_user.is_authenticated:
         _end_every_session(current_user, "logout")
     _forget_this_browser()
-    flash("您已退出登录", "info")
+    flash("您已退出登录，所有设备上的登录均已失效", "info")
     return redirect(url_for("catalog.home"), 303)
 
 
@@ -140,10 +140,12 @@ def password():
     if not form.validate_on_submit():
         return _security_page(form, 422 if form.is_submitted() else 200)
     user, ip = current_user._get_current_object(), request.remote_addr or "-"
-    email = user.email.lower()
+    email = email_key(user.email)
     throttle.take_turn(email, ip)
+    if not _still_signed_in(user):
+        return _signed_out_meanwhile()
     if throttle.is_locked(email, ip):
-        form.fail(form.current_password, "密码错误次数过多，请15分钟后再试")
+        form.fail(form.current_password, f"密码错误次数过多，{throttle.wait_message()}")
         return _security_page(form, 429)
     if not check_password_hash(user.password_hash, form.current_password.data):
         throttle.record_failure(email, ip)
@@ -151,9 +153,26 @@ def password():
         return _security_page(form, 422)
     user.password_hash = generate_password_hash(form.password.data)
     _end_every_session(user, "change_password")
-    sessions.sign_in(user, remember=current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies)
+    sessions.sign_in(user, remember=sessions.remembered())
     flash("密码已修改，其他设备上的登录已全部退出", "success")
     return redirect(url_for("accounts.password"), 303)
+
+
+def _still_signed_in(user: User) -> bool:
+    """The account as the database has it now, row-locked until this change commits: a change, logout or
+    suspension that committed while this request waited its turn has ended this session, and its password check
+    must not run against the hash read before."""
+    version = user.session_version
+    db.session.scalar(select(User).where(User.id == user.id).with_for_update()
+                      .execution_options(populate_existing=True))
+    return user.session_version == version and user.status != AccountStatus.DISABLED
+
+
+def _signed_out_meanwhile():
+    db.session.rollback()
+    _forget_this_browser()
+    flash("您的登录已在其他地方失效（密码已修改或已退出），请重新登录", "info")
+    return redirect(url_for("accounts.login"), 303)
 
 
 def _security_page(form: PasswordChangeForm, status: int):

@@ -1,22 +1,48 @@
 """Sessions that end. The session and the remember-me cookie carry "id:version:nonce" (User.get_id): the account's
-session_version, checked on every request by access.load_user, and a random nonce chosen at each sign-in, so no
-two sign-ins share a remember-me cookie. Raising session_version (logout, 退出所有设备, a password change, a
-reviewer's suspension) ends every session and remember-me cookie the account has, on every device and worker."""
+session_version, checked on every request by access.load_user, and a nonce chosen at each sign-in, "<unix seconds
+of the sign-in>.<random>", so no two sign-ins share a remember-me cookie. Raising session_version (logout, 退出所有设备,
+a password change, a reviewer's suspension) ends every session and remember-me cookie the account has, on every
+device and worker. The sign-in time ends a sign-in after REMEMBER_COOKIE_DURATION: Flask-Login signs only the id,
+and a cookie's Expires binds only an honest browser, so a copied cookie would otherwise work for ever."""
 import secrets
+import time
 
-from flask import session
+from flask import current_app, session
 from flask_login import login_user
 from sqlalchemy import update
 
 from ..extensions import db
 from ..models import User
 
+REMEMBERED = "remember_me"  # the session key keeping the sign-in's 记住我 choice
+
 
 def sign_in(user: User, remember: bool) -> None:
     """A fresh session (nothing from before survives: fixation) for this sign-in only."""
     session.clear()
-    user.sign_in_nonce = secrets.token_urlsafe(16)
+    session[REMEMBERED] = remember
+    user.sign_in_nonce = new_nonce()
     login_user(user, remember=remember)
+
+
+def new_nonce() -> str:
+    """This sign-in's nonce: when it happened, and a random part no other sign-in shares."""
+    return f"{int(time.time())}.{secrets.token_urlsafe(12)}"
+
+
+def still_current(nonce: str) -> bool:
+    """Whether a sign-in whose nonce is `nonce` is younger than REMEMBER_COOKIE_DURATION; a nonce without a time
+    (made before sign-ins carried one, or forged) is not."""
+    issued = nonce.partition(".")[0]
+    if not issued.isascii() or not issued.isdigit():
+        return False
+    lasts = current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds()
+    return time.time() - int(issued) <= lasts
+
+
+def remembered() -> bool:
+    """Whether this session's sign-in asked for 记住我 (a re-sign-in, after a password change, keeps the choice)."""
+    return bool(session.get(REMEMBERED))
 
 
 def end_everywhere(user: User) -> None:

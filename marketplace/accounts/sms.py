@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import locks
@@ -71,16 +71,26 @@ def _check_limits(phone: str, purpose: str, ip: str) -> None:
 
 
 def verify_code(phone: str, purpose: str, code: str) -> bool:
-    """True once for the latest unexpired code; wrong guesses are counted and capped."""
+    """True once for the latest unexpired code; wrong guesses are counted and capped. Guesses for one number take
+    turns under the lock send_code takes (released by the commit here, or by the caller's commit or rollback after
+    a refusal), so twenty at once check five wrong codes, not twenty, and the right one passes once. Each move is
+    one guarded UPDATE as well, so the database refuses a sixth guess or a second use whatever the timing."""
+    locks.hold(f"sms-phone:{phone}")
     row = db.session.scalar(select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose,
                                                   SmsCode.used_at.is_(None))
-                            .order_by(SmsCode.created_at.desc()).limit(1))
+                            .order_by(SmsCode.created_at.desc()).limit(1)
+                            .execution_options(populate_existing=True))
     if row is None or row.expires_at < utcnow() or row.attempts >= MAX_ATTEMPTS:
         return False
     if not check_password_hash(row.code_hash, code.strip()):
-        row.attempts += 1
-        db.session.commit()
+        _guarded(row, SmsCode.attempts < MAX_ATTEMPTS, attempts=SmsCode.attempts + 1)
         return False
-    row.used_at = utcnow()
+    return _guarded(row, SmsCode.used_at.is_(None), SmsCode.attempts < MAX_ATTEMPTS, used_at=utcnow())
+
+
+def _guarded(row: SmsCode, *still, **values) -> bool:
+    """One UPDATE of `row` that happens only while `still` holds, committed; whether it happened."""
+    done = db.session.execute(update(SmsCode).where(SmsCode.id == row.id, *still).values(**values)
+                              .execution_options(synchronize_session=False)).rowcount == 1
     db.session.commit()
-    return True
+    return done

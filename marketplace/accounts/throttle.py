@@ -14,6 +14,11 @@ def _window_start():
     return utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
 
 
+def wait_message() -> str:
+    """How long a locked sign-in waits, as the refusal says it."""
+    return f"请{current_app.config['LOGIN_WINDOW_MINUTES']}分钟后再试"
+
+
 def take_turn(email: str, ip: str) -> None:
     """Sign-ins of one (email, address) wait for each other until the earlier one commits or rolls back, so
     "locked yet?", the password check and the recorded failure happen one attempt at a time: exactly

@@ -130,12 +130,7 @@ def remove_provider(provider_id: int):
     form = RemovalForm()
     if not form.validate_on_submit():
         return _answer(provider, removal_form=form, status=422)
-    reason = form.status_reason()
-    if provider.is_pilot:
-        audit.record("provider", provider.id, "pilot_off", "pilot", "regular", "随退出取消服务承诺制试点")
-        provider.is_pilot = False
-    audit.record("provider", provider.id, "remove", provider.status, ShopStatus.REMOVED, reason)
-    provider.status, provider.status_reason, provider.removed_at = ShopStatus.REMOVED, reason, utcnow()
+    remove(provider, form.status_reason())
     return _done(provider, f"{provider.name} 已退出：服务已全部下架，不再接受新订单。")
 
 
@@ -150,6 +145,15 @@ def reinstate_provider(provider_id: int):
     audit.record("provider", provider.id, "reinstate", provider.status, ShopStatus.OPEN, form.reason.data)
     provider.status, provider.status_reason, provider.removed_at = ShopStatus.OPEN, None, None
     return _done(provider, f"{provider.name} 已恢复：店铺重新开放，上架的服务重新可以搜索和下单。")
+
+
+def remove(provider: Provider, reason: str) -> None:
+    """The exit itself (see above), audited: from the removal form, and from 停用 of the provider's account."""
+    if provider.is_pilot:
+        audit.record("provider", provider.id, "pilot_off", "pilot", "regular", "随退出取消服务承诺制试点")
+        provider.is_pilot = False
+    audit.record("provider", provider.id, "remove", provider.status, ShopStatus.REMOVED, reason)
+    provider.status, provider.status_reason, provider.removed_at = ShopStatus.REMOVED, reason, utcnow()
 
 
 def _cannot_remove(provider: Provider) -> str:

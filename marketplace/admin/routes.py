@@ -8,9 +8,9 @@ from ..accounts import sessions
 from ..accounts.access import reviewer_required
 from ..extensions import db
 from ..htmx import is_htmx
-from ..models import AccountStatus, Enterprise, Provider, Role, User, utcnow
+from ..models import AccountStatus, Enterprise, Provider, Role, ShopStatus, User, utcnow
 from ..pagination import paginate
-from . import bp, queue_filters, queues
+from . import bp, providers, queue_filters, queues
 from .forms import DecisionForm, DisableAccountForm, RejectForm
 from .queues import register_queue
 
@@ -123,10 +123,14 @@ def disable_account(user_id: int):
         return _refused(user, disable_form=form)
     if user.status != AccountStatus.ACTIVE:
         return _unchanged(user, AccountStatus.ACTIVE)
-    _change_status(user, AccountStatus.DISABLED, "disable_account", form.reason.data.strip())
+    reason = form.reason.data.strip()
+    _change_status(user, AccountStatus.DISABLED, "disable_account", reason)
     sessions.end_everywhere(user)
+    closed = _stop_trading(user, reason)
     db.session.commit()
-    return _after_decision(user, f"已停用 {user.name}（{user.email}）的账号，其所有登录已退出", back_to=AccountStatus.ACTIVE)
+    shop = "，店铺已退出（服务已下架，不再接受新订单）" if closed else ""
+    return _after_decision(user, f"已停用 {user.name}（{user.email}）的账号，其所有登录已退出{shop}",
+                           back_to=AccountStatus.ACTIVE)
 
 
 @bp.post("/accounts/<int:user_id>/enable")
@@ -140,7 +144,25 @@ def enable_account(user_id: int):
         return _unchanged(user, AccountStatus.DISABLED)
     _change_status(user, AccountStatus.ACTIVE, "enable_account", (form.reason.data or "").strip() or None)
     db.session.commit()
-    return _after_decision(user, f"已恢复 {user.name}（{user.email}）的账号", back_to=AccountStatus.DISABLED)
+    closed = user.provider is not None and user.provider.status == ShopStatus.REMOVED
+    shop = "；其店铺仍为已退出，如需重新开放请在服务单位页面办理恢复" if closed else ""
+    return _after_decision(user, f"已恢复 {user.name}（{user.email}）的账号{shop}", back_to=AccountStatus.DISABLED)
+
+
+def _stop_trading(user: User, reason: str) -> bool:
+    """A suspended provider's shop stops trading: 自动接单 goes off, and an open shop exits as a reviewer's removal
+    makes it (listings leave the catalog, no new orders, pilot off; the catalog cache follows the shop row). 恢复 of
+    the account does not reopen it: the reviewer reinstates the shop on its page. Whether an open shop closed."""
+    shop = db.session.scalar(select(Provider).where(Provider.user_id == user.id).with_for_update())
+    if shop is None:
+        return False
+    if shop.auto_accept:
+        audit.record("provider", shop.id, "auto_accept_off", "on", "off", "随账号停用关闭自动接单")
+        shop.auto_accept = False
+    if shop.status != ShopStatus.OPEN:
+        return False
+    providers.remove(shop, f"账号停用：{reason}")
+    return True
 
 
 def _change_status(user: User, to_state: str, action: str, reason: str | None) -> None:

@@ -49,8 +49,9 @@ class User(UserMixin, Timestamped, Base):
     enterprise: Mapped[Optional["Enterprise"]] = relationship(back_populates="user", uselist=False)
     provider: Mapped[Optional["Provider"]] = relationship(back_populates="user", uselist=False)
 
-    # A random value chosen at each sign-in (marketplace/accounts/sessions.py), not stored: it only makes every
-    # sign-in's session and remember-me cookie different. load_user checks the id and session_version.
+    # "<unix seconds>.<random>" chosen at each sign-in (marketplace/accounts/sessions.py), not stored: it makes every
+    # sign-in's session and remember-me cookie different and dates it. load_user checks the id, session_version and
+    # the sign-in's age.
     sign_in_nonce = ""
 
     def get_id(self) -> str:
