@@ -19,8 +19,10 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_begin(conn) -> None:
     """Requests that may write (POST …) take SQLite's write lock when they begin, so they queue behind each
-    other (busy_timeout) instead of failing with "database is locked" when a read turns into a write."""
-    writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    other (busy_timeout) instead of failing with "database is locked" when a read turns into a write. A connection
+    opened with execution_options(read_only=True) only reads, so it does not wait for (or hold) the lock."""
+    writing = (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+               and not conn.get_execution_options().get("read_only"))
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 

@@ -4,7 +4,9 @@ helper process only as far as 500 pages and only for a few seconds, uploads are 
 SQLite's write lock (so another user's write is not kept waiting), and the Procfile's gunicorn keeps answering
 while clients trickle their uploads in. scripts/measure_upload_stalls.py prints what each attack costs."""
 import io
+import math
 import os
+import resource
 import socket
 import struct
 import subprocess
@@ -12,9 +14,11 @@ import sys
 import threading
 import time
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import has_request_context
 from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
@@ -24,16 +28,18 @@ from marketplace import uploads
 from marketplace.config import ROOT
 from marketplace.extensions import db
 from marketplace.models import StoredFile
-from marketplace.uploads import content, pdf_probe
+from marketplace.uploads import content, early, pdf_probe, storage
 
-from .conftest import run_at_once
+from .conftest import Auth, run_at_once
 from .hostile import service_form
+from .samples import pdf_bytes, png_bytes
 from .test_crash_safety import free_port
 from .test_hostile_forms import signed_in_client
 from .test_hostile_uploads import claim_materials
 
 MB = 1024 * 1024
 PDF_TOO_LARGE = "PDF文件过大或过于复杂"
+EXAMINE_WAIT = 20  # seconds an examining held back by a test waits at most
 READY_SECONDS = 30
 
 
@@ -161,9 +167,32 @@ def test_a_190kb_png_of_7000_by_7000_rgba_pixels_is_refused_before_it_is_decoded
 
 
 def test_an_image_with_alpha_is_refused_by_its_decoded_bytes_below_the_pixel_limit(app):
-    """6000×6000 is 36 megapixels, under the limit, but 144 MB as RGBA."""
+    """6000×6000 is 36 megapixels, under the limit, but 144 MB as RGBA and as much again premultiplied for scaling
+    (it peaked at 470 MB when only the first copy was counted, at 4 bytes a pixel for RGB as well)."""
     message = refusal(png_of_one_colour(6000, 6000, channels=4), "透明.png")
-    assert message == "图片像素过大（超过3000万像素），请缩小后再上传"
+    assert message == "图片像素过大（超过2000万像素），请缩小后再上传"
+
+
+def png_with_a_palette(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("P", (width, height), 0).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_image_with_a_palette_is_refused_by_its_converted_copy_below_the_pixel_limit(app):
+    """A palette image is converted to RGB at full size before scaling: 36 megapixels would take 180 MB."""
+    assert refusal(png_with_a_palette(6000, 6000), "调色板.png") == "图片像素过大（超过3200万像素），请缩小后再上传"
+
+
+SCALING_BYTES = 4 * content.MAX_SIDE * (math.isqrt(content.MAX_PIXELS) + content.MAX_SIDE)  # see content.py
+
+
+@pytest.mark.parametrize("largest", [lambda: png_of_one_colour(7300, 5470), lambda: png_of_one_colour(5470, 3650, 4),
+                                     lambda: png_with_a_palette(6500, 4900)], ids=["colour", "alpha", "palette"])
+def test_the_largest_image_of_each_kind_accepted_stays_within_the_stated_memory(app, largest):
+    photo = largest()
+    held = most_image_memory_held(lambda: uploads.save(uploads_file(photo, "最大.png"), accept=(uploads.IMAGE,)))
+    assert held * Image.core.get_block_size() <= content.MAX_DECODED_BYTES + SCALING_BYTES
 
 
 def test_a_40_megapixel_photo_of_an_invoice_is_accepted(app):
@@ -216,44 +245,53 @@ def slow_images(make, count: int = 3, side: int = 5000):
     return service_form(make), {"display_image": images[:1], "images": images[1:]}
 
 
-def slow_pdfs(make, count: int = 4):
-    pdfs = [uploads_file(pdf_of_many_objects(pages=400, fillers=30_000, xref=False), f"报告{n}.pdf")
-            for n in range(count)]
-    return claim_materials(make), {"files": pdfs}
+def service_images(make):
+    images = [uploads_file(png_bytes(), f"仪器{n}.png") for n in range(3)]
+    return service_form(make), {"display_image": images[:1], "images": images[1:]}
 
 
-def post_multipart(client, url: str, fields: dict):
+def claim_pdfs(make):
+    return claim_materials(make), {"files": [a_pdf(f"报告{n}.pdf") for n in range(4)]}
+
+
+def post_multipart(client, url: str, fields: dict, **kwargs):
     """Posted as a browser does; encoded here, as the test client leaves its temporary body file open."""
     body, length, boundary = stream_encode_multipart(fields)
     with body:
         return client.post(url, input_stream=body, content_length=length,
-                           content_type=f'multipart/form-data; boundary="{boundary}"')
+                           content_type=f'multipart/form-data; boundary="{boundary}"', **kwargs)
 
 
-@pytest.mark.parametrize("uploading", [slow_images, slow_pdfs], ids=["service-images", "claim-pdfs"])
-def test_another_users_write_is_not_kept_waiting_while_uploads_are_checked(app, make, uploading):
-    """A service form with three 25-megapixel images, or a claim with four PDFs pypdf must rebuild, is checked
-    for seconds; another user's /cart/add posted while the last file is checked finishes first (it waited 17 s
-    behind six images)."""
+@pytest.mark.parametrize("uploading", [service_images, claim_pdfs], ids=["service-images", "claim-pdfs"])
+def test_another_users_write_is_not_kept_waiting_while_uploads_are_checked(app, make, monkeypatch, uploading):
+    """A service form's three images or a claim's four PDFs (six large images kept another user's /cart/add waiting
+    17 s): the last one's examining waits until that /cart/add, posted meanwhile, has answered. So the order is
+    certain, not a matter of how long checking takes: had examining held the write lock, the /cart/add would wait
+    for it, the examining would give up waiting after EXAMINE_WAIT seconds, and the upload would finish first."""
     setup, files = uploading(make)
     uploaded = sum(len(parts) for parts in files.values())
     buyer, service = make.enterprise(), make.service(make.provider().provider)
     uploader, shopper = signed_in_client(app, setup.user), signed_in_client(app, buyer)
-    receiving, stored_before = Path(app.config["UPLOAD_FOLDER"]) / "tmp", stored_files()
-    finished = {}
+    stored_before, finished = stored_files(), {}
+    checking_the_last, written, examined, real = threading.Event(), threading.Event(), [], storage.examine
+
+    def examine_the_last_after_the_write(raw):
+        examined.append(raw)
+        if len(examined) == uploaded:
+            checking_the_last.set()
+            written.wait(EXAMINE_WAIT)
+        return real(raw)
+    monkeypatch.setattr(storage, "examine", examine_the_last_after_the_write)
 
     def upload():
         response = post_multipart(uploader, setup.url, {**setup.data, **files})
         finished["upload"] = (time.monotonic(), response.status_code)
     thread = threading.Thread(target=upload)
     thread.start()
-    seen, deadline = set(), time.monotonic() + 60
-    while len(seen) < uploaded and thread.is_alive() and time.monotonic() < deadline:
-        seen |= set(receiving.glob("*.part"))  # each upload's file, while it is checked
-        time.sleep(0.005)
-    assert len(seen) == uploaded, "the last upload was not seen being checked"
+    assert checking_the_last.wait(60), "the last upload was not examined"
     added = shopper.post("/cart/add", data={"service_id": service.id, "quantity": "1"})
     finished["write"] = time.monotonic()
+    written.set()
     thread.join()
     assert added.status_code == 303 and finished["upload"][1] in (200, 303)
     assert stored_files() == stored_before + uploaded
@@ -344,3 +382,213 @@ def test_two_trickled_uploads_do_not_keep_a_page_from_answering(procfile_server)
     finally:
         for upload in slow:
             upload.close()
+
+
+# --- only a signed-in user's files sent to a real route are examined, and all of them before the transaction --------
+
+@pytest.fixture
+def examined(monkeypatch) -> list[bool]:
+    """For each upload a request examined, whether its database transaction had begun by then (on SQLite: whether
+    the request held the write lock). The real examine() runs; this only watches it."""
+    seen, real = [], storage.examine
+
+    def watched(raw):
+        if has_request_context():
+            seen.append(db.session().in_transaction())
+        return real(raw)
+    monkeypatch.setattr(storage, "examine", watched)
+    return seen
+
+
+def a_pdf(name: str = "报告.pdf") -> FileStorage:
+    return uploads_file(pdf_bytes(), name)
+
+
+def test_a_session_cookie_saved_before_logout_gets_no_upload_examined(app, make, examined):
+    setup = claim_materials(make)
+    client = signed_in_client(app, setup.user)
+    saved = client.get_cookie("session").value
+    Auth(client).logout()
+    replayed = app.test_client()
+    replayed.set_cookie("session", saved)
+    response = post_multipart(replayed, setup.url, {**setup.data, "files": [a_pdf()]})
+    assert response.status_code == 302 and "/auth/login" in response.location
+    assert examined == []
+
+
+def test_a_remember_me_users_uploads_are_examined_before_the_transaction_begins(app, make, examined):
+    """Signed in by the remember-me cookie alone (the browser dropped its session), as the first request."""
+    setup = claim_materials(make)
+    client = signed_in_client(app, None)
+    assert Auth(client).login(setup.user, remember="y").status_code == 303
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", client.get_cookie("remember_token").value)
+    response = post_multipart(remembered, setup.url, {**setup.data, "files": [a_pdf()]})
+    assert response.status_code in (200, 303)
+    assert examined == [False]
+
+
+def test_a_post_to_an_unknown_address_gets_no_upload_examined(app, make, examined):
+    """Flask-WTF checks no token where no route matched, so such a post must cost nothing."""
+    client = signed_in_client(app, make.enterprise())
+    response = post_multipart(client, "/no/such/page", {"files": [a_pdf()]}, csrf=False)
+    assert response.status_code == 404
+    assert examined == []
+
+
+def test_more_files_than_any_form_takes_are_refused_before_any_is_examined(app, make, examined):
+    """Twelve junk files first would have pushed the real ones into the transaction."""
+    setup = claim_materials(make)
+    client = signed_in_client(app, setup.user)
+    junk = [uploads_file(png_bytes(), f"{n}.png") for n in range(early.MAX_FILES)]
+    response = post_multipart(client, setup.url, {**setup.data, "files": junk + [a_pdf()]})
+    assert response.status_code == 413
+    assert f"一次最多上传{early.MAX_FILES}个文件" in response.get_data(as_text=True)
+    assert examined == []
+
+
+def test_a_signed_in_users_uploads_are_all_examined_before_the_transaction_begins(app, make, examined):
+    setup = claim_materials(make)
+    client = signed_in_client(app, setup.user)
+    response = post_multipart(client, setup.url, {**setup.data, "files": [a_pdf(f"{n}.pdf") for n in range(3)]})
+    assert response.status_code in (200, 303)
+    assert examined == [False, False, False]
+
+
+# --- a request waits only so long for a decoder or a PDF helper ------------------------------------------------------
+
+BUSY = "系统繁忙，请稍后再试"
+
+
+@pytest.fixture
+def short_waits(monkeypatch):
+    monkeypatch.setattr(content, "WAIT_SECONDS", 0.5)
+
+
+@contextmanager
+def all_taken(take, give_back, count: int, at_most: float = 15):
+    """`count` of something (every decoder, every PDF helper) taken while the block runs, and given back after
+    `at_most` seconds even if it still runs, so a request that would wait for ever ends (and fails the test)."""
+    taken, lock = [take() for _ in range(count)], threading.Lock()
+
+    def give_all_back():
+        with lock:
+            while taken:
+                give_back(taken.pop())
+    timer = threading.Timer(at_most, give_all_back)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        give_all_back()
+
+
+def test_an_image_that_waits_too_long_for_a_decoder_is_answered_busy(app, make, short_waits):
+    setup = service_form(make)
+    client = signed_in_client(app, setup.user)
+    photo = uploads_file(png_bytes(), "仪器.png")
+    with all_taken(content.decoding.acquire, lambda _: content.decoding.release(), content.DECODES_AT_ONCE):
+        response = post_multipart(client, setup.url, {**setup.data, "display_image": [photo]})
+    assert response.status_code == 503 and BUSY in response.get_data(as_text=True)
+
+
+def test_a_pdf_that_waits_too_long_for_a_helper_is_answered_busy(app, make, short_waits):
+    setup = claim_materials(make)
+    client = signed_in_client(app, setup.user)
+    helpers = pdf_probe._pool()
+    with all_taken(helpers.get, helpers.put, pdf_probe.PROBES):
+        response = post_multipart(client, setup.url, {**setup.data, "files": [a_pdf()]})
+    assert response.status_code == 503 and BUSY in response.get_data(as_text=True)
+
+
+def test_a_thumbnail_that_waits_too_long_for_a_decoder_is_answered_busy(app, make, short_waits):
+    owner = make.enterprise()
+    stored = make.stored_png(owner)
+    db.session.commit()
+    client = signed_in_client(app, owner)
+    with all_taken(content.decoding.acquire, lambda _: content.decoding.release(), content.DECODES_AT_ONCE):
+        response = client.get(f"/files/{stored.id}?thumb=200")
+    assert response.status_code == 503 and BUSY in response.get_data(as_text=True)
+
+
+# --- save() refuses cleanly what it cannot store -------------------------------------------------------------------
+
+def test_a_file_received_past_a_smaller_limit_is_refused_cleanly_by_a_field_taking_more(app):
+    upload = uploads_file(pdf_bytes(), "报告.pdf")
+    storage.receive(upload, max_bytes=100)  # as early.py does with the default limit
+    with pytest.raises(uploads.UploadError) as refused:
+        uploads.save(upload, accept=(uploads.PDF,), max_bytes=10 * MB)
+    assert refused.value.message == "文件超过100B"
+
+
+def test_saving_the_same_upload_twice_stores_it_once(app):
+    upload = uploads_file(pdf_bytes(), "报告.pdf")
+    first = uploads.save(upload, accept=(uploads.PDF,))
+    assert uploads.save(upload, accept=(uploads.PDF,)) is first
+    assert stored_files() == 1
+
+
+# --- the PDF helpers fail cleanly -------------------------------------------------------------------------------
+
+def a_pdf_on_disk(tmp_path) -> Path:
+    path = tmp_path / "报告.pdf"
+    path.write_bytes(pdf_bytes())
+    return path
+
+
+def helper_running(script: str) -> list[str]:
+    """A stand-in helper: `script` run by this Python after saying it is ready, as the real one does."""
+    return [sys.executable, "-c", f"import json, sys; print(json.dumps({pdf_probe.READY!r}), flush=True)\n{script}"]
+
+
+def test_a_helper_that_cannot_import_pypdf_says_why_instead_of_refusing_every_pdf(app):
+    """Started as the real helper, with pypdf made unimportable (as a -I interpreter without the venv's path was)."""
+    hidden = ("import runpy, sys; sys.modules['pypdf'] = None; "
+              f"runpy.run_path({pdf_probe.__file__!r}, run_name='__main__')")
+    with pytest.raises(pdf_probe.HelperFailed, match="pypdf"):
+        pdf_probe._launch([sys.executable, "-c", hidden, str(content.MAX_PDF_PAGES)])
+
+
+def test_a_helper_that_answers_garbage_counts_as_no_answer(tmp_path):
+    helper = pdf_probe._launch(helper_running("sys.stdin.readline(); print('not json', flush=True); input()"))
+    assert pdf_probe._ask(helper, a_pdf_on_disk(tmp_path)) is None
+    pdf_probe._stop(helper, kill=True)
+
+
+def test_a_helper_that_died_counts_as_no_answer_and_is_stopped_quietly(tmp_path):
+    helper = pdf_probe._launch(helper_running("sys.exit()"))
+    helper.wait()
+    assert pdf_probe._ask(helper, a_pdf_on_disk(tmp_path)) is None  # its pipe is broken
+    pdf_probe._stop(helper, kill=True)
+
+
+def test_a_helper_is_heard_on_a_descriptor_past_1023(tmp_path):
+    """A threaded worker with many connections and files open gets high descriptors; select() refused them."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if min(hard, 4096) < 1200:
+        pytest.skip("this system allows too few open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    padding = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        helper = pdf_probe._start(content.MAX_PDF_PAGES)
+        assert helper.stdout.fileno() > 1023
+        assert pdf_probe._ask(helper, a_pdf_on_disk(tmp_path)) == {"pages": 1}
+        pdf_probe._stop(helper)
+    finally:
+        for fd in padding:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc")
+def test_a_helper_may_spend_only_so_much_cpu_on_a_file(tmp_path):
+    """So one reading a hostile file when its web process died does not spin for ever."""
+    helper = pdf_probe._start(content.MAX_PDF_PAGES)
+    try:
+        assert pdf_probe._ask(helper, a_pdf_on_disk(tmp_path)) == {"pages": 1}
+        limits = Path(f"/proc/{helper.pid}/limits").read_text()
+    finally:
+        pdf_probe._stop(helper)
+    cpu = next(line for line in limits.splitlines() if line.startswith("Max cpu time")).split()
+    assert cpu[3].isdigit() and int(cpu[3]) <= pdf_probe.CPU_SECONDS + 5

@@ -3,20 +3,24 @@ a PDF must start with its header, open with pypdf and have a page, and is stored
 last %%EOF; an image is decoded by Pillow and re-encoded, so only pixels survive (no EXIF, no trailing bytes, no
 polyglot payload). PDFs are not rewritten: that would break the signatures of electronic invoices.
 
-The work is bounded, as uploads come from strangers: an image whose header promises more than MAX_PIXELS or
-MAX_DECODED_BYTES is refused before it is decoded (a 190 KB PNG can hold 7000×7000 RGBA pixels: over 500 MB to decode),
+The work is bounded, as uploads come from strangers: an image whose header promises more than MAX_PIXELS, or
+full-size copies of more than MAX_DECODED_BYTES, is refused before it is decoded (a 190 KB PNG can hold 7000×7000
+RGBA pixels: over 500 MB to decode); scaling down to MAX_SIDE adds at most 4 × MAX_SIDE × (√MAX_PIXELS + MAX_SIDE)
+bytes (170 MB; a 40-megapixel photo peaked at 319 MB in all),
 at most DECODES_AT_ONCE images are decoded at a time in a process (parallel uploads queue instead of multiplying
-the memory), and a PDF is read by pypdf in a helper process with a time and memory limit (pdf_probe.py) and may
+the memory, but for at most WAIT_SECONDS: then 503, rather than a pile of waiting threads), and a PDF is read by pypdf in a helper process with a time and memory limit (pdf_probe.py) and may
 have at most MAX_PDF_PAGES pages. examine() does all of it once per upload, before the request touches the database
 (see early.py); a field then only picks what it accepts."""
 import io
 import mmap
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
+from werkzeug.exceptions import ServiceUnavailable
 
 from . import pdf_probe
 
@@ -25,8 +29,9 @@ IMAGE = "image"
 
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo of an invoice passes; larger ones are refused before decoding
-MAX_DECODED_BYTES = 120_000_000  # 40 megapixels of RGB; with transparency (4 bytes a pixel) 30 megapixels
+MAX_DECODED_BYTES = 160_000_000  # full-size copies: 40 megapixels of colour; 20 with transparency, 32 with a palette
 DECODES_AT_ONCE = 2  # per process
+WAIT_SECONDS = 30  # the longest a request waits for a decoder or a PDF helper
 MAX_SIDE = 4096  # stored images are scaled down to this on their long side
 JPEG_QUALITY = 88
 MAX_PDF_PAGES = 500
@@ -45,7 +50,7 @@ PDF_TOO_LARGE = f"PDF文件过大或过于复杂（最多{MAX_PDF_PAGES}页）�
 CONTENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
 SRGB = ImageCms.createProfile("sRGB")
 
-decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)  # held while a decoded image is in memory
+decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)  # held while a decoded image is in memory (see decoder())
 
 
 class UploadError(Exception):
@@ -54,6 +59,23 @@ class UploadError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class Busy(ServiceUnavailable):
+    """No decoder or PDF helper came free within WAIT_SECONDS: the site is overloaded with uploads, and a request
+    that waited longer would only hold its thread (and its client) longer."""
+    chinese_detail = "系统繁忙，请稍后再试。"
+
+
+@contextmanager
+def decoder():
+    """One of the DECODES_AT_ONCE places to hold a decoded image (the uploads' and thumbnails'), or Busy."""
+    if not decoding.acquire(timeout=WAIT_SECONDS):
+        raise Busy()
+    try:
+        yield
+    finally:
+        decoding.release()
 
 
 @dataclass(frozen=True)
@@ -133,7 +155,10 @@ def check_pdf(path: Path) -> Checked:
     with path.open("rb") as f:
         if f.read(len(PDF_HEADER)) != PDF_HEADER:
             raise UploadError(PDF_INVALID)
-    facts = pdf_probe.read(path, MAX_PDF_PAGES)
+    try:
+        facts = pdf_probe.read(path, MAX_PDF_PAGES, wait=WAIT_SECONDS)
+    except pdf_probe.NoHelperFree as error:
+        raise Busy() from error
     if facts.get("encrypted"):
         raise UploadError(PDF_ENCRYPTED)
     if facts == pdf_probe.INVALID:
@@ -162,8 +187,8 @@ def _pdf_end(path: Path) -> int:
 def reencode_image(raw: Path) -> tuple[Checked, Checked]:
     """The image in `raw` decoded, scaled down to MAX_SIDE, oriented by EXIF, in sRGB, written as a fresh PNG
     (alpha or palette images) or JPEG without any metadata; and its centre square, for fields that show images as
-    squares (the same file when it is square already). The decoded image is held under `decoding`."""
-    with decoding:
+    squares (the same file when it is square already). The decoded image is held under decoder()."""
+    with decoder():
         clean, extension = _decoded(raw)
         plain = _written(clean, raw.with_name(raw.name + ".out"), extension)
         if clean.width == clean.height:
@@ -186,12 +211,29 @@ def _decoded(raw: Path) -> tuple[Image.Image, str]:
 
 
 def _refuse_large(img: Image.Image) -> None:
-    """From the header alone: more pixels than an image of its kind may have, so that decoded (in its own mode or
-    the one it is stored in, whichever takes more bytes a pixel) it stays within MAX_DECODED_BYTES."""
-    bytes_per_pixel = max(len(img.getbands()), len(_clean_mode(img)))
-    most = min(MAX_PIXELS, MAX_DECODED_BYTES // bytes_per_pixel)
+    """From the header alone: more pixels than an image of its kind may have, so that its full-size copies stay
+    within MAX_DECODED_BYTES: the decoded image and, when it is converted (a palette, 16-bit grey) or premultiplied
+    (transparency) before being scaled down, a second one."""
+    copy = _full_size_copy(img)
+    per_pixel = _stored_bytes(img.mode) + (_stored_bytes(copy) if copy else 0)
+    most = min(MAX_PIXELS, MAX_DECODED_BYTES // per_pixel)
     if img.width * img.height > most:
         raise UploadError(IMAGE_TOO_LARGE.format(most // 10_000))
+
+
+def _stored_bytes(mode: str) -> int:
+    """Bytes a pixel takes in Pillow's memory: 4 for every mode of several bands (RGB too), as for 32-bit ones."""
+    if Image.getmodebands(mode) > 1 or mode in ("I", "F"):
+        return 4
+    return 2 if mode.startswith("I;16") else 1
+
+
+def _full_size_copy(img: Image.Image) -> str | None:
+    """The mode of the copy _scaled_upright makes at full size, if any: a conversion to a scalable mode, or the
+    premultiplied copy Pillow resizes images with transparency through."""
+    if img.mode not in SCALABLE_MODES:
+        return _clean_mode(img)
+    return {"RGBA": "RGBa", "LA": "La"}.get(img.mode)
 
 
 def _scaled_upright(img: Image.Image) -> Image.Image:

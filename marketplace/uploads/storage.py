@@ -8,13 +8,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from PIL import Image, ImageOps
 
 from .. import policy
 from ..extensions import db
 from ..models import StoredFile
-from .content import IMAGE, Checked, Examined, UploadError, decoding, examine, kind_of, write_image
+from .content import IMAGE, Checked, Examined, UploadError, decoder, examine, kind_of, write_image
 
 TEMP_FOLDER = "tmp"  # uploads being received, under the upload folder
 
@@ -34,8 +34,13 @@ def save(file_storage, *, accept, max_bytes: int = policy.MAX_UPLOAD_BYTES, owne
     `max_bytes`; check it by content against `accept` (PDF, IMAGE or both); store it and add a
     flushed StoredFile to db.session (the caller commits). Raises UploadError with a Chinese message;
     a refused upload leaves nothing behind. In a request the file was received and checked before the
-    request touched the database (early.py); here it is only moved into place and recorded."""
+    request touched the database (early.py); here it is only moved into place and recorded. Saving the same
+    upload again answers the StoredFile the first save made."""
+    if getattr(file_storage, "stored", None) is not None:
+        return file_storage.stored
     kinds = frozenset((accept,) if isinstance(accept, str) else accept)
+    if getattr(file_storage, "received", None) is None and has_request_context() and db.session().in_transaction():
+        current_app.logger.warning("upload %r examined inside the request's transaction", file_storage.filename)
     received = receive(file_storage, max_bytes)
     try:
         checked = received.accepted(kinds, square, max_bytes)
@@ -45,20 +50,25 @@ def save(file_storage, *, accept, max_bytes: int = policy.MAX_UPLOAD_BYTES, owne
         os.replace(checked.path, final)
     finally:
         received.discard()
-    return _record(final, key, checked, clean_name(file_storage.filename), owner_id)
+    file_storage.stored = _record(final, key, checked, clean_name(file_storage.filename), owner_id)
+    return file_storage.stored
 
 
 @dataclass(frozen=True)
 class Received:
-    """An upload streamed into UPLOAD_FOLDER/tmp (`raw`, `size` bytes read, stopping just past the limit) and,
+    """An upload streamed into UPLOAD_FOLDER/tmp (`raw`, `size` bytes read, stopping just past `limit`) and,
     when of a size to keep, examined."""
     raw: Path
     size: int
+    limit: int
     examined: Examined | None
 
     def accepted(self, accept: frozenset, square: bool, max_bytes: int) -> Checked:
-        if self.size > max_bytes:
-            raise UploadError(f"文件超过{format_size(max_bytes)}")
+        """What to store for a field taking up to `max_bytes`; a file received under a smaller limit (early.py
+        uses the default) was not read past it, so that is the most it may have."""
+        most = min(max_bytes, self.limit)
+        if self.size > most:
+            raise UploadError(f"文件超过{format_size(most)}")
         if self.size == 0:
             raise UploadError("文件为空")
         return self.examined.accepted(accept, square)
@@ -75,9 +85,9 @@ def receive(file_storage, max_bytes: int = policy.MAX_UPLOAD_BYTES) -> Received:
         raw = _temp_file(upload_root())
         try:
             size = _receive(file_storage.stream, raw, max_bytes)
-            file_storage.received = Received(raw, size, examine(raw) if 0 < size <= max_bytes else None)
+            file_storage.received = Received(raw, size, max_bytes, examine(raw) if 0 < size <= max_bytes else None)
         except BaseException:
-            Received(raw, 0, None).discard()
+            Received(raw, 0, max_bytes, None).discard()
             raise
     return file_storage.received
 
@@ -171,7 +181,7 @@ def thumbnail(stored: StoredFile, size: int) -> Path:
     original = path_of(stored)
     path = original.with_name(f"{original.stem}.t{size}{original.suffix}")
     if not path.exists():
-        with decoding, Image.open(original) as img:
+        with decoder(), Image.open(original) as img:
             img.draft(img.mode, (size, size))  # JPEG: decode at the smallest scale still ≥ size
             small = ImageOps.fit(img, (size, size), Image.Resampling.LANCZOS)
         part = _temp_file(upload_root())
