@@ -87,7 +87,8 @@ def test_adding_a_service_already_in_the_cart_adds_to_its_quantity(client, buyer
     assert quantities(buyer) == {listed_service.name: 7}
 
 
-@pytest.mark.parametrize("quantity", ["0", "1000", "-1", "abc", "", "1.5", "²"])
+@pytest.mark.parametrize("quantity", ["0", "1000", "-1", "abc", "", "1.5", "²", "9" * 5000],
+                         ids=["0", "1000", "-1", "abc", "empty", "1.5", "superscript", "5000 digits"])
 def test_a_quantity_outside_1_to_999_is_refused(client, buyer, listed_service, quantity):
     response = add(client, listed_service, quantity, headers=HTMX)
     assert response.status_code == 422
@@ -162,6 +163,15 @@ def test_a_bad_quantity_change_says_why_next_to_the_line_and_keeps_the_input(cli
     page = client.post(f"/cart/lines/{line.id}/quantity", data={"quantity": "0"})
     assert page.status_code == 303
     assert "数量应为1至999之间的整数" in client.get("/cart").get_data(as_text=True)
+    assert quantities(buyer) == {listed_service.name: 2}
+
+
+def test_a_quantity_change_of_thousands_of_digits_is_refused_next_to_the_line(client, buyer, listed_service):
+    add(client, listed_service, "2")
+    line = own_line(buyer, listed_service)
+    response = client.post(f"/cart/lines/{line.id}/quantity", data={"quantity": "9" * 5000}, headers=HTMX)
+    assert response.status_code == 422 and "数量应为1至999之间的整数" in response.get_data(as_text=True)
+    assert client.post(f"/cart/lines/{line.id}/quantity", data={"quantity": "9" * 5000}).status_code == 303
     assert quantities(buyer) == {listed_service.name: 2}
 
 

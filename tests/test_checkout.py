@@ -173,9 +173,11 @@ def test_buy_now_checks_out_one_service_and_leaves_the_cart_alone(client, buyer,
     assert quantities(buyer) == {"X射线光电子能谱分析": 1}
 
 
-def test_buy_now_with_a_bad_quantity_returns_to_the_service(client, buyer, listed_service):
-    response = client.get(f"/checkout?service_id={listed_service.id}&quantity=0")
+@pytest.mark.parametrize("quantity", ["0", "1000", "9" * 5000], ids=["0", "1000", "5000 digits"])
+def test_buy_now_with_a_bad_quantity_returns_to_the_service(client, buyer, listed_service, quantity):
+    response = client.get(f"/checkout?service_id={listed_service.id}&quantity={quantity}")
     assert response.status_code == 303 and response.headers["Location"] == f"/services/{listed_service.id}"
+    assert "数量应为1至999之间的整数" in client.get(response.headers["Location"]).text
 
 
 def test_buy_now_of_an_unknown_service_is_not_found(client, buyer):

@@ -266,6 +266,18 @@ def test_an_unverified_contact_phone_stops_the_submission_and_keeps_the_scan(cli
     assert application.status == ApplicationStatus.DRAFT and application.stamped_sheet_file_id
 
 
+@pytest.mark.parametrize("status", [ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED])
+def test_a_submit_of_an_application_no_longer_editable_leaves_its_stamped_sheet(client, signed_in, make, status):
+    application = make.voucher_application(signed_in, status=status)
+    stamped = application.stamped_sheet_file_id
+    response = client.post("/me/vouchers/apply/submit", data={"stamped_sheet": png_upload("另一份.png"), "promise": "y"},
+                           content_type="multipart/form-data")
+    application = the_application(signed_in)
+    assert (application.status, application.stamped_sheet_file_id) == (status, stamped)
+    assert response.status_code == 409 and "不能再提交" in response.text
+    assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "submit")) == 0
+
+
 def test_editing_after_stamping_voids_the_stamped_sheet(client, signed_in, make):
     make.voucher_application(signed_in)
     client.post("/me/vouchers/apply", data=form(signed_in, action="save", financial_statement=None,

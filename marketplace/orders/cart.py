@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import NotFound
 
 from .. import policy, related_parties
 from ..accounts.access import roles_required
@@ -20,11 +21,13 @@ from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..ids import as_id
 from ..models import Cart, CartLine, Provider, Role, Service, ServiceStatus, ShopStatus
+from ..validators import whole_number
 from . import bp
 from .numbers import on_conflict_insert
 
 BUYER_ROLES = (Role.ENTERPRISE, Role.INDIVIDUAL)
 QUANTITY_RANGE = f"数量应为1至{MAX_QUANTITY}之间的整数。"
+LINE_GONE = "该服务已不在购物车中（可能刚刚下单或已删除），请刷新购物车查看。"
 
 
 class Unavailable(Exception):
@@ -41,11 +44,19 @@ def check_orderable(service: Service) -> None:
 
 
 def quantity_of(raw: Optional[str]) -> Optional[int]:
-    """A whole number within 1..MAX_QUANTITY, else None."""
-    text = (raw or "").strip()
-    if not (text.isascii() and text.isdigit()):
-        return None
-    return int(text) if 1 <= int(text) <= MAX_QUANTITY else None
+    """A whole number within 1..MAX_QUANTITY, else None. The digits are counted before int() sees them: Python
+    refuses to convert more than 4,300 (a 500), and a long number costs time for nothing."""
+    quantity = whole_number((raw or "").strip(), digits=len(str(MAX_QUANTITY)))
+    return quantity if quantity is not None and 1 <= quantity <= MAX_QUANTITY else None
+
+
+def lock_cart(user_id: int) -> Optional[int]:
+    """Hold the user's cart row until commit. Checkout, adding, changing and removing lines all take it first, so
+    each reads the lines the one before left: a line becomes one order, a piece added during a checkout lands in the
+    emptied cart instead of vanishing with the ordered line, and a change to a line just ordered finds it gone
+    (PostgreSQL; SQLite's POSTs are serialised by BEGIN IMMEDIATE). FOR NO KEY UPDATE: lines referencing the cart
+    need not wait for it. The cart's id, None when the user has none."""
+    return db.session.scalar(select(Cart.id).where(Cart.user_id == user_id).with_for_update(key_share=True))
 
 
 # ---------------------------------------------------------------- lines grouped by provider
@@ -207,6 +218,7 @@ def cart_add():
 @bp.post("/cart/lines/<int:line_id>/quantity")
 @roles_required(*BUYER_ROLES)
 def cart_quantity(line_id: int):
+    lock_cart(current_user.id)
     line = _own_line(line_id)
     quantity = quantity_of(request.form.get("quantity"))
     if quantity is None:
@@ -220,6 +232,7 @@ def cart_quantity(line_id: int):
 @bp.post("/cart/lines/<int:line_id>/remove")
 @roles_required(*BUYER_ROLES)
 def cart_remove(line_id: int):
+    lock_cart(current_user.id)
     line = _own_line(line_id)
     name = line.service.name
     db.session.delete(line)
@@ -241,7 +254,7 @@ def _add(service: Service, quantity: int) -> Optional[int]:
     the line's new quantity, or None when it would pass MAX_QUANTITY."""
     db.session.execute(on_conflict_insert(Cart).values(user_id=current_user.id)
                        .on_conflict_do_nothing(index_elements=[Cart.user_id]))
-    cart_id = db.session.scalar(select(Cart.id).where(Cart.user_id == current_user.id))
+    cart_id = lock_cart(current_user.id)  # waits for a checkout of this cart, so the piece lands after it
     stmt = on_conflict_insert(CartLine).values(cart_id=cart_id, service_id=service.id, quantity=quantity)
     added = CartLine.quantity + stmt.excluded.quantity
     stmt = stmt.on_conflict_do_update(index_elements=[CartLine.cart_id, CartLine.service_id],
@@ -250,10 +263,14 @@ def _add(service: Service, quantity: int) -> Optional[int]:
 
 
 def _own_line(line_id: int) -> CartLine:
-    line = db.session.scalar(select(CartLine).join(Cart).where(CartLine.id == line_id,
-                                                               Cart.user_id == current_user.id))
+    """The user's line, read after lock_cart(); gone (or never theirs): 404, saying it may just have been ordered."""
+    line = db.session.scalar(select(CartLine).join(Cart)
+                             .where(CartLine.id == line_id, Cart.user_id == current_user.id)
+                             .execution_options(populate_existing=True))
     if line is None:
-        abort(404)
+        gone = NotFound()
+        gone.chinese_detail = LINE_GONE
+        raise gone
     return line
 
 

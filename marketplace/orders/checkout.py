@@ -6,6 +6,7 @@ related party) form its voucher order (CXQ…), the rest a non-voucher order (OR
 amount (线上报价; empty while a 面议 price is negotiated) and note; a voucher order shows and keeps 拟兑创新券 and
 asks the buyer to confirm the declarations of SPEC 1.5 the platform cannot check itself."""
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Optional
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .. import audit, policy
+from .. import audit, policy, quotas
 from ..accounts.access import roles_required
 from ..catalog import estimate
 from ..catalog.estimate import Estimate
@@ -23,11 +24,11 @@ from ..extensions import db
 from ..forms import Form, MoneyField, problem_check
 from ..htmx import is_htmx
 from ..ids import id_arg
-from ..models import Cart, CartLine, Order, OrderItem, Provider, Service
+from ..models import CartLine, Order, OrderItem, Provider, Service, utcnow
 from ..validators import phone_problem
 from . import bp, lifecycle
-from .cart import (BUYER_ROLES, QUANTITY_RANGE, Group, Unavailable, cart_lines, check_orderable, priced_total,
-                   provider_groups, quantity_of, voucher_estimates)
+from .cart import (BUYER_ROLES, QUANTITY_RANGE, Group, Unavailable, cart_lines, check_orderable, lock_cart,
+                   priced_total, provider_groups, quantity_of, voucher_estimates)
 from .numbers import next_order_no
 
 
@@ -130,17 +131,23 @@ class Checkout:
         return valid
 
 
-class NothingToCheckOut(Exception):
-    """Nothing can be checked out; the buyer is sent to `back` with the message."""
+# A 提交订单 repeated within this time (a double click, a resent form, requests at the same moment) finds the
+# order the first one placed and is sent to it instead of placing another.
+JUST_PLACED = timedelta(minutes=1)
+ALREADY_PLACED = "订单已提交，无需重复提交。"
 
-    def __init__(self, message: str, back: str):
+
+class NothingToCheckOut(Exception):
+    """Nothing can be checked out; the buyer is sent to `back` with the message (a flash of `category`)."""
+
+    def __init__(self, message: str, back: str, category: str = "warning"):
         super().__init__(message)
-        self.back = back
+        self.back, self.category = back, category
 
 
 @bp.errorhandler(NothingToCheckOut)
 def _nothing_to_check_out(refused: NothingToCheckOut):
-    flash(str(refused), "warning")
+    flash(str(refused), refused.category)
     return redirect(refused.back, 303)
 
 
@@ -149,9 +156,7 @@ def _nothing_to_check_out(refused: NothingToCheckOut):
 @bp.route("/checkout", methods=["GET", "POST"])
 @roles_required(*BUYER_ROLES)
 def checkout():
-    if request.method == "POST":
-        _lock_cart()
-    plan = _checkout()
+    plan = _checkout(placing=request.method == "POST")
     if request.method == "POST" and plan.validate():
         orders = _place(plan)
         db.session.commit()
@@ -173,12 +178,14 @@ def checkout_estimate():
 
 # ---------------------------------------------------------------- what is checked out
 
-def _checkout() -> Checkout:
+def _checkout(placing: bool = False) -> Checkout:
+    """What is checked out; `placing` (提交订单): under the lock that makes a repeat of this checkout wait for the
+    first and find what it placed (the cart's row for the cart, the account's row for 立即购买)."""
     service_id = id_arg("service_id")
     if service_id is None:
-        lines, args = _cart(), {}
+        lines, args = _cart(placing), {}
     else:
-        lines = _buy_now(service_id)
+        lines = _buy_now(service_id, placing)
         args = {"service_id": service_id, "quantity": lines[0].quantity}
     for line in lines:
         try:
@@ -190,21 +197,23 @@ def _checkout() -> Checkout:
     return Checkout(orders, _estimate(orders), args, [] if args else lines)
 
 
-def _lock_cart() -> None:
-    """Checkouts of one cart queue on its row, so each reads the lines the one before left: a line becomes one order,
-    and a repeated 提交订单 finds the cart empty (PostgreSQL; SQLite's POSTs are serialised by BEGIN IMMEDIATE)."""
-    db.session.execute(select(Cart.id).where(Cart.user_id == current_user.id).with_for_update(key_share=True))
-
-
-def _cart() -> list[CartLine]:
+def _cart(placing: bool) -> list[CartLine]:
+    """The cart's lines. Checkouts of one cart queue on its row (lock_cart), so a line becomes one order and a
+    repeated 提交订单 finds the cart emptied: sent to 我的订单 when an order was just placed, else told it is empty."""
+    if placing:
+        lock_cart(current_user.id)
     lines = cart_lines(current_user.id)
     if not lines:
+        if placing and _just_placed() is not None:
+            raise NothingToCheckOut(ALREADY_PLACED, url_for("orders.my_orders"), "info")
         raise NothingToCheckOut("购物车是空的，请先挑选服务。", url_for("orders.cart"))
     return lines
 
 
-def _buy_now(service_id: int) -> list[CartLine]:
-    """立即购买: one unsaved line, so the cart stays as it is."""
+def _buy_now(service_id: int, placing: bool) -> list[CartLine]:
+    """立即购买: one unsaved line, so the cart stays as it is. Nothing is emptied to tell a repeat from a new
+    purchase, so 提交订单 queues on the account's row and an order of the same service and quantity placed within
+    JUST_PLACED is taken for this one: the buyer is sent to it."""
     service = db.session.scalar(select(Service).where(Service.id == service_id)
                                 .options(joinedload(Service.provider).joinedload(Provider.user),
                                          joinedload(Service.instrument)))
@@ -213,7 +222,21 @@ def _buy_now(service_id: int) -> list[CartLine]:
     quantity = quantity_of(request.args.get("quantity", "1"))
     if quantity is None:
         raise NothingToCheckOut(QUANTITY_RANGE, url_for("catalog.service_detail", service_id=service.id))
+    if placing:
+        quotas.lock_account(current_user.id)
+        placed = _just_placed(Order.items.any((OrderItem.service_id == service.id) & (OrderItem.quantity == quantity)),
+                              ~Order.items.any(OrderItem.service_id != service.id))
+        if placed is not None:
+            raise NothingToCheckOut(f"{ALREADY_PLACED}（{placed.order_no}）",
+                                    url_for("orders.my_order", order_no=placed.order_no), "info")
     return [CartLine(service=service, quantity=quantity)]
+
+
+def _just_placed(*where) -> Optional[Order]:
+    """The buyer's newest order placed within JUST_PLACED that matches `where`, if any."""
+    return db.session.scalar(select(Order).where(Order.buyer_id == current_user.id,
+                                                 Order.created_at >= utcnow() - JUST_PLACED, *where)
+                             .order_by(Order.id.desc()).limit(1))
 
 
 def _planned(group: Group, is_voucher: bool, lines: list[CartLine]) -> Planned:

@@ -95,7 +95,10 @@ def may_claim(order: Order) -> bool:
 def start_online(order: Order, user) -> Redemption:
     """上传服务信息: the order's claim, created as a draft pre-filled from the order the first time. The order's row is
     locked first, so requests at the same moment queue and each after the first finds the claim it made; the index
-    uq_redemptions_live_order is the last word should anything create one without that lock."""
+    uq_redemptions_live_order is the last word should anything create one without that lock.
+
+    An existing claim is returned untouched: a submit locks the claim and then the order (orders/lifecycle.py), so
+    writing to a claim while holding its order could deadlock with it. Only a claim made here gets its amounts."""
     order = _locked(order)
     existing = claim_of_order(order)
     if existing is not None:
@@ -109,17 +112,21 @@ def start_online(order: Order, user) -> Redemption:
                        provider_credit_code=order.provider.credit_code)
     try:
         with db.session.begin_nested():
-            return _created(claim, user)
+            _created(claim, user)
     except IntegrityError:
         existing = claim_of_order(order)
         if existing is None:
             raise
         return existing
+    refresh_amounts(claim)  # the 申请创新券 preview the order page shows
+    return claim
 
 
 def _locked(order: Order) -> Order:
-    """The order re-read under its row lock (SQLite: the POST's BEGIN IMMEDIATE already serialises writers)."""
-    return db.session.scalar(select(Order).where(Order.id == order.id).with_for_update()
+    """The order re-read under its row lock (SQLite: the POST's BEGIN IMMEDIATE already serialises writers). FOR NO
+    KEY UPDATE: starts wait for each other, while rows that merely reference the order (messages, timeline events)
+    are inserted without waiting."""
+    return db.session.scalar(select(Order).where(Order.id == order.id).with_for_update(key_share=True)
                              .execution_options(populate_existing=True))
 
 

@@ -82,12 +82,10 @@ def start(order_no: str):
     """上传服务信息: the order's claim, created the first time; then its page."""
     order = _my_order(order_no)
     try:
-        claim = claims.start_online(order, current_user)
+        claims.start_online(order, current_user)
     except claims.Refused as refusal:
         db.session.rollback()
         return render_error(409, str(refusal))
-    if claim.status == R.DRAFT:
-        claims.refresh_amounts(claim)  # the 申请创新券 preview the order page shows
     db.session.commit()
     return _go(url_for("redemption.order_claim", order_no=order.order_no))
 

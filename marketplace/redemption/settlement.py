@@ -53,7 +53,9 @@ ALREADY_OBJECTED = "您对该兑付提出的异议正在处理中，处理完成
 def lodge_objection(claim: Redemption, user, reason: str) -> Objection:
     """异议: anyone signed in, while the claim is in publicity; it pauses the claim until resolved. Each pauses someone
     else's money, so an account keeps one open objection per claim (index uq_objections_open_claim_user) and lodges
-    at most OBJECTIONS_PER_DAY a day, counted under the account's row lock."""
+    at most OBJECTIONS_PER_DAY a day, counted under the account's row lock. The claim is re-read under its row lock
+    first (a close_publicity at the same moment waits, or has already moved it), whatever the caller holds."""
+    claim = db.session.get(Redemption, claim.id, with_for_update=True, populate_existing=True)
     require(claim, R.PUBLICITY)
     reason = (reason or "").strip()
     if not reason:

@@ -5,6 +5,7 @@ then the stamped scan is uploaded and the application submitted. An application 
 through the signed-in enterprise, so no id in a URL can open another enterprise's.
 """
 import io
+from typing import Optional
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -154,6 +155,12 @@ def _save(application: VoucherApplication, form: ApplicationForm, action: str):
     if not valid or phone_verified is False:
         db.session.rollback()
         return _render_form(application, form), 422
+    stored = _locked_for_saving(application)
+    if stored is None:
+        db.session.rollback()
+        return render_error(409, f"{application.year}年度申请已提交或已处理，当前不能修改。")
+    if stored is not application:  # a first save at the same moment created the year's application: edit that one
+        application, before, phone_before = stored, _sheet_text(stored), stored.contact_phone
     form.apply_to(application)
     if phone_verified:
         application.contact_phone_verified_at = utcnow()
@@ -182,6 +189,26 @@ def _save(application: VoucherApplication, form: ApplicationForm, action: str):
         return redirect(url_for("vouchers.apply", _anchor="sheet"), 303)
     flash("申请信息已保存（尚未提交审核）。", "success")
     return redirect(url_for("vouchers.apply"), 303)
+
+
+def _locked_for_saving(application: VoucherApplication) -> Optional[VoucherApplication]:
+    """The application to save the input into, row-locked until commit; None when it is no longer editable.
+
+    Taken after the form is checked, because checking commits (uploads, the SMS code). A first save also queues on
+    the enterprise's row, so of first saves at the same moment one creates the year's application and each after it
+    edits that one, input kept, instead of failing on the unique year. The status is read as stored, so an edit
+    that waited for a submit is refused rather than written into the submitted application."""
+    if application.id is None:
+        db.session.execute(select(Enterprise.id).where(Enterprise.id == application.enterprise_id)
+                           .with_for_update(key_share=True))
+    stored = db.session.execute(select(VoucherApplication.id, VoucherApplication.status).where(
+        VoucherApplication.enterprise_id == application.enterprise_id, VoucherApplication.year == application.year)
+        .with_for_update()).first()
+    if stored is None:
+        return application
+    if stored.status not in lifecycle.EDITABLE:
+        return None
+    return application if stored.id == application.id else db.session.get(VoucherApplication, stored.id)
 
 
 def _verify_contact_phone(form: ApplicationForm, application: VoucherApplication):
@@ -265,20 +292,28 @@ def submit():
         form = ApplicationForm(obj=application)
         form.hold_current_files(application)
         return _render_form(application, form, submit_form=submit_form), 422
-    application.stamped_sheet_file_id = submit_form.stamped_sheet.file_id
-    db.session.commit()
-    # Re-read under its row lock: of submissions at the same moment, the first submits and the others are refused.
+    # Re-read under its row lock (the upload's own commit is behind us): of submissions at the same moment the first
+    # submits, and the others find it no longer editable and leave its stamped sheet as it was submitted.
     db.session.refresh(application, with_for_update=True)
+    if application.status not in lifecycle.EDITABLE:
+        db.session.rollback()
+        return _refuse_submit(application, submit_form,
+                              f"{application.year}年度申请{application.status_label}，不能再提交。")
+    application.stamped_sheet_file_id = submit_form.stamped_sheet.file_id
     try:
         lifecycle.submit(application)
     except lifecycle.Refused as refusal:
-        db.session.rollback()
-        form = ApplicationForm(obj=application)
-        form.hold_current_files(application)
-        return _render_form(application, form, submit_form=submit_form, refusal=str(refusal)), 409
+        db.session.commit()  # still a draft: the new scan is kept for the next try
+        return _refuse_submit(application, submit_form, str(refusal))
     db.session.commit()
     flash(f"{application.year}年度创新券申请已提交，请等待省统筹中心审核。", "success")
     return redirect(url_for("vouchers.index"), 303)
+
+
+def _refuse_submit(application: VoucherApplication, submit_form: SubmitForm, refusal: str):
+    form = ApplicationForm(obj=application)
+    form.hold_current_files(application)
+    return _render_form(application, form, submit_form=submit_form, refusal=refusal), 409
 
 
 def _render_form(application: VoucherApplication, form: ApplicationForm, submit_form=None, refusal=None):
