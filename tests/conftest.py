@@ -2,6 +2,7 @@
 named by TEST_DATABASE_URL), migrated with Alembic once per run and emptied after every test."""
 import io
 import os
+import queue
 import secrets
 import threading
 from datetime import date, timedelta
@@ -440,3 +441,31 @@ def run_at_once(app, work, threads: int) -> list[Exception]:
     for worker in workers:
         worker.join()
     return failures
+
+
+def signed_in_cookie(app, user) -> str:
+    """The session cookie of `user` signed in through the real form."""
+    client = app.test_client()
+    assert client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code == 303
+    return client.get_cookie("session").value
+
+
+def posted_at_once(app, requests: list[tuple[object, str, dict]]) -> list[tuple[int, str]]:
+    """Post every (user, path, data) at the same moment, each from a client of its own (its own session and
+    database connection); (status, Location) of each answer."""
+    cookies = {user.id: signed_in_cookie(app, user) for user, _, _ in requests}
+    waiting, answers = queue.SimpleQueue(), []
+    for request in requests:
+        waiting.put(request)
+
+    def post():
+        user, path, data = waiting.get()
+        client = app.test_client()
+        client.set_cookie("session", cookies[user.id])
+        response = client.post(path, data=data)
+        answers.append((response.status_code, response.location or ""))
+
+    assert run_at_once(app, post, len(requests)) == []
+    db.session.commit()
+    db.session.expire_all()
+    return answers

@@ -13,8 +13,7 @@ from marketplace.extensions import db
 from marketplace.models import LoginAttempt, SmsCode, VoucherApplication, utcnow
 from marketplace.vouchers.forms import SMS_PURPOSE
 
-from .conftest import fresh, run_at_once
-from .test_order_concurrency import signed_in_cookie
+from .conftest import fresh, run_at_once, signed_in_cookie
 from .test_vouchers import form as application_form
 
 THREADS = 20

@@ -2,7 +2,6 @@
 (its own session and database connection; on PostgreSQL twenty pooled connections). SQLite's single writer hides
 these races; PostgreSQL's READ COMMITTED lets every request read "nothing there yet" and insert. A unique index or a
 row lock must decide, and every loser is told why (or sent to what the winner made), never a 500."""
-import queue
 import threading
 from datetime import timedelta
 
@@ -20,33 +19,12 @@ from marketplace.models import (ApplicationStatus, AuditLog, Cart, CartLine, Cat
 from marketplace.orders import lifecycle as order_lifecycle
 from marketplace.redemption import claims, settlement
 
-from .conftest import run_at_once
+from .conftest import posted_at_once, run_at_once, signed_in_cookie
 from .hostile import voucher_application
-from .test_order_concurrency import signed_in_cookie
 
 THREADS = 20
 R = RedemptionStatus
 SMALL_FEN = 100_000  # ¥1,000 a claim: twenty fit one voucher
-
-
-def posted_at_once(app, requests: list[tuple[object, str, dict]]) -> list[tuple[int, str]]:
-    """Post every (user, path, data) at the same moment, each from a client of its own; (status, Location) each."""
-    cookies = {user.id: signed_in_cookie(app, user) for user, _, _ in requests}
-    waiting, answers = queue.SimpleQueue(), []
-    for request in requests:
-        waiting.put(request)
-
-    def post():
-        user, path, data = waiting.get()
-        client = app.test_client()
-        client.set_cookie("session", cookies[user.id])
-        response = client.post(path, data=data)
-        answers.append((response.status_code, response.location or ""))
-
-    assert run_at_once(app, post, len(requests)) == []
-    db.session.commit()
-    db.session.expire_all()
-    return answers
 
 
 def statuses_of(answers) -> list[int]:

@@ -2,42 +2,20 @@
 its own, so each has its own session and database connection; on PostgreSQL twenty pooled connections): 服务完成
 confirms one 实际服务金额, 确认材料 approves a claim once, and an order is cancelled or closed once. The order's row
 lock decides; every other request is told why."""
-import queue
-
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import (AuditLog, Order, OrderEvent, OrderStatus, Redemption, RedemptionStatus, Voucher)
 
-from .conftest import PASSWORD, run_at_once
+from .conftest import posted_at_once
 
 THREADS = 20
 YUAN = 100
 
 
-def signed_in_cookie(app, user) -> str:
-    client = app.test_client()
-    assert client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code == 303
-    return client.get_cookie("session").value
-
-
 def at_once(app, requests: list[tuple[object, str, dict]]) -> list[int]:
     """Post every (user, path, data) at the same moment, each from a client of its own; their status codes."""
-    cookies = {user.id: signed_in_cookie(app, user) for user, _, _ in requests}
-    waiting, statuses = queue.SimpleQueue(), []
-    for request in requests:
-        waiting.put(request)
-
-    def post():
-        user, path, data = waiting.get()
-        client = app.test_client()
-        client.set_cookie("session", cookies[user.id])
-        statuses.append(client.post(path, data=data).status_code)
-
-    assert run_at_once(app, post, len(requests)) == []
-    db.session.commit()
-    db.session.expire_all()
-    return statuses
+    return [status for status, _ in posted_at_once(app, requests)]
 
 
 def count(model, *where) -> int:

@@ -14,8 +14,7 @@ from werkzeug.security import check_password_hash
 from marketplace.extensions import db
 from marketplace.models import AccountStatus, AuditLog, CartLine, Provider, ShopStatus, User
 
-from .conftest import PASSWORD, Auth, fresh, run_at_once
-from .test_order_concurrency import signed_in_cookie
+from .conftest import PASSWORD, Auth, fresh, run_at_once, signed_in_cookie
 
 NEW_PASSWORD = "battery-staple-77"
 
