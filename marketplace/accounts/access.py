@@ -7,7 +7,7 @@ from werkzeug.exceptions import Forbidden
 
 from ..extensions import db, login_manager
 from ..htmx import is_htmx, redirect_htmx
-from ..models import AccountStatus, User
+from ..models import User
 from . import sessions
 
 PENDING_DETAIL = "您的账号尚在审核中（通常1-2个工作日），审核通过后即可下单、申领创新券和开店。"
@@ -18,13 +18,11 @@ def load_user(session_id: str):
     """The account a session or remember-me cookie names ("id:version:nonce", see sessions.py), on every request:
     nobody once its session_version has moved on (logout, 退出所有设备, a password change, a suspension), once the
     sign-in is older than REMEMBER_COOKIE_DURATION, nor while the account is disabled."""
-    user_id, version, nonce = (session_id.split(":") + ["", ""])[:3]
-    if not user_id.isdigit() or not sessions.still_current(nonce):
+    signed_in = sessions.parse(session_id)
+    user = None if signed_in is None else db.session.get(User, signed_in.user_id)
+    if user is None or not signed_in.admits(user.session_version, user.status):
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or str(user.session_version) != version or user.status == AccountStatus.DISABLED:
-        return None
-    user.sign_in_nonce = nonce
+    user.sign_in_nonce = signed_in.nonce
     return user
 
 

@@ -6,13 +6,15 @@ device and worker. The sign-in time ends a sign-in after REMEMBER_COOKIE_DURATIO
 and a cookie's Expires binds only an honest browser, so a copied cookie would otherwise work for ever."""
 import secrets
 import time
+from typing import NamedTuple, Optional
 
 from flask import current_app, session
 from flask_login import login_user
 from sqlalchemy import update
 
 from ..extensions import db
-from ..models import User
+from ..ids import as_id
+from ..models import AccountStatus, User
 
 REMEMBERED = "remember_me"  # the session key keeping the sign-in's 记住我 choice
 
@@ -38,6 +40,27 @@ def still_current(nonce: str) -> bool:
         return False
     lasts = current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds()
     return time.time() - int(issued) <= lasts
+
+
+class SessionId(NamedTuple):
+    """What a session or remember-me cookie names: "id:version:nonce" (User.get_id)."""
+    user_id: int
+    version: str
+    nonce: str
+
+    def admits(self, session_version: int, status: str) -> bool:
+        """Whether the account, as the database holds it now, still honours this sign-in."""
+        return str(session_version) == self.version and status != AccountStatus.DISABLED
+
+
+def parse(session_id: str) -> Optional[SessionId]:
+    """The sign-in a cookie names, or None when it is malformed or older than REMEMBER_COOKIE_DURATION. The caller
+    reads the account and asks SessionId.admits() (access.load_user; uploads/early.py on a connection of its own)."""
+    user_id, version, nonce = (session_id.split(":") + ["", ""])[:3]
+    number = as_id(user_id)
+    if number is None or not still_current(nonce):
+        return None
+    return SessionId(number, version, nonce)
 
 
 def remembered() -> bool:

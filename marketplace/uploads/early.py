@@ -27,8 +27,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..accounts import sessions
 from ..extensions import db
-from ..ids import as_id
-from ..models import AccountStatus, User
+from ..models import User
 from .storage import receive
 
 SIGNED_IN = "_user_id"  # Flask-Login's key in the signed session cookie
@@ -78,12 +77,12 @@ def signed_in() -> bool:
 
 def _still_signed_in(connection: Connection, session_id: str) -> bool:
     """access.load_user's checks on an "id:version:nonce", read without the request's session (see above)."""
-    user_id, version, nonce = (session_id.split(":") + ["", ""])[:3]
-    user_id = as_id(user_id)
-    if user_id is None or not sessions.still_current(nonce):
+    signed_in = sessions.parse(session_id)
+    if signed_in is None:
         return False
-    account = connection.execute(select(User.session_version, User.status).where(User.id == user_id)).first()
-    return account is not None and str(account.session_version) == version and account.status != AccountStatus.DISABLED
+    account = connection.execute(select(User.session_version, User.status)
+                                 .where(User.id == signed_in.user_id)).first()
+    return account is not None and signed_in.admits(account.session_version, account.status)
 
 
 def discard_unsaved(_error=None) -> None:
