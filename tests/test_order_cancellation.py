@@ -226,7 +226,7 @@ def test_a_pending_order_has_no_cancellation_yet_it_is_withdrawn_instead(app, ma
     response = signed_in(app, enterprise).post(f"/me/orders/{waiting.order_no}/request_cancel",
                                                data={"reason": REASON})
 
-    assert response.status_code == 409 and "订单当前为“待接单”，不能申请取消" in response.text
+    assert response.status_code == 409 and "订单当前为“已下单待接单”，不能申请取消" in response.text
     assert reloaded(waiting).status == S.PENDING
 
 
@@ -378,6 +378,17 @@ def test_the_reviewers_list_shows_waiting_requests_and_stuck_orders_and_finds_th
         assert (asked.order_no in found) == (text != stuck.order_no[-4:]), text
 
 
+def test_the_reviewers_order_search_finds_a_provider_unit_that_bought_by_the_units_name(app, make, reviewer, stuck,
+                                                                                       service):
+    unit = make.provider(name="常州某研究院")
+    bought = make.order(unit, service, status=S.IN_SERVICE, cancel_requested_by="buyer", cancel_reason="不需要了")
+
+    found = signed_in(app, reviewer).get("/admin/orders", query_string={"q": "常州某研究"}).text
+
+    assert bought.order_no in found and stuck.order_no not in found
+    assert "常州某研究院<small>（服务单位）</small>" in found
+
+
 def test_the_admin_home_counts_the_cancellation_requests_waiting(app, reviewer, stuck):
     home = signed_in(app, reviewer).get("/admin/").text
     assert re.search(r'<strong>1</strong><span>订单取消申请</span>', home)
@@ -406,7 +417,7 @@ def test_cancelled_and_closed_orders_are_counted_in_the_inactive_tab(app, make, 
     sold = signed_in(app, seller).get("/seller/orders").text
 
     for page in (mine, sold):
-        assert '失效订单 <span class="count">2</span>' in page and '服务中 <span class="count">1</span>' in page
+        assert '订单失效 <span class="count">2</span>' in page and '服务中 <span class="count">1</span>' in page
     inactive = signed_in(app, enterprise).get("/me/orders?tab=inactive").text
     assert order.order_no in inactive and stuck.order_no in inactive
 

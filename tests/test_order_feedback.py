@@ -209,6 +209,18 @@ def filed(client, auth, order, enterprise):
     return fresh(Complaint)[0]
 
 
+def test_the_thread_and_the_complaint_queue_name_a_provider_that_bought_by_its_unit(client, auth, make,
+                                                                                     listed_service, reviewer):
+    unit = make.provider(name="南京某大学分析测试中心")
+    order = make.order(unit, listed_service)
+    db.session.add(Complaint(order_id=order.id, provider_id=order.provider_id, user_id=unit.id, reason=REASON))
+    db.session.commit()
+    auth.login(reviewer)
+    named = "南京某大学分析测试中心<small>（服务单位）</small>"
+    assert f"买家：{named}" in client.get(f"/orders/{order.order_no}/messages").text
+    assert named in client.get("/admin/complaints").text
+
+
 def test_open_complaints_are_a_queue_on_the_admin_home(client, auth, filed, reviewer):
     auth.login(reviewer)
     home = client.get("/admin/").get_data(as_text=True)

@@ -130,8 +130,8 @@ def test_my_orders_has_the_tabs_with_their_counts(client, auth, make, enterprise
     make.order(make.enterprise(), service)  # someone else's
     auth.login(enterprise)
     page = client.get("/me/orders").text
-    for label, count in (("全部订单", 6), ("待接单", 2), ("服务中", 1), ("审核中", 0), ("待补正", 0), ("待兑付", 0),
-                         ("已兑付", 1), ("失效订单", 2)):
+    for label, count in (("全部订单", 6), ("订单沟通中", 2), ("服务中", 1), ("审核中", 0), ("待补正", 0), ("待兑付", 0),
+                         ("已兑付", 1), ("订单完成", 0), ("订单失效", 2)):
         assert f'{label} <span class="count">{count}</span>' in page
     pending = client.get("/me/orders?tab=pending", headers=HTMX)
     assert "<html" not in pending.text and pending.text.count('class="status pending"') == 2
@@ -143,7 +143,7 @@ def test_my_orders_finds_an_order_by_part_of_its_number(client, auth, make, ente
     auth.login(enterprise)
     page = client.get("/me/orders?q=0042").text
     assert wanted.order_no in page and "CXQ202611280043" not in page
-    assert "没有编号包含“%_”的订单" in client.get("/me/orders?q=%_").text
+    assert "没有符合条件的订单（编号包含“%_”）" in client.get("/me/orders?q=%_").text
 
 
 def test_the_order_page_shows_items_amounts_and_the_progress(client, auth, make, enterprise, service):
@@ -199,4 +199,4 @@ def test_the_workbench_home_shows_the_voucher_and_orders_needing_attention(clien
     auth.login(enterprise)
     page = client.get("/me").text
     assert "剩余可用金额" in page and "100,000.00" in page
-    assert "<strong>1</strong><span>待接单</span>" in page and "<strong>1</strong><span>服务中</span>" in page
+    assert "<strong>1</strong><span>订单沟通中</span>" in page and "<strong>1</strong><span>服务中</span>" in page

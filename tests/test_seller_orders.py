@@ -76,14 +76,16 @@ def test_tabs_count_the_providers_orders_by_state_within_each_kind(client, selle
     make.order(enterprise, service, status=S.DECLINED, is_voucher=False)
     make.order(enterprise, other_service)  # another shop's order counts nowhere here
 
-    page = client.get("/seller/orders").get_data(as_text=True)
+    both = client.get("/seller/orders").get_data(as_text=True)
+    page = client.get("/seller/orders?kind=cxq").get_data(as_text=True)
+    other = client.get("/seller/orders?kind=ord").get_data(as_text=True)
 
-    assert counts(page, "订单类型") == {"创新券订单": 8, "非创新券订单": 2}
-    assert counts(page, "订单状态") == {"全部订单": 8, "待接单": 2, "服务中": 1, "审核中": 1, "待补正": 0,
-                                      "待兑付": 0, "已兑付": 1, "失效订单": 2}
-    other = client.get("/seller/orders?kind=other").get_data(as_text=True)
-    assert counts(other, "订单状态") == {"全部订单": 2, "待接单": 1, "服务中": 0, "审核中": 0, "待补正": 0,
-                                       "待兑付": 0, "已兑付": 0, "失效订单": 1}
+    assert '<option value="cxq">创新券订单（8）</option>' in both and '<option value="ord">非创新券订单（2）</option>' in both
+    assert counts(both, "订单状态")["全部订单"] == 10 and counts(both, "订单状态")["订单沟通中"] == 3
+    assert counts(page, "订单状态") == {"全部订单": 8, "订单沟通中": 2, "服务中": 1, "审核中": 1, "待补正": 0,
+                                      "待兑付": 0, "已兑付": 1, "订单完成": 1, "订单失效": 2}
+    # 非创新券订单 never reach 兑付: the seed's five tabs
+    assert counts(other, "订单状态") == {"全部订单": 2, "订单沟通中": 1, "服务中": 0, "订单完成": 0, "订单失效": 1}
 
 
 def test_a_tab_lists_only_its_states_newest_first(client, seller, make, enterprise, service):
@@ -95,7 +97,7 @@ def test_a_tab_lists_only_its_states_newest_first(client, seller, make, enterpri
 
     assert shown(page, older) and shown(page, newer) and not shown(page, serving)
     assert page.index(newer.order_no) < page.index(older.order_no)
-    assert 'aria-current="page">待接单 <span class="count">2</span>' in page
+    assert 'aria-current="page">订单沟通中 <span class="count">2</span>' in page
 
 
 def test_tab_switching_answers_htmx_with_the_fragment_and_the_same_url_with_the_page(client, seller, make,
@@ -118,11 +120,14 @@ def test_non_voucher_orders_are_listed_apart_without_a_voucher_estimate(client, 
     voucher = make.order(enterprise, service)
     personal = make.order(individual, service)
 
-    voucher_page = client.get("/seller/orders").get_data(as_text=True)
-    other_page = client.get("/seller/orders?kind=other").get_data(as_text=True)
+    voucher_page = client.get("/seller/orders?kind=cxq").get_data(as_text=True)
+    other_page = client.get("/seller/orders?kind=ord").get_data(as_text=True)
+    both = client.get("/seller/orders").get_data(as_text=True)
 
     assert shown(voucher_page, voucher) and not shown(voucher_page, personal) and "拟兑创新券" in voucher_page
     assert shown(other_page, personal) and not shown(other_page, voucher) and "拟兑创新券" not in other_page
+    assert "申请兑付</th>" not in other_page and "兑付状态" not in other_page
+    assert shown(both, voucher) and shown(both, personal)
 
 
 def test_search_finds_orders_by_part_of_the_number_and_by_the_buyers_name(client, seller, make, enterprise,
@@ -134,14 +139,26 @@ def test_search_finds_orders_by_part_of_the_number_and_by_the_buyers_name(client
     by_number = client.get("/seller/orders?q=160123").get_data(as_text=True)
     lower_case = client.get("/seller/orders?q=cxq2026").get_data(as_text=True)
     by_enterprise = client.get("/seller/orders", query_string={"buyer": enterprise.enterprise.name[-4:]})
-    by_person = client.get("/seller/orders", query_string={"kind": "other", "buyer": individual.name})
+    by_person = client.get("/seller/orders", query_string={"kind": "ord", "buyer": individual.name})
     nobody = client.get("/seller/orders", query_string={"buyer": "不存在的公司"}).get_data(as_text=True)
 
     assert shown(by_number, second) and not shown(by_number, first)
     assert shown(lower_case, first) and shown(lower_case, second)
     assert shown(by_enterprise.get_data(as_text=True), first)
     assert shown(by_person.get_data(as_text=True), personal)
-    assert counts(nobody, "订单状态")["全部订单"] == 0 and "没有符合条件的创新券订单" in nobody
+    assert counts(nobody, "订单状态")["全部订单"] == 0 and "没有符合条件的订单" in nobody
+
+
+def test_the_buyer_search_finds_a_provider_unit_that_bought_by_the_units_name(client, seller, make, enterprise,
+                                                                              service):
+    unit = make.provider(name="南京某大学分析测试中心")
+    bought = make.order(unit, service)
+    other = make.order(enterprise, service)
+
+    found = client.get("/seller/orders", query_string={"buyer": "分析测试"}).get_data(as_text=True)
+
+    assert shown(found, bought) and not shown(found, other)
+    assert "南京某大学分析测试中心<small>（服务单位）</small>" in found
 
 
 def test_the_list_is_paginated_and_pages_keep_the_tab(app, client, seller, make, enterprise, service):
@@ -163,13 +180,13 @@ def test_a_row_shows_number_time_buyer_items_amount_estimate_and_status(client, 
     negotiable = make.service(seller.provider, name="面议服务", price_fen=None)
     make.order(individual, negotiable)
 
-    page = client.get("/seller/orders").get_data(as_text=True)
-    other = client.get("/seller/orders?kind=other").get_data(as_text=True)
+    page = client.get("/seller/orders?kind=cxq").get_data(as_text=True)
+    other = client.get("/seller/orders?kind=ord").get_data(as_text=True)
 
     assert enterprise.enterprise.name in page and "场发射扫描电镜形貌分析" in page
-    assert "¥800.00" in page and "¥200.00" in page and ">待接单</span>" in page
+    assert "¥800.00" in page and "¥200.00" in page and ">已下单待接单</span>" in page
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", page)
-    assert individual.name in other and "（个人）" in other and "待协商" in other
+    assert individual.name in other and "（个人）" in other and "面议" in other
 
 
 # ---------------------------------------------------------------- moves in the row
@@ -181,9 +198,9 @@ def test_provider_accepts_in_the_row_and_htmx_gets_the_row_back(client, seller, 
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and body.lstrip().startswith(f'<tr id="order-{order.order_no}"')
-    assert ">服务中</span>" in body and "确认拒绝" not in body
+    assert ">已接单服务中</span>" in body and "确认拒绝" not in body
     assert 'id="order-tabs" hx-swap-oob="true"' in body  # the tab counts follow the move
-    assert counts(body, "订单状态")["待接单"] == 0 and counts(body, "订单状态")["服务中"] == 1
+    assert counts(body, "订单状态")["订单沟通中"] == 0 and counts(body, "订单状态")["服务中"] == 1
     order = reloaded(order)
     assert order.status == S.IN_SERVICE and order.accepted_at is not None
     assert event_kinds(order) == ["placed", "accepted"]
@@ -293,9 +310,9 @@ def test_finishing_a_non_voucher_order_completes_it(client, seller, make, indivi
 @pytest.mark.parametrize("status, action, message", [
     (S.WITHDRAWN, "accept", "订单当前为“已撤回”，不能接单。"),
     (S.EXPIRED, "accept", "订单当前为“订单失效”，不能接单。"),
-    (S.IN_SERVICE, "accept", "订单当前为“服务中”，不能接单。"),
+    (S.IN_SERVICE, "accept", "订单当前为“已接单服务中”，不能接单。"),
     (S.DECLINED, "decline", "订单当前为“已拒绝”，不能拒绝接单。"),
-    (S.PENDING, "finish", "订单当前为“待接单”，不能服务完成。"),
+    (S.PENDING, "finish", "订单当前为“已下单待接单”，不能服务完成。"),
     (S.COMPLETED, "finish", "订单当前为“订单完成”，不能服务完成。"),
 ])
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "page"])
@@ -361,7 +378,7 @@ def test_an_order_with_the_price_still_open_shows_it_as_negotiable(client, selle
 
     page = client.get(f"/seller/orders/{order.order_no}").get_data(as_text=True)
 
-    assert "待协商" in page and "报价确定后计算" in page
+    assert "面议" in page and "<dt>拟兑创新券</dt><dd>待定</dd>" in page and "¥0.00" not in page
 
 
 # ---------------------------------------------------------------- who may
@@ -434,10 +451,10 @@ def test_the_home_counts_new_and_in_service_orders_and_this_months_business(clie
 
     page = client.get("/seller").get_data(as_text=True)
 
-    assert 'href="/seller/orders?tab=pending">3</a>' in page
-    assert 'href="/seller/orders?kind=other&amp;tab=pending">1</a>' in page
-    assert 'href="/seller/orders?tab=in_service">2</a>' in page
-    assert 'href="/seller/orders?kind=other&amp;tab=in_service">0</a>' in page
+    assert 'href="/seller/orders?kind=cxq&amp;tab=pending">3</a>' in page
+    assert 'href="/seller/orders?kind=ord&amp;tab=pending">1</a>' in page
+    assert 'href="/seller/orders?kind=cxq&amp;tab=in_service">2</a>' in page
+    assert 'href="/seller/orders?kind=ord&amp;tab=in_service">0</a>' in page
     # 400 + 800 + 400 (individual) + 400 (in service) this month; 面议 adds nothing; withdrawn and last month left out.
     assert "5 单，金额 ¥2,000.00" in page
     assert "未读消息" in page and "自动接单" in page

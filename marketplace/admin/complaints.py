@@ -87,7 +87,7 @@ def _listing(status: str = queue_filters.ALL):
     return (select(Complaint, Order.order_no, User, Provider)
             .outerjoin(Order, Complaint.order_id == Order.id)
             .join(User, Complaint.user_id == User.id).join(Provider, Complaint.provider_id == Provider.id)
-            .options(joinedload(User.enterprise))
+            .options(joinedload(User.enterprise), joinedload(User.provider))
             .order_by(*queue_filters.settlement_order(status, Complaint.status, Complaint.created_at,
                                                       Complaint.resolved_at, Complaint.id)))
 

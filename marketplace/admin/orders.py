@@ -48,7 +48,8 @@ def orders():
     q = queue_filters.search_text()
     tabs, found = _tabs(), _search(q)
     stmt = (select(Order).where(tabs[status], *found)
-            .options(joinedload(Order.enterprise), joinedload(Order.buyer), joinedload(Order.provider))
+            .options(joinedload(Order.enterprise), joinedload(Order.buyer).joinedload(User.provider),
+                     joinedload(Order.provider))
             .order_by(func.coalesce(Order.cancel_requested_at, Order.accepted_at).asc(), Order.id.asc()))
     page = paginate(stmt, current_app.config["PER_PAGE"])
     counted = db.session.execute(select(*(func.count(case((where, 1))) for where in tabs.values())).where(*found)).one()
@@ -66,13 +67,14 @@ def _tabs() -> dict:
 
 
 def _search(q: str) -> list:
-    """Text matched against the order number, the enterprise or person who bought, and the provider."""
+    """Text matched against the order number, the enterprise, provider unit or person who bought, and the provider."""
     if not q:
         return []
+    units = select(Provider.id, Provider.user_id).where(Provider.name.contains(q, autoescape=True)).subquery()
     return [or_(Order.order_no.contains(q.upper(), autoescape=True),
                 Order.enterprise_id.in_(select(Enterprise.id).where(Enterprise.name.contains(q, autoescape=True))),
                 Order.buyer_id.in_(select(User.id).where(User.name.contains(q, autoescape=True))),
-                Order.provider_id.in_(select(Provider.id).where(Provider.name.contains(q, autoescape=True))))]
+                Order.buyer_id.in_(select(units.c.user_id)), Order.provider_id.in_(select(units.c.id)))]
 
 
 @bp.get("/orders/<order_no>")

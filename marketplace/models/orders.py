@@ -49,7 +49,7 @@ class OrderStatus:
     EXPIRED = "expired"            # 订单失效
     CANCELLED = "cancelled"        # 双方同意取消 (after acceptance)
     CLOSED = "closed"              # 平台关闭 (a reviewer ended a stuck order)
-    LABELS = {PENDING: "待接单", IN_SERVICE: "服务中", REVIEWING: "审核中", CORRECTION: "待补正",
+    LABELS = {PENDING: "已下单待接单", IN_SERVICE: "已接单服务中", REVIEWING: "审核中", CORRECTION: "待补正",
               AWAITING_PAYMENT: "待兑付", PAID: "已兑付", COMPLETED: "订单完成", WITHDRAWN: "已撤回",
               DECLINED: "已拒绝", EXPIRED: "订单失效", CANCELLED: "已取消", CLOSED: "平台已关闭"}
     INACTIVE = frozenset({WITHDRAWN, DECLINED, EXPIRED, CANCELLED, CLOSED})

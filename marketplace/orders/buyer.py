@@ -11,7 +11,7 @@ from ..htmx import is_htmx, render_either
 from ..models import Order
 from ..pagination import paginate
 from ..redemption import claims
-from . import bp, feedback, lifecycle, messages
+from . import bp, feedback, lifecycle, listing, messages
 from .numbers import ORDER_NO_MAX
 
 PANEL = "orders/partials/my_order_panel.html"
@@ -20,19 +20,19 @@ PANEL = "orders/partials/my_order_panel.html"
 @bp.get("/me/orders")
 @login_required
 def my_orders():
-    tab = request.args.get("tab", "all")
-    if tab not in lifecycle.BUYER_TABS:
-        tab = "all"
-    number = request.args.get("q", "").strip().upper()[:ORDER_NO_MAX]
-    mine = [Order.buyer_id == current_user.id]
-    if number:
-        mine.append(Order.order_no.contains(number, autoescape=True))
-    stmt = (select(Order).where(*mine, lifecycle.in_tab(tab))
+    """我的订单; ?kind=cxq 创新券订单, ?kind=ord 非创新券订单 (listing.OrderFilters has every argument)."""
+    filters = listing.OrderFilters.from_args(request.args)
+    mine = Order.buyer_id == current_user.id
+    stmt = (select(Order).where(mine, *filters.where(), lifecycle.in_tab(filters.tab))
             .options(selectinload(Order.items), selectinload(Order.provider))
             .order_by(Order.created_at.desc(), Order.id.desc()))
     page = paginate(stmt, current_app.config["PER_PAGE"])
-    return render_either("orders/my_orders.html", "orders/partials/my_order_list.html", page=page, tab=tab, q=number,
-                         tabs=lifecycle.BUYER_TABS, counts=lifecycle.tab_counts(*mine))
+    return render_either("orders/my_orders.html", "orders/partials/my_order_list.html", may_withdraw=_may_withdraw,
+                         **listing.list_context(filters, mine, page))
+
+
+def _may_withdraw(order: Order) -> bool:
+    return lifecycle.allowed(order, "withdraw", current_user)
 
 
 @bp.get("/me/orders/<order_no>")
@@ -50,7 +50,7 @@ def withdraw(order_no: str):
     except lifecycle.Refused as refusal:
         return _refuse(order, "withdraw", refusal)
     db.session.commit()
-    return _moved(order, f"订单 {order.order_no} 已撤回。")
+    return _moved(order, f"订单 {order.order_no} 已撤回。", listing.back_to("orders.my_orders"))
 
 
 @bp.post("/me/orders/<order_no>/<any(request_cancel, agree_cancel, refuse_cancel, retract_cancel):action>")
@@ -67,12 +67,13 @@ def cancellation(order_no: str, action: str):
     return _moved(order, f"订单 {order.order_no}：{lifecycle.CANCEL_DONE[action]}")
 
 
-def _moved(order: Order, message: str):
-    """After a move: htmx gets the order panel with the message; a plain form goes back to the order page."""
+def _moved(order: Order, message: str, back: str = ""):
+    """After a move: htmx gets the order panel with the message; a plain form goes back to the order page, or to
+    the list (`back`) a row's form came from."""
     if is_htmx():
         return render_template(PANEL, **_detail(order, notice=message))
     flash(message, "success")
-    return redirect(url_for("orders.my_order", order_no=order.order_no), 303)
+    return redirect(back or url_for("orders.my_order", order_no=order.order_no), 303)
 
 
 def _refuse(order: Order, action: str, refusal: lifecycle.Refused, reason: str = ""):
@@ -100,7 +101,7 @@ def _detail(order: Order, **shown) -> dict:
     """The order page's context; `shown`: what an answer adds (notice, error, or the reason and its error)."""
     claim = claims.claim_of_order(order, with_rejected=True) if order.is_voucher else None
     return dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
-                claim=claim, may_claim=claim is None and claims.may_claim(order),
+                claim=claim, decided=listing.DECIDED, may_claim=claim is None and claims.may_claim(order),
                 may_withdraw=lifecycle.allowed(order, "withdraw", current_user),
                 cancel_actions=lifecycle.available(order, current_user, lifecycle.CANCELLATION),
                 **messages.thread_context(order, current_user), **feedback.feedback_context(order, current_user),

@@ -358,17 +358,26 @@ def progress(order: Order) -> list[Step]:
     return [Step(label, next((first[k] for k in kinds if k in first), None)) for label, kinds in STEPS]
 
 
-# Buyer's tabs (SPEC 5): key -> (label, states; None = all).
+# The order lists' tabs (SPEC 5, named as the seed names them), for buyers and sellers alike:
+# key -> (label, states; None = all).
 BUYER_TABS = {
     "all": ("全部订单", None),
-    "pending": ("待接单", frozenset({S.PENDING})),
+    "pending": ("订单沟通中", frozenset({S.PENDING})),
     "in_service": ("服务中", frozenset({S.IN_SERVICE})),
     "reviewing": ("审核中", frozenset({S.REVIEWING})),
     "correction": ("待补正", frozenset({S.CORRECTION})),
     "awaiting_payment": ("待兑付", frozenset({S.AWAITING_PAYMENT})),
     "paid": ("已兑付", frozenset({S.PAID})),
-    "inactive": ("失效订单", S.INACTIVE),
+    "completed": ("订单完成", frozenset({S.COMPLETED})),
+    "inactive": ("订单失效", S.INACTIVE),
 }
+# The steps of 兑付: a list of 非创新券订单 has no use for them (the seed's five tabs remain).
+CLAIM_TABS = ("reviewing", "correction", "awaiting_payment", "paid")
+
+
+def tabs_for(with_claims: bool) -> dict:
+    """BUYER_TABS, without the 兑付 tabs for a list that holds only 非创新券订单 (`with_claims` False)."""
+    return {key: tab for key, tab in BUYER_TABS.items() if with_claims or key not in CLAIM_TABS}
 
 
 def tab_counts(*where) -> dict[str, int]:

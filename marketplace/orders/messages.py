@@ -67,15 +67,17 @@ def thread_context(order: Order, user, form: Optional[MessageForm] = None) -> di
     return {"thread": Thread(order, role, list(messages), box)}
 
 
-def unread_count(user) -> int:
-    """Messages to `user` (on orders they bought or sold) not read yet, in one query."""
+def unread_count(user, side: Optional[str] = None) -> int:
+    """Messages to `user` not read yet, in one query: on the orders they bought (`side` lifecycle.BUYER, what /me
+    counts), sold (lifecycle.PROVIDER, what /seller counts), or either (None)."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    sold = select(Provider.id).where(Provider.user_id == user.id)
+    bought = Order.buyer_id == user.id
+    sold = Order.provider_id.in_(select(Provider.id).where(Provider.user_id == user.id))
+    mine = {lifecycle.BUYER: bought, lifecycle.PROVIDER: sold, None: or_(bought, sold)}[side]
     return db.session.scalar(
         select(func.count(Message.id)).join(Order, Message.order_id == Order.id)
-        .where(or_(Order.buyer_id == user.id, Order.provider_id.in_(sold)),
-               Message.sender_id != user.id, Message.read_at.is_(None)))
+        .where(mine, Message.sender_id != user.id, Message.read_at.is_(None)))
 
 
 def reachable(order_no: str) -> tuple[Order, Optional[str]]:

@@ -6,16 +6,14 @@ provider reaches only the orders placed with its own shop; any other order numbe
 not exist. A 服务承诺制 pilot provider also confirms its buyers' 兑付 materials here (确认材料, SPEC 7.4)
 through redemption.claims.
 """
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
-from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
-from werkzeug.datastructures import MultiDict
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
@@ -26,7 +24,7 @@ from ..extensions import db
 from ..forms import Form, MoneyField, own_ids
 from ..htmx import is_htmx, render_either
 from ..models import Enterprise, MaterialKind, Order, OrderStatus, Provider, User
-from ..orders import lifecycle
+from ..orders import lifecycle, listing
 from ..orders.feedback import feedback_context
 from ..orders.messages import thread_context
 from ..pagination import paginate
@@ -35,7 +33,6 @@ from ..orders.numbers import ORDER_NO_MAX
 from . import bp
 from .shop import my_provider
 
-KINDS = {"voucher": "创新券订单", "other": "非创新券订单"}
 SELLER_ACTIONS = ("accept", "decline", "finish", *lifecycle.CANCELLATION)
 # The row answers a 申请取消 too; asking for one (like 服务完成) takes the order page.
 ROW_ACTIONS = ("accept", "decline", "agree_cancel", "refuse_cancel", "retract_cancel")
@@ -94,71 +91,48 @@ def actions_for(order: Order, names=SELLER_ACTIONS) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- the list (订单管理)
 
 @dataclass
-class OrderFilters:
-    kind: str = "voucher"
-    tab: str = "all"
-    q: str = ""        # part of the order number
-    buyer: str = ""    # part of the enterprise's or the person's name
+class SellerFilters(listing.OrderFilters):
+    """The lists' filters (listing.OrderFilters: ?kind=cxq / ?kind=ord, tab, 兑付状态, number) and the buyer's name."""
+    buyer: str = ""    # part of the enterprise's, the provider unit's or the person's name
 
     @classmethod
-    def from_args(cls, args) -> "OrderFilters":
-        kind, tab = args.get("kind", ""), args.get("tab", "")
-        return cls(kind=kind if kind in KINDS else cls.kind, tab=tab if tab in lifecycle.BUYER_TABS else cls.tab,
-                   q=args.get("q", "").strip().upper()[:ORDER_NO_MAX], buyer=args.get("buyer", "").strip()[:100])
-
-    @classmethod
-    def from_url(cls, url: str) -> "OrderFilters":
-        return cls.from_args(MultiDict(parse_qsl(urlsplit(url).query)))
-
-    def params(self, **changes) -> dict:
-        """URL arguments for this list with `changes`; defaults are left out so URLs stay short."""
-        defaults = asdict(OrderFilters())
-        return {key: value for key, value in {**asdict(self), **changes}.items() if value and value != defaults[key]}
+    def more_from_args(cls, args) -> dict:
+        return {"buyer": args.get("buyer", "").strip()[:100]}
 
     @property
-    def is_voucher(self) -> bool:
-        return self.kind == "voucher"
+    def searching(self) -> bool:
+        return super().searching or bool(self.buyer)
 
-    def searched(self, provider: Provider) -> list:
-        """WHERE clauses shared by the list and its counts: the provider's orders matching the search."""
-        where = [Order.provider_id == provider.id]
-        if self.q:
-            where.append(Order.order_no.contains(self.q, autoescape=True))
+    def searched(self) -> list:
+        where = super().searched()
         if self.buyer:
             enterprises = select(Enterprise.id).where(Enterprise.name.contains(self.buyer, autoescape=True))
             people = select(User.id).where(User.name.contains(self.buyer, autoescape=True))
-            where.append(or_(Order.enterprise_id.in_(enterprises), Order.buyer_id.in_(people)))
+            units = select(Provider.user_id).where(Provider.name.contains(self.buyer, autoescape=True))
+            where.append(or_(Order.enterprise_id.in_(enterprises), Order.buyer_id.in_(people),
+                             Order.buyer_id.in_(units)))
         return where
 
-    def of_kind(self, provider: Provider) -> list:
-        return [*self.searched(provider), Order.is_voucher == self.is_voucher]
 
-
-def tab_counts(filters: OrderFilters, provider: Provider) -> dict[str, int]:
-    return lifecycle.tab_counts(*filters.of_kind(provider))
-
-
-def kind_counts(where: list) -> dict[str, int]:
-    by_voucher = dict(db.session.execute(select(Order.is_voucher, func.count()).where(*where)
-                                         .group_by(Order.is_voucher)).all())
-    return {kind: by_voucher.get(kind == "voucher", 0) for kind in KINDS}
+def sold_by(provider: Provider):
+    return Order.provider_id == provider.id
 
 
 @bp.get("/orders")
 @roles_required("provider")
 def orders():
     provider = my_provider()
-    filters = OrderFilters.from_args(request.args)
-    stmt = (select(Order).where(*filters.of_kind(provider), lifecycle.in_tab(filters.tab))
-            .options(joinedload(Order.enterprise), joinedload(Order.buyer), selectinload(Order.items))
+    filters = SellerFilters.from_args(request.args)
+    stmt = (select(Order).where(sold_by(provider), *filters.where(), lifecycle.in_tab(filters.tab))
+            .options(joinedload(Order.enterprise), joinedload(Order.buyer).joinedload(User.provider),
+                     selectinload(Order.items))
             .order_by(Order.created_at.desc(), Order.id.desc()))
     page = paginate(stmt, current_app.config["PER_PAGE"])
     return render_either("seller/orders.html", "seller/partials/order_list.html", provider=provider,
-                         filters=filters, page=page, kinds=KINDS, kind_counts=kind_counts(filters.searched(provider)),
-                         tabs=lifecycle.BUYER_TABS, tab_counts=tab_counts(filters, provider),
-                         back=request.full_path.rstrip("?"), actions_for=actions_for, row_actions=ROW_ACTIONS,
+                         actions_for=actions_for, row_actions=ROW_ACTIONS,
                          accept_days=current_app.config["ORDER_ACCEPT_DAYS"],
-                         referred=claims.referred(order.id for order in page.items))
+                         referred=claims.referred(order.id for order in page.items),
+                         **listing.list_context(filters, sold_by(provider), page))
 
 
 # ---------------------------------------------------------------- one order
@@ -174,7 +148,7 @@ def _detail(order: Order, reason: str = "", reason_error: Optional[str] = None, 
     accept_by = (order.created_at + timedelta(days=current_app.config["ORDER_ACCEPT_DAYS"])
                  if order.status == OrderStatus.PENDING else None)
     context = dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
-                   kinds=KINDS, accept_by=accept_by, actions_for=actions_for, back="", reason=reason,
+                   kinds=listing.KINDS, accept_by=accept_by, actions_for=actions_for, back="", reason=reason,
                    reason_error=reason_error, finish=finish, **_claim_context(order))
     # The thread and feedback partials bring their own context; ours wins should a name repeat.
     shared = {**thread_context(order, current_user), **feedback_context(order, current_user)}
@@ -241,23 +215,23 @@ def confirm_materials(order_no: str):
 
 
 def _back() -> str:
-    """Where the row's plain form came from: the order list (with its tab and search), nothing else."""
-    back = request.form.get("back", "")
-    parts = urlsplit(back)
-    return back if not parts.scheme and not parts.netloc and parts.path == url_for("seller.orders") else ""
+    return listing.back_to("seller.orders")
 
 
 def _row(order: Order, error: Optional[str] = None, reason: str = "", reason_error: Optional[str] = None):
-    """The order's row, and the list's status tabs out of band so their counts follow the move."""
+    """The order's row (its columns as the list it came from has them), and the list's status tabs out of band so
+    their counts follow the move."""
     back = _back()
+    filters = SellerFilters.from_url(back)
     row = render_template("seller/partials/order_row.html", order=order, back=back, actions_for=actions_for,
-                          referred=claims.referred([order.id]),
+                          referred=claims.referred([order.id]), filters=filters, decided=listing.DECIDED,
+                          claim=listing.claims_by_order([order]).get(order.id), payout_label=listing.payout_label,
                           row_actions=ROW_ACTIONS, error=error, reason=reason, reason_error=reason_error)
     if not back:
         return row
-    filters = OrderFilters.from_url(back)
-    return row + render_template("seller/partials/order_tabs.html", filters=filters, tabs=lifecycle.BUYER_TABS,
-                                 tab_counts=tab_counts(filters, my_provider()), oob=True)
+    return row + render_template("orders/partials/order_tabs.html", filters=filters, tabs=filters.tabs,
+                                 tab_counts=lifecycle.tab_counts(sold_by(my_provider()), *filters.where()),
+                                 endpoint="seller.orders", target="#seller-orders", oob=True)
 
 
 def _refuse(order: Order, message: str, status: int, reason: str, finish: Optional[FinishForm] = None):

@@ -56,7 +56,7 @@ def test_two_providers_two_orders_one_auto_accepted_and_a_withdrawn_third(live_s
     numbers = re.findall(r"CXQ\d{12}", page.inner_text("#flashes"))
     assert len(set(numbers)) == 2
     counts = tab_counts(page)
-    assert (counts["全部订单"], counts["待接单"], counts["服务中"]) == (2, 1, 1)
+    assert (counts["全部订单"], counts["订单沟通中"], counts["服务中"]) == (2, 1, 1)
 
     page.locator("tr", has_text="X射线衍射物相分析").locator("a").first.click()  # the auto-accepted one
     page.wait_for_selector("ol.progress-bar")
@@ -76,7 +76,7 @@ def test_two_providers_two_orders_one_auto_accepted_and_a_withdrawn_third(live_s
     sign_in(page, live_server, enterprise)
     page.goto(live_server + "/me/orders")
     counts = tab_counts(page)
-    assert (counts["待接单"], counts["服务中"]) == (0, 2)
+    assert (counts["订单沟通中"], counts["服务中"]) == (0, 2)
     page.goto(f"{live_server}/services/{tem.id}")
     page.click("button:has-text('立即购买')")
     page.wait_for_selector("button:has-text('提交订单')")
@@ -84,7 +84,7 @@ def test_two_providers_two_orders_one_auto_accepted_and_a_withdrawn_third(live_s
     page.click("button:has-text('提交订单')")
     page.wait_for_url("**/me/orders")
     third = re.findall(r"CXQ\d{12}", page.inner_text("#flashes"))[0]
-    assert tab_counts(page)["待接单"] == 1
+    assert tab_counts(page)["订单沟通中"] == 1
     page.click(f"a:has-text('{third}')")
     page.click("summary:has-text('撤回订单')")
     page.fill("[name=reason]", "需求变更")
@@ -93,5 +93,5 @@ def test_two_providers_two_orders_one_auto_accepted_and_a_withdrawn_third(live_s
     assert "买家撤回订单：需求变更" in page.inner_text(".timeline")
     page.goto(live_server + "/me/orders")
     counts = tab_counts(page)
-    assert (counts["全部订单"], counts["待接单"], counts["服务中"], counts["失效订单"]) == (3, 0, 2, 1)
+    assert (counts["全部订单"], counts["订单沟通中"], counts["服务中"], counts["订单失效"]) == (3, 0, 2, 1)
     screenshot(page, "my-orders-after-withdrawal")

@@ -1,0 +1,145 @@
+"""The order lists as the seed shows them (SPEC 5), shared by the buyer's 我的订单 (/me/orders) and the provider's
+订单管理 (/seller/orders): the two kinds (创新券订单 / 非创新券订单, ?kind=cxq / ?kind=ord, absent: both), the
+订单状态 tabs, the 兑付状态 filter (?pay=), and each row's claim (申请兑付, 审核认定, 拨付) fetched for the whole
+page in one query. Filters are plain GET arguments, so a list works without JavaScript at the URL htmx pushes.
+"""
+from dataclasses import asdict, dataclass
+from typing import Iterable, Optional
+from urllib.parse import parse_qsl, urlsplit
+
+from flask import request, url_for
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from ..extensions import db
+from ..models import Order, Redemption, RedemptionStatus
+from . import lifecycle
+from .numbers import ORDER_NO_MAX
+
+R = RedemptionStatus
+KINDS = {"cxq": "创新券订单", "ord": "非创新券订单"}
+OLD_KINDS = {"voucher": "cxq", "other": "ord"}  # the provider's list before the buyer had kinds too
+# 兑付状态: key -> (label, the claim states it means; None: no claim submitted yet, a draft at most).
+PAYOUT = {
+    "none": ("未申请兑付", None),
+    "submitted": ("审核中", frozenset({R.SUBMITTED})),
+    "correction": ("待补正", frozenset({R.CORRECTION})),
+    "approved": ("审核通过 / 公示中", frozenset({R.APPROVED, R.PUBLICITY})),
+    "awaiting_payment": ("待兑付", frozenset({R.AWAITING_PAYMENT})),
+    "paid": ("已兑付", frozenset({R.PAID})),
+    "rejected": ("审核不通过", frozenset({R.REJECTED})),
+}
+DECIDED = frozenset({R.APPROVED, R.PUBLICITY, R.AWAITING_PAYMENT, R.PAID})  # 审核认定 has an amount
+
+
+@dataclass
+class OrderFilters:
+    kind: str = ""     # "", "cxq" or "ord"
+    tab: str = "all"   # one of lifecycle.BUYER_TABS
+    pay: str = ""      # one of PAYOUT: 创新券订单 only
+    q: str = ""        # part of the order number
+
+    @classmethod
+    def from_args(cls, args) -> "OrderFilters":
+        """The filters a URL asks for; anything unknown falls back to its default, never to an error."""
+        kind = OLD_KINDS.get(args.get("kind", ""), args.get("kind", ""))
+        kind = kind if kind in KINDS else ""
+        tab = args.get("tab", "")
+        pay = args.get("pay", "") if kind != "ord" else ""
+        return cls(kind=kind, tab=tab if tab in lifecycle.tabs_for(kind != "ord") else "all",
+                   pay=pay if pay in PAYOUT else "", q=args.get("q", "").strip().upper()[:ORDER_NO_MAX],
+                   **cls.more_from_args(args))
+
+    @classmethod
+    def more_from_args(cls, args) -> dict:
+        """What a subclass adds (the provider's search by buyer)."""
+        return {}
+
+    @classmethod
+    def from_url(cls, url: str) -> "OrderFilters":
+        return cls.from_args(MultiDict(parse_qsl(urlsplit(url).query)))
+
+    def params(self, **changes) -> dict:
+        """URL arguments for this list with `changes`; defaults are left out so URLs stay short."""
+        defaults = asdict(type(self)())
+        return {key: value for key, value in {**asdict(self), **changes}.items() if value and value != defaults[key]}
+
+    @property
+    def with_claims(self) -> bool:
+        """The list may hold 创新券订单, so it shows the 兑付 columns, tabs and filter."""
+        return self.kind != "ord"
+
+    @property
+    def searching(self) -> bool:
+        """Something narrows the list beyond its kind and tab."""
+        return bool(self.q or self.pay)
+
+    @property
+    def tabs(self) -> dict:
+        return lifecycle.tabs_for(self.with_claims)
+
+    def searched(self) -> list:
+        """WHERE clauses of the search alone (the kind's counts are taken within it)."""
+        return [Order.order_no.contains(self.q, autoescape=True)] if self.q else []
+
+    def where(self) -> list:
+        """WHERE clauses of the kind, the 兑付状态 and the search (the tab's counts are taken within them)."""
+        where = self.searched()
+        if self.kind:
+            where.append(Order.is_voucher.is_(self.kind == "cxq"))
+        if self.pay:
+            where.append(payout_is(self.pay))
+        return where
+
+
+def payout_is(key: str):
+    """WHERE clause: the order's claim is in the 兑付状态 `key` (PAYOUT); "none": a 创新券订单 without a claim
+    submitted. An order has one claim at most beside rejected ones, after which it never takes another."""
+    states = PAYOUT[key][1]
+    if states is None:
+        sent = select(Redemption.order_id).where(Redemption.order_id.is_not(None), Redemption.status != R.DRAFT)
+        return Order.is_voucher.is_(True) & Order.id.not_in(sent)
+    return Order.id.in_(select(Redemption.order_id).where(Redemption.status.in_(states)))
+
+
+def kind_counts(*where) -> dict[str, int]:
+    """How many orders matching `where` are of each kind, and of both ("")."""
+    by_voucher = dict(db.session.execute(select(Order.is_voucher, func.count()).where(*where)
+                                         .group_by(Order.is_voucher)).all())
+    counts = {kind: by_voucher.get(kind == "cxq", 0) for kind in KINDS}
+    return {"": sum(counts.values()), **counts}
+
+
+def claims_by_order(orders: Iterable[Order]) -> dict[int, Redemption]:
+    """Each order's newest claim (a rejected one included, as the order's page shows it), for a page of orders in
+    one query."""
+    ids = [order.id for order in orders if order.is_voucher]
+    if not ids:
+        return {}
+    found = db.session.scalars(select(Redemption).where(Redemption.order_id.in_(ids)).order_by(Redemption.id))
+    return {claim.order_id: claim for claim in found}
+
+
+def payout_label(order: Order, claim: Optional[Redemption]) -> str:
+    """兑付状态 as a row shows it ("" for a 非创新券订单)."""
+    if not order.is_voucher:
+        return ""
+    if claim is None or claim.submitted_at is None:
+        return "未申请" + ("（已暂存）" if claim is not None else "")
+    return claim.status_label
+
+
+def list_context(filters: OrderFilters, owner, page) -> dict:
+    """What both lists' templates need beside the page of orders: `owner` is the WHERE clause of whose they are."""
+    return dict(filters=filters, page=page, back=request.full_path.rstrip("?"), kinds=KINDS, payouts=PAYOUT,
+                decided=DECIDED, payout_label=payout_label, claims=claims_by_order(page.items), tabs=filters.tabs,
+                tab_counts=lifecycle.tab_counts(owner, *filters.where()),
+                kind_counts=kind_counts(owner, *filters.searched()))
+
+
+def back_to(endpoint: str) -> str:
+    """Where a row's plain form came from (its hidden `back`): the list of `endpoint` with its filters, nothing
+    else, so a posted URL never sends anyone away from the site."""
+    back = request.form.get("back", "")
+    parts = urlsplit(back)
+    return back if not parts.scheme and not parts.netloc and parts.path == url_for(endpoint) else ""
