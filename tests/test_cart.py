@@ -330,7 +330,7 @@ def test_the_service_page_offers_buying_to_a_buyer(client, buyer, listed_service
     assert 'id="cart-notice"' in page
 
 
-@pytest.mark.parametrize("who, hint", [("provider", "仅企业和个人买家账号可以下单"),
+@pytest.mark.parametrize("who, hint", [("reviewer", "审核员账号不能下单"),
                                        ("pending_enterprise", "账号审核通过后即可下单")])
 def test_the_service_page_tells_others_why_they_cannot_buy(client, auth, make, listed_service, who, hint):
     sign_in_as(auth, make, who)
@@ -347,11 +347,11 @@ CART_ROUTES = [("get", "/cart"), ("post", "/cart/add"), ("post", "/cart/lines/1/
 
 @pytest.mark.parametrize("method, path", CART_ROUTES)
 @pytest.mark.parametrize("who, status, message", [
-    ("anonymous", 302, None), ("provider", 403, "您的账号类型无权执行此操作"),
-    ("reviewer", 403, "您的账号类型无权执行此操作"), ("pending_enterprise", 403, "您的账号尚在审核中"),
-    ("pending_individual", 403, "您的账号尚在审核中")])
-def test_only_approved_enterprises_and_individuals_use_the_cart(client, auth, make, method, path, who, status,
-                                                                 message):
+    ("anonymous", 302, None), ("reviewer", 403, "您的账号类型无权执行此操作"),
+    ("pending_enterprise", 403, "您的账号尚在审核中"), ("pending_individual", 403, "您的账号尚在审核中"),
+    ("pending_provider", 403, "您的账号尚在审核中")])
+def test_only_approved_buyers_use_the_cart(client, auth, make, method, path, who, status, message):
+    """Approved enterprises, individuals and providers (which buy as individuals do: tests/test_role_homes.py)."""
     sign_in_as(auth, make, who)
     response = getattr(client, method)(path)
     assert response.status_code == status

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import audit, locks, policy, validators
 from ..extensions import db
 from ..models import AccountStatus, Enterprise, Provider, Role, ShopStatus, User, utcnow
+from ..workbench.desks import desk_of
 from . import bp, sessions, throttle
 from .access import roles_required
 from .forms import LoginForm, PasswordChangeForm, RegisterForm, email_key
@@ -31,7 +32,7 @@ def safe_next(target: str | None) -> str | None:
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("workbench.home"))
+        return redirect(url_for(desk_of(current_user).endpoint))
     form = RegisterForm()
     if not form.is_submitted() and request.args.get("type") in Role.SELF_SERVICE:
         form.account_type.data = request.args["type"]
@@ -95,7 +96,7 @@ def login():
     user.last_login_at = utcnow()
     db.session.commit()
     sessions.sign_in(user, remember=form.remember.data)
-    return redirect(safe_next(form.next.data) or url_for("workbench.home"), 303)
+    return redirect(safe_next(form.next.data) or url_for(desk_of(user).endpoint), 303)
 
 
 @bp.post("/logout")

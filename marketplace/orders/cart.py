@@ -25,7 +25,8 @@ from ..validators import whole_number
 from . import bp
 from .numbers import on_conflict_insert
 
-BUYER_ROLES = (Role.ENTERPRISE, Role.INDIVIDUAL)
+# A provider buys too, as an individual does: 非创新券订单 only (estimate.is_enterprise), never from its own shop.
+BUYER_ROLES = (Role.ENTERPRISE, Role.INDIVIDUAL, Role.PROVIDER)
 QUANTITY_RANGE = f"数量应为1至{MAX_QUANTITY}之间的整数。"
 LINE_GONE = "该服务已不在购物车中（可能刚刚下单或已删除），请刷新购物车查看。"
 
@@ -38,9 +39,33 @@ def orderable(service: Service) -> bool:
     return service.status == ServiceStatus.LISTED and service.provider.status == ShopStatus.OPEN
 
 
+@bp.app_template_global()
+def may_buy(user) -> bool:
+    """Whether `user` has a cart and may order: an approved account of BUYER_ROLES."""
+    return user.is_authenticated and user.role in BUYER_ROLES and user.is_approved
+
+
+@bp.app_template_global()
+def own_shop(service: Service, user) -> Optional[str]:
+    """Why `user` may not order from `service`'s shop as its own: "本单位" (its own shop), "关联单位" (the user is a
+    provider unit sharing an identity with the shop: related_parties, the comparison claims use); None otherwise."""
+    if not user.is_authenticated:
+        return None
+    if service.provider.user_id == user.id:
+        return "本单位"
+    unit = user.provider
+    if unit is not None and related_parties.shared(related_parties.of_provider(unit),
+                                                   related_parties.of_provider(service.provider)):
+        return "关联单位（与本单位登记信息相同）"
+    return None
+
+
 def check_orderable(service: Service) -> None:
     if not orderable(service):
         raise Unavailable(f"「{service.name}」已下架或所属店铺已关闭，不能下单。")
+    whose = own_shop(service, current_user)
+    if whose is not None:
+        raise Unavailable(f"「{service.name}」是{whose}店铺的服务，不能向自己下单。")
 
 
 def quantity_of(raw: Optional[str]) -> Optional[int]:
@@ -242,7 +267,7 @@ def cart_remove(line_id: int):
 
 @bp.app_context_processor
 def cart_badge():
-    if not current_user.is_authenticated:
+    if not may_buy(current_user):
         return {"cart_count": 0}
     count = db.session.scalar(select(func.coalesce(func.sum(CartLine.quantity), 0)).join(Cart)
                               .where(Cart.user_id == current_user.id))

@@ -11,9 +11,11 @@ from .. import audit, policy, uploads, validators
 from ..accounts.access import roles_required
 from ..errors import render_error
 from ..extensions import db
-from ..models import (CHINA, Instrument, Order, OrderStatus, Provider, PublicityBatch, Service, ServiceStatus,
-                      ShopStatus, StoredFile, UnitType, china_today, utcnow)
+from ..models import (CHINA, Instrument, Order, OrderStatus, Provider, PublicityBatch, Redemption, RedemptionStatus,
+                      Service, ServiceStatus, ShopStatus, StoredFile, UnitType, china_today, utcnow)
+from ..orders import lifecycle
 from ..orders.messages import unread_count
+from ..workbench.desks import Todo
 from . import bp
 from .shop_forms import ATTACHMENTS, QUALIFICATION_KINDS, ShopApplicationForm, ShopProfileForm
 
@@ -86,10 +88,11 @@ def home():
     provider = my_provider()
     counts = service_counts(provider)
     instrument_count = db.session.scalar(select(func.count(Instrument.id)).where(Instrument.provider_id == provider.id))
+    orders, unread = order_panel(provider), unread_count(current_user, lifecycle.PROVIDER)
     return render_template("seller/home.html", provider=provider, counts=counts, labels=SERVICE_COUNT_LABELS,
                            application_services=application_service_count(counts),
                            instrument_count=instrument_count, batch=publicity_batch(provider),
-                           orders=order_panel(provider), unread=unread_count(current_user))
+                           orders=orders, unread=unread, todos=seller_todos(provider, orders, counts, unread))
 
 
 # ---------------------------------------------------------------- /seller/shop
@@ -187,6 +190,27 @@ def order_panel(provider: Provider) -> OrderPanel:
     return OrderPanel(waiting={v: counts.get((v, OrderStatus.PENDING), 0) for v in (True, False)},
                       in_service={v: counts.get((v, OrderStatus.IN_SERVICE), 0) for v in (True, False)},
                       month_count=month_count, month_amount_fen=int(month_amount))
+
+
+def seller_todos(provider: Provider, orders: OrderPanel, counts: dict[str, int], unread: int) -> list[Todo]:
+    """What waits for the provider now: new orders to accept, buyers' 申请取消 to answer, a pilot's claims to
+    confirm (确认材料), listings the reviewer returned, unread messages."""
+    mine = Order.provider_id == provider.id
+    asking = db.session.scalar(select(func.count(Order.id)).where(
+        mine, Order.status == OrderStatus.IN_SERVICE, Order.cancel_requested_by == "buyer"))
+    todos = [Todo("新订单待接单", sum(orders.waiting.values()), url_for("seller.orders", tab="pending"),
+                  "及时接单，超期订单自动失效"),
+             Todo("买家申请取消", asking, url_for("seller.orders", tab="in_service"), "同意或拒绝买家的取消申请")]
+    if provider.is_pilot:
+        to_confirm = db.session.scalar(select(func.count(Redemption.id)).join(Order, Redemption.order_id == Order.id)
+                                       .where(mine, Redemption.status == RedemptionStatus.SUBMITTED,
+                                              Redemption.referral_reason.is_(None)))
+        todos.append(Todo("兑付材料待确认", to_confirm, url_for("seller.orders", kind="cxq", tab="reviewing"),
+                          "服务承诺制：确认买家的兑付材料"))
+    todos += [Todo("上架未通过的服务", counts[ServiceStatus.REJECTED],
+                   url_for("seller.services", status=ServiceStatus.REJECTED), "按意见修改后重新提交"),
+              Todo("未读消息", unread, url_for("seller.orders"))]
+    return todos
 
 
 def month_start() -> datetime:

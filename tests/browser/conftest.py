@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from marketplace.workbench.desks import desk_of
 from ..conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -76,12 +77,17 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+# Where each workbench (marketplace/workbench/desks.py) is: a sign-in lands there.
+DESK_PATHS = {"workbench.home": "/me", "seller.home": "/seller", "admin.home": "/admin/"}
+
+
 def sign_in(page, base, user):
+    """Through the login form; waits for the account's own workbench (/me, /seller or /admin/)."""
     page.goto(base + "/auth/login")
     page.fill("[name=email]", user.email)
     page.fill("[name=password]", PASSWORD)
     page.click("button[type=submit]:has-text('登录')")
-    page.wait_for_url("**/me")
+    page.wait_for_url("**" + DESK_PATHS[desk_of(user).endpoint])
 
 
 def sign_out(page):
