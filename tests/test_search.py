@@ -242,23 +242,7 @@ def test_twenty_results_a_page_and_the_pager_keeps_the_filters(client, make, pro
     assert names(get(client, "q=电镜&sort=price_asc&page=99")) == names(third)  # past the end: the last page
 
 
-def test_the_same_url_gives_the_whole_page_or_for_htmx_just_the_results(client, make, provider):
-    make.service(provider.provider, name="电镜形貌")
-    page, fragment = get(client, "q=电镜&city=徐州"), get(client, "q=电镜&city=徐州", htmx=True)
-    assert "<html" in page and 'hx-push-url="true"' in page and 'id="results"' in page and ">云龙区</option>" in page
-    assert "<html" not in fragment and 'class="filters"' not in fragment
-    assert names(page) == names(fragment) == ["电镜形貌"] and total(fragment) == 1
-    assert "HX-Request" in client.get("/services", headers=HTMX).headers["Vary"]
-
-
-def test_choosing_a_city_offers_its_districts(client, make, provider):
-    nanjing = make.provider(city="南京").provider
-    nanjing.district = "鼓楼区"
-    db.session.commit()
-    select = client.get("/services/districts?city=南京市", headers=HTMX).get_data(as_text=True)
-    assert 'id="district-filter"' in select and ">鼓楼区</option>" in select and "云龙区" not in select
-    assert 'hx-get="/services/districts"' in get(client, "") and 'hx-push-url="false"' in get(client, "")  # URL: the search's
-    assert "disabled" in client.get("/services/districts?city=", headers=HTMX).get_data(as_text=True)
+# The fragment htmx gets, and the district filter that follows the city: tests/test_catalog_search_history.py.
 
 
 # ---------------------------------------------------------------- the demo catalog: superset and one truth

@@ -1,4 +1,4 @@
-"""GET /services: the mall's search, answering the full page or, for htmx, the result fragment.
+"""GET /services: the mall's search, answering the full page or, for htmx, what is below its header.
 Filter values that make no sense are dropped with a note, never an error (the JSON API refuses them instead).
 What is below the header depends only on the query string and the catalog, so each worker keeps it (cache.py)."""
 from dataclasses import replace
@@ -19,6 +19,7 @@ from . import bp, cache, queries
 from .cards import service_cards
 
 MAX_QUERY = 100
+bp.add_app_template_global(MAX_QUERY, "max_search_query")  # the search boxes' maxlength
 
 
 class Note(NamedTuple):
@@ -36,32 +37,40 @@ def services():
     fragment = is_htmx()
     config = current_app.config
     key = ("services", fragment, request.query_string, config["PER_PAGE"], config.get("SEARCH_SUBSTRING_SCAN"))
-    q, content = cache.rendered(key, lambda: _search_content(fragment))
+    args, content = cache.rendered(key, lambda: _search_content(fragment))
     if fragment:
         return content
-    return render_template("catalog/services.html", q=q, content=content)
+    return render_template("catalog/services.html", args=args, content=content)
 
 
-def _search_content(fragment: bool) -> tuple[str, Markup]:
-    """The query as searched and the HTML below the header: the results alone for htmx, else the filters too."""
+def _search_content(fragment: bool) -> tuple[queries.SearchArgs, Markup]:
+    """The search as read from the URL and the HTML below the header: title, filters and results. htmx swaps it
+    whole (with the window title, the header's search box and the main nav), so after Back or Forward every
+    control says what the URL says."""
     args, notes = parse_search_args(request.args)
     ids = queries.search_ids(args, page_number(), current_app.config["PER_PAGE"])
     page = replace(ids, items=service_cards(ids.items))
-    if fragment:
-        return args.q, Markup(render_template("catalog/partials/results.html", args=args, page=page, notes=notes))
     fields, categories = cache.rendered(("filter choices",), queries.filter_choices)
     districts = queries.districts(args.city) if args.city else []
-    return args.q, Markup(render_template(
+    return args, Markup(render_template(
         "catalog/partials/search_page.html", args=args, page=page, notes=notes, fields=fields,
-        categories=categories, sorts=queries.SORTS, districts=districts))
+        categories=categories, sorts=queries.SORTS, districts=districts,
+        active=active_filters(args, fields, categories), fragment=fragment))
 
 
-@bp.get("/services/districts")
-def districts():
-    """The district filter for the city just chosen; htmx swaps it into the search form."""
-    city = _city(request.args.get("city", "").strip(), [])
-    return render_template("catalog/partials/district_select.html", args=queries.SearchArgs(city=city),
-                           districts=queries.districts(city) if city else [])
+def active_filters(args: queries.SearchArgs, fields: list[queries.Choice],
+                   categories: list[queries.Choice]) -> list[str]:
+    """The search's conditions in words, sort last: the summary a phone shows of its folded filters."""
+    field_names = {f.id: f.name for f in fields}
+    category_names = {c.id: c.name for top in categories for c in (top, *top.children)}
+    prices = args.params()
+    low, high = prices.get("price_min"), prices.get("price_max")
+    words = [f"“{args.q}”" if args.q else "", field_names.get(args.field, ""), category_names.get(args.category, ""),
+             f"{args.city}市{args.district}" if args.city else "",
+             f"{low or 0}–{high} 元" if high else f"{low} 元以上" if low else "",
+             "创新券服务" if args.voucher else "", "有资质" if args.qualified else "",
+             queries.SORTS[args.sort]]
+    return [word for word in words if word]
 
 
 def parse_search_args(values: MultiDict) -> tuple[queries.SearchArgs, list[Note]]:
