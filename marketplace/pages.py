@@ -84,7 +84,7 @@ def _publicity_page(objecting: Optional[int] = None, form: Optional[ObjectionFor
     page = paginate(claims_in_publicity(), current_app.config["PER_PAGE"], scalars=False)
     return render_template("pages/publicity.html", page=page, paused=_paused([claim.id for claim, _ in page.items]),
                            objecting=objecting, form=form or ObjectionForm(formdata=None),
-                           days=current_app.config["PUBLICITY_DAYS"], shops=shops_in_publicity(),
+                           shops=shops_in_publicity(),
                            unit_types=UnitType.LABELS)
 
 

@@ -201,13 +201,18 @@ def test_anonymous_page_goes_to_login_and_htmx_is_told_to_navigate(client, trans
 
 
 def test_sms_code_goes_to_the_log_and_verifies_once(app, caplog):
+    """A right code stays good until the change it verifies commits with it used up (a refused save rolls back)."""
     with caplog.at_level(logging.WARNING):
         sms.send_code("13912345678", "contact")
     code = next(r.getMessage() for r in caplog.records if "SMS to 13912345678" in r.getMessage())
     code = code.split("验证码为")[1][:6]
-    assert not sms.verify_code("13912345678", "contact", "000000" if code != "000000" else "111111")
-    assert sms.verify_code("13912345678", "contact", code)
-    assert not sms.verify_code("13912345678", "contact", code)
+    assert sms.matching_code("13912345678", "contact", "000000" if code != "000000" else "111111") is None
+    code_id = sms.matching_code("13912345678", "contact", code)
+    assert code_id is not None and sms.use_code(code_id)
+    db.session.rollback()  # the save it verified was refused for another field
+    assert sms.matching_code("13912345678", "contact", code) == code_id and sms.use_code(code_id)
+    db.session.commit()
+    assert sms.matching_code("13912345678", "contact", code) is None
 
 
 def test_sms_codes_cannot_be_resent_within_a_minute(app):

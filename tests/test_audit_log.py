@@ -1,5 +1,6 @@
 """The audit log (/admin/audit): every state change, newest first, searchable by object, user, date (China time)
 and action; append-only — nothing in the app changes or deletes a row."""
+import ast
 import inspect
 import re
 from datetime import datetime
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from marketplace import audit
+from marketplace import audit, audit_labels
 from marketplace.admin import audit_log
 from marketplace.extensions import db
 from marketplace.models import AuditLog
@@ -123,6 +124,9 @@ def test_the_search_swaps_the_table_for_htmx_and_renders_the_page_without(client
     ("from=2026-13-01", "from", "请按YYYY-MM-DD填写日期"),
     ("to=昨天", "to", "请按YYYY-MM-DD填写日期"),
     ("from=2026-03-05&to=2026-03-01", "to", "结束日期不能早于开始日期"),
+    ("to=9999-12-31", "to", "请填写2000年至2100年之间的日期"),
+    ("from=0001-01-01", "from", "请填写2000年至2100年之间的日期"),
+    ("from=1999-12-31", "from", "请填写2000年至2100年之间的日期"),
 ])
 def test_a_bad_date_is_answered_next_to_its_field_with_the_input_kept(client, auth, world, query, field, message,
                                                                       htmx):
@@ -178,7 +182,7 @@ def test_the_object_filter_offers_every_object_type_the_code_records():
     source = "\n".join(path.read_text(encoding="utf-8") for path in package.rglob("*.py"))
     recorded = set(re.findall(r'audit\.record\(\s*"(\w+)"', source)) | set(re.findall(r'^OBJECT = "(\w+)"', source, re.M))
     assert {"provider", "user", "order", "redemption", "voucher_application"} <= recorded
-    assert recorded <= set(audit_log.OBJECT_LABELS)
+    assert recorded <= set(audit_labels.OBJECT_LABELS)
 
 
 @pytest.mark.parametrize("who, expected", NOT_REVIEWERS)
@@ -186,3 +190,73 @@ def test_only_reviewers_read_the_audit_log(client, auth, make, world, who, expec
     sign_in_as(auth, make, who)
     assert client.get("/admin/audit").status_code == expected
     assert db.session.scalar(select(func.count(AuditLog.id))) == len(world[0])
+
+
+# ---------------------------------------------------------------- in words (issue 16)
+
+def test_actions_objects_and_states_are_shown_in_chinese_not_as_codes(client, auth, reviewer):
+    entry("order", "CXQ202603010001", "redemption_approve", datetime(2026, 3, 1), reviewer, "reviewing",
+          "awaiting_payment")
+    entry("voucher", 4, "issue", datetime(2026, 3, 2), reviewer, None, "issued", "2026年度 南京市 苏南 100,000.00元")
+    entry("provider", 7, "pilot_on", datetime(2026, 3, 3), reviewer, "regular", "pilot")
+    auth.login(reviewer)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    table = html[html.index("<tbody>"):]
+    for code in ("redemption_approve", "issued", "pilot_on", "regular", ">issue<"):
+        assert code not in table
+    assert "兑付：审核通过" in table and "审核中 → 待兑付" in table
+    assert "发放创新券" in table and "— → 已发放" in table
+    assert "列为服务承诺制试点" in table and "非试点 → 服务承诺制试点" in table
+
+
+def test_the_action_filter_offers_chinese_choices_and_keeps_the_code_in_the_url(client, auth, world):
+    ids, reviewer, _ = world
+    auth.login(reviewer)
+    html = client.get("/admin/audit?action=remove").get_data(as_text=True)
+    assert '<select id="audit-action" name="action">' in html
+    assert '<option value="remove" selected>退出（清退）</option>' in html
+    assert '<option value="approve">审核通过</option>' in html
+    assert shown(client, "action=remove") == {ids["removal"], ids["other_provider"]}
+
+
+def test_an_action_code_the_filter_does_not_know_is_kept_selected(client, auth, world):
+    _, reviewer, _ = world
+    auth.login(reviewer)
+    html = client.get("/admin/audit?action=no_such_move").get_data(as_text=True)
+    assert '<option value="no_such_move" selected>no_such_move</option>' in html
+
+
+# Functions that pass an action code on to audit.record(), and the position of that code among their arguments.
+ACTION_ARGUMENT = {"record": 2, "move": 1, "_to": 4, "_decide": 1, "change_status": 1, "_change_status": 2,
+                   "_end_every_session": 1, "_open": 1}
+
+
+def literals(node: ast.AST) -> set[str]:
+    """The strings an argument can be: a literal, or either side of `"a" if … else "b"` (f-strings are not codes)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return literals(node.body) | literals(node.orelse)
+    return set()
+
+
+def recorded_action_codes() -> set[str]:
+    """Every string literal the code passes as an action to audit.record(), directly or through the helpers above."""
+    codes = set()
+    for path in Path(audit.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", None))
+            position = ACTION_ARGUMENT.get(name)
+            if position is not None and len(node.args) > position:
+                codes |= literals(node.args[position])
+    return codes
+
+
+def test_every_action_the_code_records_has_a_chinese_label():
+    codes = recorded_action_codes()
+    assert {"remove", "pilot_on", "pilot_off", "publish", "disable_account", "logout", "issue"} <= codes
+    named = set(audit_labels.ACTIONS).union(*audit_labels.ACTIONS_BY_TYPE.values())
+    moves = {f"redemption_{code}" for code in audit_labels.ORDER_MOVING}
+    assert codes - named == set() and moves <= named

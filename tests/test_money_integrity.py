@@ -309,7 +309,7 @@ def test_the_reviewer_sees_both_figures_of_a_mixed_contract(client, auth, xuzhou
 
 def test_an_offline_mixed_contract_is_estimated_on_its_eligible_part(make, enterprise):
     make.voucher(enterprise)  # 南京: 苏南, 25 %, 100,000 a year
-    claim = claims.start_offline(enterprise)
+    claim = claims.start_offline(enterprise, "123200004660000004")
     claim.eligible_fee_fen = 140_000 * YUAN  # the seed's second case: ¥140,000 of testing → ¥35,000
     assert offline_estimate_fen(claim, 1_000_000 * YUAN) == 35_000 * YUAN
     claim.eligible_fee_fen = None

@@ -3,13 +3,15 @@ from datetime import timedelta
 
 import pytest
 from flask import render_template
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, BankReceipt, Invoice, Material, Redemption, RedemptionServiceLine,
-                                RedemptionStatus, china_today)
+from marketplace.models import (ApplicationStatus, AuditLog, BankReceipt, Invoice, Material, Redemption,
+                                RedemptionServiceLine, RedemptionStatus, Voucher, china_today)
 from marketplace.redemption import claims
 from marketplace.validators import make_credit_code
+from marketplace.vouchers import lifecycle as voucher_lifecycle
 
 from .samples import pdf_upload
 
@@ -34,20 +36,29 @@ def voucher_holder(make, enterprise, auth):
     return enterprise
 
 
-def start(client) -> Redemption:
+FIRST_STEP = "/me/offline-redemptions/new/provider"
+
+
+def start(client) -> str:
+    """线下订单申请兑付: the first step's address (nothing is saved yet)."""
     response = client.post("/me/offline-redemptions/new")
-    assert response.status_code == 303
-    db.session.expire_all()
-    claim = db.session.scalars(select(Redemption).order_by(Redemption.id.desc())).first()
-    assert response.headers["Location"].endswith(f"/me/offline-redemptions/{claim.id}/provider")
+    assert response.status_code == 303 and response.headers["Location"].endswith(FIRST_STEP)
+    return FIRST_STEP
+
+
+def claim_count() -> int:
+    count = db.session.scalar(select(func.count()).select_from(Redemption))
     db.session.commit()  # end the test's read, so it never holds an old snapshot while requests write
-    return claim
+    return count
 
 
 def through_step_one(client) -> Redemption:
-    claim = start(client)
-    response = client.post(f"/me/offline-redemptions/{claim.id}/provider", data=PROVIDER_STEP)
+    response = client.post(start(client), data=PROVIDER_STEP)
     assert response.status_code == 303
+    db.session.commit()
+    db.session.expire_all()
+    claim = db.session.scalars(select(Redemption).order_by(Redemption.id.desc())).first()
+    db.session.commit()
     assert response.headers["Location"].endswith(f"/me/offline-redemptions/{claim.id}/service")
     return claim
 
@@ -90,48 +101,132 @@ def test_enterprise_without_this_years_voucher_is_refused_with_a_way_to_apply(cl
 
 
 def test_only_enterprises_start_offline_claims(client, make, auth):
+    assert client.get(FIRST_STEP).status_code == 302  # to the login page
     auth.login(make.provider())
     assert client.post("/me/offline-redemptions/new").status_code == 403
+    assert client.get(FIRST_STEP).status_code == 403
+    assert client.post(FIRST_STEP, data=PROVIDER_STEP).status_code == 403
+    assert claim_count() == 0
+
+
+def test_the_button_saves_nothing_until_the_first_step_is_saved(client, voucher_holder):
+    """Clicks on 线下订单申请兑付 that go no further leave no empty draft (issue 16): the claim is made by the first
+    step's save."""
+    for _ in range(3):
+        first_step = start(client)
+    page = client.get(first_step)
+    assert page.status_code == 200 and f'action="{FIRST_STEP}"' in page.text and "服务单位信息维护" in page.text
+    assert claim_count() == 0
+    assert "（未填写服务单位）" not in client.get("/me/offline-redemptions").text
+    claim = through_step_one(client)
+    assert (claim.kind, claim.status, claim.provider_name) == ("offline", "draft", "南京某某大学")
+    assert claim_count() == 1 and audit_actions(claim.id) == ["create", "edit_provider"]
+
+
+def test_saving_the_first_step_twice_makes_one_draft(client, voucher_holder):
+    """A double click on 下一步 lands on the draft the first click made, while step 2 is untouched."""
+    first, second = through_step_one(client), through_step_one(client)
+    assert first.id == second.id and claim_count() == 1
+
+
+@pytest.mark.parametrize("step_two", [
+    {"lines-0-service_name": "材料磨损试验"},
+    {"provider_unit_type": "third_party", "qualification_kind": "CNAS", "qualification_file": "CNAS证书.pdf"},
+], ids=["a-service-line", "a-qualification-file"])
+def test_a_new_claim_on_the_same_provider_never_reopens_a_draft_whose_second_step_was_saved(client, voucher_holder,
+                                                                                             step_two):
+    """暂存 on step 2 may keep a service line or a qualification file without a contract amount: a new claim on the
+    same provider is a second claim, and the first keeps what was saved."""
+    first = through_step_one(client)
+    data = {key: pdf_upload(value) if key == "qualification_file" else value for key, value in step_two.items()}
+    saved = client.post(f"/me/offline-redemptions/{first.id}/service", content_type="multipart/form-data",
+                        data={**data, "contract_amount_fen": "", "action": "draft"})
+    assert saved.status_code == 303
+    second = through_step_one(client)
+    assert second.id != first.id and claim_count() == 2
+    kept = fresh(first)
+    assert kept.contract_amount_fen is None
+    assert [line.service_name for line in kept.service_lines] == (["材料磨损试验"] if "lines-0-service_name" in step_two
+                                                                  else [])
+    assert (kept.qualification_file_id is not None) == ("qualification_file" in step_two)
+
+
+def test_a_voucher_gone_before_the_first_step_is_saved_is_refused_not_a_crash(client, voucher_holder):
+    """The voucher is re-read under its row lock when the claim is made; gone by then (a year that turned, a
+    voucher withdrawn), the step answers as the button does, and makes nothing."""
+    def withdraw_before_the_locked_read(state):
+        if state.is_select and state.statement._for_update_arg is not None and Voucher.__mapper__ in state.all_mappers:
+            state.session.execute(delete(Voucher).where(Voucher.enterprise_id == voucher_holder.enterprise.id))
+
+    event.listen(Session, "do_orm_execute", withdraw_before_the_locked_read)
+    try:
+        response = client.post(start(client), data=PROVIDER_STEP)
+    finally:
+        event.remove(Session, "do_orm_execute", withdraw_before_the_locked_read)
+    assert response.status_code == 409
+    assert "您还没有本年度的省创新券" in response.text and claim_count() == 0
+
+
+def test_the_first_step_without_a_voucher_is_refused_with_a_way_to_apply(client, enterprise, auth):
+    auth.login(enterprise)
+    for answer in (client.get(FIRST_STEP), client.post(FIRST_STEP, data=PROVIDER_STEP)):
+        assert answer.status_code == 409 and "/me/vouchers/apply" in answer.text
+    assert claim_count() == 0
 
 
 # ---------------------------------------------------------------- 第一步
 
 def test_provider_already_on_the_platform_stops_the_wizard_with_a_link_to_its_shop(client, make, voucher_holder):
     shop = make.provider(name="南京联创信息科技有限公司").provider
-    claim = start(client)
     typed = dict(PROVIDER_STEP, provider_name="南京联创信息科技有限公司",
                  provider_credit_code=shop.credit_code.lower())
-    response = client.post(f"/me/offline-redemptions/{claim.id}/provider", data=typed)
+    response = client.post(start(client), data=typed)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "您所填写的“南京联创信息科技有限公司”已经在本平台对外提供服务，请在平台上下单后，再申请兑付。" in page
     assert "如您购买的服务不存在，请联系服务单位在平台上上架此服务后，再进行下单！" in page
     assert f'href="/shops/{shop.id}"' in page and "去服务单位主页" in page
     assert 'value="王林"' in page
-    claim = fresh(claim)
-    assert claim.provider_name == "" and claim.provider_credit_code == ""
-    assert audit_actions(claim.id) == ["create"]
+    assert claim_count() == 0
 
 
 def test_provider_step_checks_the_credit_code_and_phone_and_keeps_the_input(client, voucher_holder):
-    claim = start(client)
     wrong_check = OUTSIDE_CODE[:17] + ("1" if OUTSIDE_CODE[17] != "1" else "2")
-    response = client.post(f"/me/offline-redemptions/{claim.id}/provider",
+    response = client.post(start(client),
                            data=dict(PROVIDER_STEP, provider_credit_code=wrong_check, provider_phone="12345"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "统一社会信用代码校验位不正确" in page and "请填写手机号码或带区号的固定电话" in page
     assert 'value="南京某某大学"' in page
-    assert fresh(claim).provider_name == ""
+    assert claim_count() == 0
 
 
 def test_provider_step_asks_for_every_field(client, voucher_holder):
-    claim = start(client)
-    response = client.post(f"/me/offline-redemptions/{claim.id}/provider", data={})
+    response = client.post(start(client), data={})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     for message in ("请填写服务单位名称", "请填写统一社会信用代码", "请填写联系人", "请填写联系电话"):
         assert message in page
+
+
+def test_step_one_refuses_the_credit_code_of_the_application_behind_the_claims_own_voucher(client, make,
+                                                                                            voucher_holder):
+    """A claim on last year's voucher (待补正 into the new year) is checked against the application that voucher was
+    issued on, not against this year's."""
+    enterprise = voucher_holder.enterprise
+    last_years_code = make_credit_code("91320102MA1XXXXX9")
+    application = make.voucher_application(voucher_holder, status=ApplicationStatus.SUBMITTED,
+                                           year=china_today().year - 1, credit_code=last_years_code)
+    last_year = voucher_lifecycle.approve(application, make.reviewer().id)
+    claim = Redemption(kind="offline", enterprise_id=enterprise.id, voucher_id=last_year.id,
+                       status=RedemptionStatus.CORRECTION, provider_credit_code=OUTSIDE_CODE)
+    db.session.add(claim)
+    db.session.commit()
+    response = client.post(f"/me/offline-redemptions/{claim.id}/provider",
+                           data=dict(PROVIDER_STEP, provider_credit_code=last_years_code))
+    assert response.status_code == 422
+    assert '<p class="error" id="provider_credit_code-error">服务单位不能是本企业自身' in response.text
+    assert 'value="王林"' in response.text and fresh(claim).provider_credit_code == OUTSIDE_CODE
 
 
 # ---------------------------------------------------------------- 第二步: qualification
@@ -282,8 +377,11 @@ def test_drafts_are_listed_with_continue_and_abandon_here_and_on_my_orders(clien
         assert f"/me/offline-redemptions/{claim.id}/abandon" in page
 
 
-def test_continue_leads_to_the_step_still_missing(client, voucher_holder):
-    claim = start(client)
+def test_continue_leads_to_the_step_still_missing(client, voucher_holder, enterprise):
+    claim = Redemption(kind="offline", enterprise_id=enterprise.id,  # a blank draft, as the button once made them
+                       voucher_id=claims.voucher_for(enterprise.id).id)
+    db.session.add(claim)
+    db.session.commit()
     page = client.get("/me/offline-redemptions").get_data(as_text=True)
     assert f'href="/me/offline-redemptions/{claim.id}/provider"' in page
     early = client.get(f"/me/offline-redemptions/{claim.id}/service")

@@ -108,11 +108,26 @@ def test_a_start_holding_the_order_lets_events_and_messages_on_it_through(app, m
     assert count(OrderEvent, OrderEvent.order_id == order.id, OrderEvent.kind == "message") == 1
 
 
-def test_twenty_offline_starts_at_once_open_one_blank_draft(app, make, enterprise):
+OFFLINE_PROVIDER = {"provider_name": "南京某某大学", "provider_credit_code": "123200004660000004",
+                    "provider_contact": "王林", "provider_phone": "025-83235635"}
+
+
+def test_twenty_offline_starts_at_once_leave_no_draft(app, make, enterprise):
     make.voucher(enterprise)
     answers = posted_at_once(app, [(enterprise, "/me/offline-redemptions/new", {})] * THREADS)
     assert statuses_of(answers) == [303] * THREADS
+    assert {location for _, location in answers} == {"/me/offline-redemptions/new/provider"}
+    assert count(Redemption, Redemption.kind == "offline") == 0
+
+
+def test_twenty_first_steps_at_once_make_one_draft(app, make, enterprise):
+    make.voucher(enterprise)
+    answers = posted_at_once(app, [(enterprise, "/me/offline-redemptions/new/provider", OFFLINE_PROVIDER)] * THREADS)
+    assert statuses_of(answers) == [303] * THREADS
+    claim_id = db.session.scalar(select(Redemption.id).where(Redemption.kind == "offline"))
+    assert {location for _, location in answers} == {f"/me/offline-redemptions/{claim_id}/service"}
     assert count(Redemption, Redemption.kind == "offline") == 1
+    assert audited("redemption", claim_id, "create") == 1
 
 
 # ---- orders and the cart -------------------------------------------------------------------------------------------

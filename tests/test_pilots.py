@@ -1,4 +1,6 @@
 """服务承诺制 pilots (SPEC 7.4): the reviewer flags an open provider; its services show 免审."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -39,3 +41,22 @@ def test_nobody_but_a_reviewer_flags_pilots(client, auth, make, listed_service, 
     auth.login(listed_service.provider.user if who == "provider" else make.enterprise())
     assert client.post(f"/admin/shops/{listed_service.provider_id}/pilot", data={"pilot": "1"}).status_code == 403
     assert not pilot(listed_service.provider_id)
+
+
+def test_free_of_review_shows_only_on_a_pilots_services_the_voucher_applies_to(client, make):
+    """免审 means the voucher claim needs no platform review: a pilot's service without the 创新券 mark shows
+    neither (issue 16)."""
+    shop = make.provider(name="中国矿业大学分析测试中心").provider
+    shop.is_pilot = True
+    eligible = make.service(shop, name="扫描电镜形貌分析")
+    ineligible = make.service(shop, name="仪器操作培训", voucher_eligible=False)
+    db.session.commit()
+
+    def title(service) -> str:
+        return re.search(r"<h1>.*?</h1>", client.get(f"/services/{service.id}").text, re.S).group(0)
+
+    assert "创新券" in title(eligible) and "免审" in title(eligible)
+    assert "创新券" not in title(ineligible) and "免审" not in title(ineligible)
+    listing = client.get(f"/shops/{shop.id}?tab=services").text
+    cards = dict(re.findall(r'<article class="service-card">.*?<h3><a [^>]*>(.*?)</a>(.*?)</h3>', listing, re.S))
+    assert "免审" in cards["扫描电镜形貌分析"] and "免审" not in cards["仪器操作培训"]

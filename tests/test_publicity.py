@@ -1,6 +1,7 @@
 """公示 and 异议 (SPEC 7.4): the reviewer publishes approved claims, the public sees them with their period, a
 signed-in user's objection pauses a claim until the reviewer dismisses it (→ 待兑付) or upholds it (→ rejected,
 the approved amount back on the voucher); `flask close-publicity` moves the claims that are due."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -69,8 +70,18 @@ def test_reviewer_publishes_approved_claims_and_the_public_page_lists_them_with_
     auth.logout()
     public = client.get("/publicity").get_data(as_text=True)
     assert enterprise.enterprise.name in public and claim.order.provider.name in public
-    assert f"{batch.starts_on:%Y-%m-%d} 至 {batch.ends_on:%Y-%m-%d}" in public
-    assert "公示 5 天" in public and "登录后提出异议" in public
+    assert f"{batch.starts_on:%Y-%m-%d} 至 {batch.ends_on:%Y-%m-%d}（7天）" in public
+    assert "5 天" not in public and "登录后提出异议" in public
+
+
+def test_the_public_page_tells_the_period_of_each_batch_not_the_default(client, make, enterprise, voucher, reviewer):
+    """A 1-day batch says so; the page used to say 公示 5 天 (the default) whatever the reviewer chose (issue 16)."""
+    claim = make.claim(enterprise, status=R.APPROVED)
+    batch = settlement.publish([claim], reviewer, days=1)
+    db.session.commit()
+    public = client.get("/publicity").get_data(as_text=True)
+    assert f"{batch.starts_on:%Y-%m-%d} 至 {batch.ends_on:%Y-%m-%d}（1天）" in public
+    assert not re.search(r"公示\s*\d+\s*天", public)
 
 
 def test_select_all_ticks_every_approved_claim_without_javascript(client, auth, make, enterprise, voucher, reviewer):
@@ -110,7 +121,7 @@ def test_batches_show_how_many_claims_are_in_publicity_passed_or_objected(
     db.session.commit()
     auth.login(reviewer)
     row = client.get("/admin/publicity").get_data(as_text=True).split(f'id="publicity-batch-{quiet.publicity_batch_id}"')[1]
-    assert "<td>2</td><td>2</td><td>0</td>" in row and 'objections">1</a>' in row
+    assert '兑付数">2</td><td data-label="公示中">2</td><td data-label="已期满">0</td>' in row and 'objections">1</a>' in row
 
 
 # ---------------------------------------------------------------- objections from the public page

@@ -241,6 +241,28 @@ def test_a_contract_takes_one_file_per_upload(client, signed_in, order):
     assert draft_of(order).materials == []
 
 
+def material_section(page: str, kind: str) -> str:
+    return re.search(rf'<section class="panel" id="materials-{kind}">.*?</section>', page, re.S).group(0)
+
+
+def test_a_kind_that_holds_one_file_picks_one_and_the_others_several(client, signed_in, order):
+    """合同 and 研发活动证明 hold one file: their pickers take one (no `multiple`), so none is refused after the pick."""
+    start(client, order)
+    page = client.get(base(draft_of(order))).text
+    for kind, several in (("contract", False), ("rnd_proof", False), ("report", True), ("supplement", True),
+                          ("other", True)):
+        picker = re.search(r'<input[^>]*type="file"[^>]*>', material_section(page, kind)).group(0)
+        assert (" multiple" in picker) == several, kind
+
+
+def test_only_required_materials_carry_the_star(client, signed_in, order):
+    start(client, order)
+    page = client.get(base(draft_of(order))).text
+    for kind, required in (("contract", True), ("report", True), ("rnd_proof", True), ("supplement", False),
+                           ("other", False)):
+        assert ('class="field upload required"' in material_section(page, kind)) == required, kind
+
+
 def test_several_reports_are_added_at_once_and_one_removed(client, signed_in, order):
     start(client, order)
     claim = draft_of(order)
@@ -473,13 +495,13 @@ def test_an_exhausted_voucher_is_refused_with_its_message(client, signed_in, ord
 def test_an_offline_claim_shows_its_missing_provider_part_and_submits_to_its_own_page(client, signed_in, make,
                                                                                     enterprise):
     make.voucher(enterprise)
-    claim = claims.start_offline(enterprise)
+    claim = claims.start_offline(enterprise, "12100000466007278X")
     db.session.commit()
     page = client.get(base(claim)).text
     summary = error_near(page, "claim-summary")
     assert "请填写服务单位名称和统一社会信用代码" in summary
     assert f'href="/me/offline-redemptions/{claim.id}/provider"' in summary
-    claim.provider_name, claim.provider_credit_code, claim.provider_unit_type = "南京大学", "12100000466007278X", "university"
+    claim.provider_name, claim.provider_unit_type = "南京大学", "university"
     claim.service_lines.append(RedemptionServiceLine(position=0, service_name="X射线光电子能谱分析"))
     db.session.commit()
     fill_all(client, claim)

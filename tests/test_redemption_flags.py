@@ -131,8 +131,8 @@ def test_an_online_third_party_provider_with_an_expired_qualification_is_flagged
 
 @pytest.fixture
 def offline(claimant, make) -> Redemption:
-    claim = claims.start_offline(claimant)
-    claim.provider_name, claim.provider_credit_code = "徐州某检测有限公司", "91320300MA1XYZ1234"
+    claim = claims.start_offline(claimant, "91320300MA1XYZ1234")
+    claim.provider_name = "徐州某检测有限公司"
     claim.provider_unit_type, claim.qualification_kind = "third_party", "CNAS"
     claim.qualification_file_id = make.stored_pdf(claimant, "资质.pdf").id
     claim.qualification_expires_on = china_today() + timedelta(days=10)

@@ -191,16 +191,24 @@ def test_third_party_lab_is_published_then_opened_after_the_period(client, auth,
     batch = db.session.get(PublicityBatch, provider.publicity_batch_id)
     assert provider.status == ShopStatus.PUBLICITY
     assert (batch.kind, batch.starts_on) == ("shop", china_today())
-    assert batch.ends_on == china_today() + timedelta(days=policy.PUBLICITY_DAYS_DEFAULT)
+    # 5 days counting the first and the last, as a claim's publicity (settlement.publish)
+    assert batch.ends_on == china_today() + timedelta(days=policy.PUBLICITY_DAYS_DEFAULT - 1)
+    assert batch.days == policy.PUBLICITY_DAYS_DEFAULT
 
     publicity = client.get("/publicity").get_data(as_text=True)
-    assert "服务单位入库公示" in publicity and provider.name in publicity
+    shops_section = publicity.split("服务单位入库公示")[1]
+    assert provider.name in shops_section and f"（{policy.PUBLICITY_DAYS_DEFAULT}天）" in shops_section
 
     early = client.post(f"/admin/shops/{provider_id}/open")
     assert early.status_code == 409 and "公示期满后才能开店" in early.get_data(as_text=True)
+    batch.ends_on = china_today()  # the period's last day is still in publicity
+    db.session.commit()
+    last_day = client.post(f"/admin/shops/{provider_id}/open")
+    assert last_day.status_code == 409 and "公示期满后才能开店" in last_day.get_data(as_text=True)
     assert fresh(provider_id).status == ShopStatus.PUBLICITY
 
-    batch.ends_on = china_today()
+    batch = db.session.get(PublicityBatch, provider.publicity_batch_id)
+    batch.ends_on = china_today() - timedelta(days=1)
     db.session.commit()
     assert client.post(f"/admin/shops/{provider_id}/open").status_code == 303
     provider = fresh(provider_id)
@@ -429,10 +437,10 @@ def test_the_workbench_home_counts_services_by_status_and_instruments(client, au
     make.service(shop, name="草稿服务", status=ServiceStatus.DRAFT)
     auth.login(provider)
     page = client.get("/seller").get_data(as_text=True)
-    assert 'href="/seller/services?status=listed">2</a>' in page
-    assert 'href="/seller/services?status=draft">1</a>' in page
-    assert 'href="/seller/services?status=delisted">0</a>' in page
-    assert 'href="/seller/instruments">3</a>' in page
+    assert 'href="/seller/services?status=listed"><strong>2</strong><span>已上架</span>' in page
+    assert 'href="/seller/services?status=draft"><strong>1</strong><span>草稿</span>' in page
+    assert 'href="/seller/services?status=delisted"><strong>0</strong><span>已下架</span>' in page
+    assert 'href="/seller/instruments"><strong>3</strong><span>仪器</span>' in page
 
 
 def test_the_workbench_home_tells_a_draft_shop_what_to_do_next(client, auth, make):

@@ -337,3 +337,31 @@ def test_statistics_read_in_a_few_queries_whatever_the_data(client, auth, review
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) <= 12
+
+
+# ---------------------------------------------------------------- units (issue 16)
+
+def test_a_small_amount_is_charted_in_yuan_not_as_a_fraction_of_wan(client, auth, reviewer, make):
+    """A 徐州 (35%) claim of ¥320 pays ¥112 of provincial voucher: the local chart, whose largest bar is ¥112, counts
+    in 元; it used to print "0.0112" 万元."""
+    xuzhou = make.enterprise(city="徐州")
+    make.voucher(xuzhou)
+    make.claim(xuzhou, status=RedemptionStatus.PAID, amount_fen=32_000)
+    page = stats_page(client, auth, reviewer)
+    assert bars(page, "local")[("徐州", "省创新券")] == 11_200
+    texts = svg_texts(page, "local")
+    assert "单位：元" in texts and "112" in texts
+    assert not [text for text in texts if text.startswith("0.0")]
+
+
+def test_a_chart_reaching_a_hundred_thousand_yuan_counts_in_wan_to_two_decimals(client, auth, reviewer,
+                                                                                  claims_world):
+    texts = svg_texts(stats_page(client, auth, reviewer), "cities")
+    assert "单位：万元" in texts and "14" in texts and "0.7" in texts  # 徐州: ¥140,000 issued, ¥7,000 paid
+    assert not [text for text in texts if re.fullmatch(r"\d+\.\d{3,}", text or "")]
+
+
+def test_every_table_is_a_grid_that_scrolls_inside_its_own_box(client, auth, reviewer, claims_world):
+    page = stats_page(client, auth, reviewer)
+    for key in REPORTS:
+        assert re.search(r'<div class="scroll-box">\s*<table class="list stats-table grid">', section(page, key))

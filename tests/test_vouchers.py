@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from marketplace import policy
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, ApplicationStatus, AuditLog, KexiaoEntry, Role, Voucher,
+from marketplace.models import (AccountStatus, ApplicationStatus, AuditLog, KexiaoEntry, Role, SmsCode, Voucher,
                                 VoucherApplication, china_today)
 from marketplace.vouchers import lifecycle
+from marketplace.vouchers.forms import incomplete
 
 from .samples import pdf_upload, png_upload
 
@@ -190,6 +191,45 @@ def test_the_contact_phone_is_verified_by_sms_code(client, signed_in, caplog):
                         content_type="multipart/form-data")
     assert right.status_code == 303
     assert the_application(signed_in).contact_phone_verified_at is not None
+
+
+def test_a_right_code_survives_a_completion_refused_for_another_field(client, signed_in, caplog):
+    """完成填写 with the right code and a field missing is refused; the code is still good for the next try, so
+    nobody waits a minute for a new one (issue 16)."""
+    client.post("/me/vouchers/apply/sms", data={"contact_phone": "13812345678"}, headers=HTMX)
+    code = sms_code_from(caplog)
+    refused = client.post("/me/vouchers/apply", data=form(signed_in, sms_code=code, employees=""),
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422 and "请填写职工人数" in refused.text and "验证码不正确" not in refused.text
+    fresh()
+    assert db.session.scalar(select(SmsCode.used_at)) is None
+    accepted = client.post("/me/vouchers/apply", data=form(signed_in, sms_code=code),
+                           content_type="multipart/form-data")
+    assert accepted.status_code == 303
+    assert the_application(signed_in).contact_phone_verified_at is not None
+    assert db.session.scalar(select(SmsCode.used_at)) is not None
+
+
+def test_a_used_code_is_refused_the_second_time(client, signed_in, caplog):
+    client.post("/me/vouchers/apply/sms", data={"contact_phone": "13812345678"}, headers=HTMX)
+    code = sms_code_from(caplog)
+    assert client.post("/me/vouchers/apply", data=form(signed_in, action="save", sms_code=code),
+                       content_type="multipart/form-data").status_code == 303
+    again = client.post("/me/vouchers/apply", data=form(signed_in, action="save", sms_code=code),
+                        content_type="multipart/form-data")
+    assert again.status_code == 422 and "验证码不正确或已过期" in again.text
+
+
+def test_the_unit_landline_is_optional_but_checked_when_given(client, signed_in):
+    """单位电话 (the seed's 固定电话, no star): 完成填写 without it succeeds; a malformed one is refused beside it."""
+    page = client.get("/me/vouchers/apply").text
+    assert not re.search(r'<div class="field[^"]*required[^"]*">\s*<label for="phone"', page)
+    assert client.post("/me/vouchers/apply", data=form(signed_in, phone=""),
+                       content_type="multipart/form-data").status_code == 303
+    application = the_application(signed_in)
+    assert application.phone == "" and not incomplete(application)
+    wrong = client.post("/me/vouchers/apply", data=form(signed_in, phone="12"), content_type="multipart/form-data")
+    assert wrong.status_code == 422 and 'id="phone-error"' in wrong.text and 'value="12"' in wrong.text
 
 
 def test_changing_the_contact_phone_needs_a_new_verification(client, signed_in, make):

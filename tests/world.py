@@ -35,13 +35,14 @@ def url_rules() -> tuple:
 ROLES = ("anonymous", "enterprise_a", "enterprise_b", "individual", "provider_x", "provider_y",
          "removed_provider", "reviewer")
 SIDES = ("own", "other")
+OFFLINE_PROVIDER_CODE = "123200004660000004"  # the offline claims' provider, a unit with no shop here
 
 
 @dataclass
 class Side:
     """One buyer–seller pair and everything routes take an id of. `paid_claim` went all the way (so it has
     publicity and payment batches); `publicity_claim` is in publicity with an open objection; `offline_claim`
-    is an empty offline draft."""
+    is an offline draft whose first step was begun (it names its provider's credit code, nothing more)."""
     enterprise: User
     provider: User
     voucher: Voucher
@@ -121,7 +122,7 @@ def _side(make: Factory, city: str, provider_city: str) -> Side:
     in_publicity = make.claim(enterprise, order=_accepted_order(make, enterprise, service),
                               status=RedemptionStatus.PUBLICITY)
     objection = settlement.lodge_objection(in_publicity, make.reviewer(), "公示期内收到的异议")
-    offline = claims.start_offline(enterprise)
+    offline = claims.start_offline(enterprise, OFFLINE_PROVIDER_CODE)
     order = paid.order
     complaint = Complaint(order_id=order.id, provider_id=provider.provider.id, user_id=enterprise.id,
                           reason="服务周期超过约定")

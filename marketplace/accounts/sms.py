@@ -1,7 +1,7 @@
 """Phone verification codes through a pluggable backend; the default backend writes to the log."""
 import secrets
 from datetime import timedelta
-from typing import Protocol
+from typing import Optional, Protocol
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import func, select, update
@@ -70,27 +70,36 @@ def _check_limits(phone: str, purpose: str, ip: str) -> None:
         raise TooSoon("当前网络获取验证码过于频繁，请明天再试或联系省统筹中心")
 
 
-def verify_code(phone: str, purpose: str, code: str) -> bool:
-    """True once for the latest unexpired code; wrong guesses are counted and capped. Guesses for one number take
-    turns under the lock send_code takes (released by the commit here, or by the caller's commit or rollback after
-    a refusal), so twenty at once check five wrong codes, not twenty, and the right one passes once. Each move is
-    one guarded UPDATE as well, so the database refuses a sixth guess or a second use whatever the timing."""
+def matching_code(phone: str, purpose: str, code: str) -> Optional[int]:
+    """The id of the latest unexpired code if `code` is it, or None; wrong guesses are counted (committed) and
+    capped. A right code is not used up here: use_code() does that in the transaction of the change it verifies,
+    so a save refused for another field leaves it good for the next try.
+
+    Guesses for one number take turns under the lock send_code takes (released by the commit of a wrong guess, or
+    by the caller's commit or rollback), so twenty at once check five wrong codes, not twenty, and the right one
+    passes once. Each move is one guarded UPDATE as well, so the database refuses a sixth guess or a second use
+    whatever the timing."""
     locks.hold(f"sms-phone:{phone}")
     row = db.session.scalar(select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose,
                                                   SmsCode.used_at.is_(None))
                             .order_by(SmsCode.created_at.desc()).limit(1)
                             .execution_options(populate_existing=True))
     if row is None or row.expires_at < utcnow() or row.attempts >= MAX_ATTEMPTS:
-        return False
+        return None
     if not check_password_hash(row.code_hash, code.strip()):
-        _guarded(row, SmsCode.attempts < MAX_ATTEMPTS, attempts=SmsCode.attempts + 1)
-        return False
-    return _guarded(row, SmsCode.used_at.is_(None), SmsCode.attempts < MAX_ATTEMPTS, used_at=utcnow())
+        _guarded(row.id, SmsCode.attempts < MAX_ATTEMPTS, attempts=SmsCode.attempts + 1)
+        db.session.commit()
+        return None
+    return row.id
 
 
-def _guarded(row: SmsCode, *still, **values) -> bool:
-    """One UPDATE of `row` that happens only while `still` holds, committed; whether it happened."""
-    done = db.session.execute(update(SmsCode).where(SmsCode.id == row.id, *still).values(**values)
+def use_code(code_id: int) -> bool:
+    """Use up the code matching_code() found, in the caller's transaction (not committed here); False when another
+    request used it, or guessed it out, first."""
+    return _guarded(code_id, SmsCode.used_at.is_(None), SmsCode.attempts < MAX_ATTEMPTS, used_at=utcnow())
+
+
+def _guarded(code_id: int, *still, **values) -> bool:
+    """One UPDATE of the code that happens only while `still` holds; whether it happened."""
+    return db.session.execute(update(SmsCode).where(SmsCode.id == code_id, *still).values(**values)
                               .execution_options(synchronize_session=False)).rowcount == 1
-    db.session.commit()
-    return done

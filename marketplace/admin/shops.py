@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from .. import audit, policy, related_parties
+from .. import audit, related_parties
 from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import (Objection, Provider, PublicityBatch, Service, ServiceStatus, ShopStatus, User, china_today,
@@ -119,10 +119,9 @@ def _approve(provider: Provider) -> None:
     if provider.is_direct:
         _open(provider, "approve_application")
         return
-    today = china_today()
+    today, days = china_today(), current_app.config["PUBLICITY_DAYS"]  # as long as the claims' (SPEC 7.4)
     batch = PublicityBatch(kind="shop", title=f"服务单位入库公示：{provider.name}", starts_on=today,
-                           ends_on=today + timedelta(days=policy.PUBLICITY_DAYS_DEFAULT),
-                           created_by_id=current_user.id)
+                           ends_on=today + timedelta(days=days - 1), created_by_id=current_user.id)
     db.session.add(batch)
     db.session.flush()
     audit.record("provider", provider.id, "approve_application", provider.status, ShopStatus.PUBLICITY)
@@ -132,13 +131,19 @@ def _approve(provider: Provider) -> None:
 def _open_after_publicity(provider: Provider) -> None:
     _require(provider, ShopStatus.PUBLICITY)
     batch = publicity_batch(provider)
-    if batch and china_today() < batch.ends_on:
-        raise Refused(f"公示期至{batch.ends_on.isoformat()}，公示期满后才能开店。")
+    if batch and not publicity_over(batch):
+        raise Refused(f"公示期至{batch.ends_on.isoformat()}（含当天），公示期满后才能开店。")
     if _open_objections(provider):
         raise Refused("该服务单位有尚未处理的异议，处理完毕后才能开店。")
     if batch:
         batch.closed_at = utcnow()
     _open(provider, "open_after_publicity")
+
+
+def publicity_over(batch: PublicityBatch) -> bool:
+    """The period counts its first and last days (PublicityBatch.days): it is over the day after `ends_on`, as a
+    claim's (settlement.close_publicity)."""
+    return china_today() > batch.ends_on
 
 
 def _reject(provider: Provider, reason: str) -> None:
@@ -201,7 +206,7 @@ def _context(provider: Provider, reject_form=None, refusal=None, notice=None) ->
     return dict(provider=provider, attachments=attachments(provider), problems=entry_problems(provider),
                 related=related_parties.enterprises_related_to([provider])[provider.id],
                 services=services, batch=batch, open_objections=_open_objections(provider),
-                publicity_over=batch is not None and china_today() >= batch.ends_on,
+                publicity_over=batch is not None and publicity_over(batch),
                 reject_form=reject_form or RejectForm(), refusal=refusal, notice=notice,
                 shop_labels=SHOP_LABELS, embed=True)
 

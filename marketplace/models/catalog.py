@@ -267,6 +267,11 @@ class Service(Timestamped, Base):
     def is_listed(self) -> bool:
         return self.status == ServiceStatus.LISTED
 
+    @property
+    def review_free(self) -> bool:
+        """免审: a claim on it needs only the provider's confirmation, for a voucher service of a 服务承诺制 pilot."""
+        return self.voucher_eligible and self.provider.is_pilot
+
     status_label = label("status", ServiceStatus.LABELS)
 
     nature_label = label("nature", ServiceNature.LABELS)

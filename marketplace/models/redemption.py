@@ -49,6 +49,11 @@ class PublicityBatch(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    @property
+    def days(self) -> int:
+        """How long the period is, counting its first and last days (what the public page says)."""
+        return (self.ends_on - self.starts_on).days + 1
+
 
 class PaymentBatch(Base):
     __tablename__ = "payment_batches"

@@ -130,23 +130,44 @@ def _locked(order: Order) -> Order:
                              .execution_options(populate_existing=True))
 
 
-def start_offline(user) -> Redemption:
-    """线下订单申请兑付: an empty draft; the wizard fills in the provider. A blank draft the enterprise already has (a
-    double click, or a wizard left before its first step) is reused: looked for under the voucher's row lock, so
-    requests at the same moment open one."""
+def may_start_offline(user) -> None:
+    """线下订单申请兑付 is for an enterprise holding this year's voucher (else Refused, saying why)."""
     if user.enterprise is None:
         raise Refused("只有企业用户可以申请兑付。")
+    if voucher_for(user.enterprise.id) is None:
+        raise Refused(NO_VOUCHER)
+
+
+def start_offline(user, provider_credit_code: str) -> Redemption:
+    """The draft of an offline claim on the provider with this 统一社会信用代码, made when the wizard's first step is
+    saved, so a click that goes no further leaves no empty draft. A draft of that provider that holds nothing but
+    its first step (a double click on 下一步) is reused, looked for under the voucher's row lock, so requests at the
+    same moment make one; a draft with anything of step 2 or the claim editor saved is never reopened by a new
+    claim. Refused without this year's voucher, also when it went since the caller checked."""
+    may_start_offline(user)
     voucher = voucher_for(user.enterprise.id, lock=True)
-    blank = None if voucher is None else db.session.scalar(select(Redemption).where(
+    unfinished = None if voucher is None else db.session.scalar(select(Redemption).where(
         Redemption.voucher_id == voucher.id, Redemption.kind == "offline", Redemption.status == R.DRAFT,
-        Redemption.provider_name == "", Redemption.provider_credit_code == "").order_by(Redemption.id).limit(1))
-    return blank or _created(Redemption(kind="offline", enterprise_id=user.enterprise.id), user)
+        Redemption.provider_credit_code == provider_credit_code, *_only_its_provider())
+        .order_by(Redemption.id).limit(1))
+    return unfinished or _created(Redemption(kind="offline", enterprise_id=user.enterprise.id,
+                                             provider_credit_code=provider_credit_code), user)
+
+
+def _only_its_provider() -> tuple:
+    """An offline draft holding nothing but what the wizard's first step writes: no field of step 2 (暂存 saves any
+    of them alone), no amount, material, invoice or receipt of the claim editor."""
+    return (Redemption.provider_unit_type == "", Redemption.qualification_kind == "",
+            Redemption.qualification_file_id.is_(None), Redemption.qualification_expires_on.is_(None),
+            Redemption.contract_amount_fen.is_(None), Redemption.eligible_fee_fen.is_(None),
+            ~Redemption.service_lines.any(), ~Redemption.materials.any(), ~Redemption.invoices.any(),
+            ~Redemption.receipts.any())
 
 
 def _created(claim: Redemption, user) -> Redemption:
     voucher = voucher_for(claim.enterprise_id)
     if voucher is None:
-        raise Refused("您还没有本年度的省创新券，请先申领创新券，审核通过后再申请兑付。")
+        raise Refused(NO_VOUCHER)
     claim.voucher_id = voucher.id
     db.session.add(claim)
     db.session.flush()
@@ -272,6 +293,7 @@ def on_platform_message(name: str) -> str:
 
 
 LINES_MISSING = "请至少填写一项服务明细（服务名称或仪器名称）"
+NO_VOUCHER = "您还没有本年度的省创新券，请先申领创新券，审核通过后再申请兑付。"
 UNCONFIRMED = "服务单位尚未确认服务完成和实际服务金额，确认后才能提交兑付"
 OFFLINE_UNIT_TYPES = {"university": "高校", "institute": "科研院所", "soe": "国有企业",
                       "public_institution": "事业单位", "new_rnd": "新型研发机构", "third_party": "第三方检验检测机构",

@@ -34,7 +34,8 @@ def _amount(label: str) -> MoneyField:
 
 class MaterialForm(Form):
     """Files of one kind (合同, 报告, 研发活动证明, 其他材料); PDF only. A kind that holds exactly one file
-    (contract, R&D proof) takes one file per upload, which replaces the one held."""
+    (contract, R&D proof) takes one file per upload (its picker picks one), which replaces the one held. Only the
+    kinds a claim needs are starred as required."""
     kind = SelectField("材料类型", choices=choices(checks.FILE_LABELS.items()),
                        validators=[DataRequired(message="请选择材料类型")])
     files = MultiUploadField("文件", accept=(uploads.PDF,), max_bytes=policy.MAX_UPLOAD_BYTES,
@@ -43,8 +44,10 @@ class MaterialForm(Form):
     def for_kind(self, kind: str) -> "MaterialForm":
         """Label and limit the file field by the kind posted, before validation stores anything."""
         if kind in checks.FILE_LABELS:
+            least, most = checks.FILE_COUNTS[kind]
             self.files.label.text = checks.FILE_LABELS[kind]
-            self.files.max_files = checks.FILE_COUNTS[kind][1] or FILES_PER_UPLOAD
+            self.files.max_files = most or FILES_PER_UPLOAD
+            self.files.flags.required = least > 0  # the star: the claim needs this kind (an upload needs a file)
             own_ids(self, kind)
         return self
 

@@ -23,7 +23,8 @@ from . import bp, checks, claims
 from .editor import editor_url
 from .offline_forms import ProviderForm, ServiceForm
 
-STEPS = {"provider": "redemption.offline_provider", "service": "redemption.offline_service"}
+STEPS = {"first": "redemption.offline_first_step", "provider": "redemption.offline_provider",
+         "service": "redemption.offline_service"}
 BACK_TO = {"list": "redemption.offline_list", "orders": "orders.my_orders"}
 
 bp.add_app_template_global(claims.OFFLINE_UNIT_TYPES, "offline_unit_types")
@@ -80,13 +81,13 @@ def offline_estimate_fen(claim: Redemption, contract_fen: Optional[int]) -> Opti
 @bp.post("/me/offline-redemptions/new")
 @roles_required("enterprise")
 def offline_new():
+    """线下订单申请兑付: to the wizard's first step, which makes the claim when it is saved (a click saves nothing,
+    so none leaves an empty draft); refused here already without this year's voucher."""
     try:
-        claim = claims.start_offline(current_user)
+        claims.may_start_offline(current_user)
     except claims.Refused as refusal:
-        db.session.rollback()
         return _refused(str(refusal), apply_link=_lacks_voucher())
-    db.session.commit()
-    return redirect(url_for(STEPS["provider"], claim_id=claim.id), 303)
+    return redirect(url_for(STEPS["first"]), 303)
 
 
 def _lacks_voucher() -> bool:
@@ -96,28 +97,51 @@ def _lacks_voucher() -> bool:
 
 # ---------------------------------------------------------------- 第一步 服务单位信息维护
 
+@bp.route("/me/offline-redemptions/new/provider", methods=["GET", "POST"])
+@roles_required("enterprise")
+def offline_first_step():
+    """第一步 of a new claim, which its first save makes."""
+    try:
+        claims.may_start_offline(current_user)
+    except claims.Refused as refusal:
+        return _refused(str(refusal), apply_link=_lacks_voucher())
+    return _provider_step(None)
+
+
 @bp.route("/me/offline-redemptions/<int:claim_id>/provider", methods=["GET", "POST"])
 @roles_required("enterprise")
 def offline_provider(claim_id: int):
-    claim = _my_claim(claim_id, lock=request.method == "POST", editable=True)
+    """第一步 of a claim the enterprise has: its provider changed."""
+    return _provider_step(_my_claim(claim_id, lock=request.method == "POST", editable=True))
+
+
+def _provider_step(claim: Optional[Redemption]):
     if request.method == "GET":
         return _provider_page(claim, ProviderForm(obj=claim))
-    form = ProviderForm(own_credit_codes=_own_credit_codes(claim))
+    form = ProviderForm(own_credit_codes=_own_credit_codes(current_user.enterprise, claim))
     if not form.validate():
         return _provider_page(claim, form), 422
     shop = claims.platform_provider(form.provider_credit_code.data)
     if shop is not None:
         return _provider_page(claim, form, on_platform=shop, entered_name=form.provider_name.data), 422
+    if claim is None:
+        try:
+            claim = claims.start_offline(current_user, form.provider_credit_code.data)
+        except claims.Refused as refusal:  # the voucher went between the check and the locked re-read
+            db.session.rollback()
+            return _refused(str(refusal), apply_link=_lacks_voucher())
     form.apply_to(claim)
     audit.record(claims.OBJECT, claim.id, "edit_provider", claim.status, claim.status, claim.provider_name)
     db.session.commit()
     return redirect(url_for(STEPS["service"], claim_id=claim.id), 303)
 
 
-def _own_credit_codes(claim: Redemption) -> frozenset[str]:
-    """The enterprise's credit codes: its account's and its voucher application's."""
-    application = claim.voucher.application if claim.voucher is not None else None
-    return frozenset(value for kind, value in related_parties.of_enterprise(claim.enterprise, application)
+def _own_credit_codes(enterprise, claim: Optional[Redemption]) -> frozenset[str]:
+    """The enterprise's credit codes: its account's and those of the voucher application behind the claim's voucher
+    (for a new claim, this year's, which it will draw on)."""
+    voucher = claim.voucher if claim is not None else claims.voucher_for(enterprise.id)
+    application = voucher.application if voucher is not None else None
+    return frozenset(value for kind, value in related_parties.of_enterprise(enterprise, application)
                      if kind == related_parties.CREDIT_CODE)
 
 

@@ -111,7 +111,33 @@ REPORTS: dict[str, Callable[[int], Report]] = {
 def _money_chart(title: str, labels: Sequence[str], first: tuple[str, list[int]], second: tuple[str, list[int]],
                  horizontal: bool = True) -> Markup:
     series = [Series(first[0], first[1], BLUE), Series(second[0], second[1], ORANGE)]
-    return bar_chart(Chart(title, labels, series, policy.format_wan, "万元", horizontal))
+    format_value, unit = money_unit(max([*first[1], *second[1]], default=0))
+    return bar_chart(Chart(title, labels, series, format_value, unit, horizontal))
+
+
+# A money chart whose largest bar reaches this counts in 万元; below it, in 元.
+WAN_CHART_FEN = 10 * policy.FEN_PER_WAN
+
+
+def money_unit(top_fen: int) -> tuple[Callable[[int], str], str]:
+    """How one money chart prints its numbers, all in one unit: 元, or 万元 to two decimals once its largest bar
+    reaches 10万元, so an amount is never a tiny fraction of 万元 ("0.0112") nor a long row of digits."""
+    return (yuan_figure, "元") if top_fen < WAN_CHART_FEN else (wan_figure, "万元")
+
+
+def yuan_figure(fen: int) -> str:
+    """11200 -> "112", 11250 -> "112.50", 12345600 -> "123,456"."""
+    text = policy.format_yuan(fen)
+    return text.removesuffix(".00")
+
+
+def wan_figure(fen: int) -> str:
+    """万元 rounded to 0.01 (half up): 14000000 -> "14", 700000 -> "0.7", 11200 -> "0.01", 40 -> "<0.01"."""
+    hundredths = (fen + policy.FEN_PER_WAN // 200) // (policy.FEN_PER_WAN // 100)
+    if fen and not hundredths:
+        return "<0.01"
+    whole, part = divmod(hundredths, 100)
+    return f"{whole:,}" + (f".{part:02d}".rstrip("0") if part else "")
 
 
 def _count_chart(title: str, labels: Sequence[str], name: str, values: list[int], unit: str) -> Markup:

@@ -49,7 +49,7 @@ class UploadInput:
     def __call__(self, field: "_UploadField", **attrs) -> Markup:
         attrs.setdefault("id", field.id)
         attrs.update(type="file", name=field.name, accept=",".join(ACCEPT_ATTRIBUTE[k] for k in sorted(field.accept)))
-        if field.multiple:
+        if field.multiple and field.max_files != 1:  # a field that holds one file picks one
             attrs["multiple"] = True
         if field.required and not field.held:
             attrs["required"] = True

@@ -89,9 +89,10 @@ class ApplicationForm(Form):
                "bank_account_number")
     upload_columns = {name: FILES[name][0] for name in ("business_licence", "identity_proof", "relation_proof",
                                                         "financial_statement")}
-    # Required to complete the form whatever the identity; identity proofs follow from eligibility rules.
+    # Required to complete the form whatever the identity; identity proofs follow from eligibility rules. 单位电话
+    # (the seed's 固定电话) is optional, checked only when given.
     always_required = ("unit_name", "credit_code", "business_licence", "founded_on", "email", "identity", "employees",
-                       "phone", "legal_rep_name", "legal_rep_mobile", "legal_rep_id_type", "legal_rep_id_number",
+                       "legal_rep_name", "legal_rep_mobile", "legal_rep_id_type", "legal_rep_id_number",
                        "contact_name", "contact_phone", "registered_province", "registered_district",
                        "postal_detail", "in_hightech_zone", "industry", "product_field", "supervising_department",
                        "revenue_fen", "financial_statement", "bank_account_name", "bank_name",

@@ -27,6 +27,7 @@ from .kexiao import kexiao_match
 from .local import local_offer
 from .sheet import render_sheet
 
+WRONG_CODE = "验证码不正确或已过期，请重新获取"
 # Fields checked as the user leaves them (htmx), with the hint shown under each.
 LIVE_CHECKS = {
     "credit_code": "18位统一社会信用代码，与营业执照一致",
@@ -146,23 +147,28 @@ def _preselect_kexiao(form: ApplicationForm, application: VoucherApplication) ->
 def _save(application: VoucherApplication, form: ApplicationForm, action: str):
     before = _sheet_text(application) if application.id else None
     phone_before = application.contact_phone
-    # Verifying the code commits, so it must run before the application takes the new input.
-    phone_verified = _verify_contact_phone(form, application)
+    # Checking the code commits a wrong guess, so it must run before the application takes the new input.
+    code_typed = bool((form.sms_code.data or "").strip())
+    code_id = _contact_code(form) if code_typed else None
     completing = action == "complete"
     valid = form.validate_complete(application) if completing else form.validate()
-    if phone_verified is False:
-        form.fail(form.sms_code, "验证码不正确或已过期，请重新获取")
-    if not valid or phone_verified is False:
-        db.session.rollback()
+    if code_typed and code_id is None:
+        form.fail(form.sms_code, WRONG_CODE)
+    if not valid or (code_typed and code_id is None):
+        db.session.rollback()  # a right code stays unused: the next try may type it again
         return _render_form(application, form), 422
     stored = _locked_for_saving(application)
     if stored is None:
         db.session.rollback()
         return render_error(409, f"{application.year}年度申请已提交或已处理，当前不能修改。")
+    if code_id is not None and not sms.use_code(code_id):  # used by a save at the same moment
+        db.session.rollback()
+        form.fail(form.sms_code, WRONG_CODE)
+        return _render_form(application, form), 422
     if stored is not application:  # a first save at the same moment created the year's application: edit that one
         application, before, phone_before = stored, _sheet_text(stored), stored.contact_phone
     form.apply_to(application)
-    if phone_verified:
+    if code_id is not None:
         application.contact_phone_verified_at = utcnow()
     elif application.contact_phone != phone_before:
         application.contact_phone_verified_at = None  # a verification belongs to the number it was sent to
@@ -211,13 +217,10 @@ def _locked_for_saving(application: VoucherApplication) -> Optional[VoucherAppli
     return application if stored.id == application.id else db.session.get(VoucherApplication, stored.id)
 
 
-def _verify_contact_phone(form: ApplicationForm, application: VoucherApplication):
-    """True: a code was typed and is right; False: typed and wrong; None: no code typed."""
-    code = (form.sms_code.data or "").strip()
-    if not code:
-        return None
+def _contact_code(form: ApplicationForm) -> Optional[int]:
+    """The SMS code typed for the contact phone if it is right (not yet used up: the save uses it), else None."""
     phone = (form.contact_phone.data or "").strip()
-    return sms.verify_code(phone, SMS_PURPOSE, code)
+    return sms.matching_code(phone, SMS_PURPOSE, form.sms_code.data or "")
 
 
 def _send_code_after_saving(form: ApplicationForm):
