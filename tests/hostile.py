@@ -271,20 +271,36 @@ def claim_receipt(make) -> Setup:
                  views=[f"/me/redemptions/{claim.id}"])
 
 
+def _first_step() -> dict:
+    """What the offline wizard's first step posts: a provider with no shop on the platform."""
+    return {"provider_name": "南京某某大学", "provider_credit_code": make_credit_code(f"12320000MB{unique():07d}"),
+            "provider_contact": "王林", "provider_phone": "025-83235635"}
+
+
 def _offline_claim(make):
+    """An offline draft as the wizard's first step leaves it."""
     user = make.enterprise()
     make.voucher(user)
-    claim = claims.start_offline(user)
+    step = _first_step()
+    claim = claims.start_offline(user, step["provider_credit_code"])
+    claim.provider_name, claim.provider_contact = step["provider_name"], step["provider_contact"]
+    claim.provider_phone = step["provider_phone"]
     db.session.commit()
     return user, claim
 
 
 def offline_provider(make) -> Setup:
     user, claim = _offline_claim(make)
-    return Setup(user, f"/me/offline-redemptions/{claim.id}/provider", {
-        "provider_name": "南京某某大学", "provider_credit_code": make_credit_code(f"12320000MB{unique():07d}"),
-        "provider_contact": "王林", "provider_phone": "025-83235635"},
-        views=[f"/me/offline-redemptions/{claim.id}/provider"])
+    return Setup(user, f"/me/offline-redemptions/{claim.id}/provider", _first_step(),
+                 views=[f"/me/offline-redemptions/{claim.id}/provider"])
+
+
+def offline_first_step(make) -> Setup:
+    """第一步 of a new claim: its save makes the claim."""
+    user = make.enterprise()
+    make.voucher(user)
+    return Setup(user, "/me/offline-redemptions/new/provider", _first_step(),
+                 views=["/me/offline-redemptions", "/me/offline-redemptions/new/provider"])
 
 
 def offline_service(make) -> Setup:
@@ -409,6 +425,23 @@ def claim_submit(make) -> Setup:
 def cart_add(make) -> Setup:
     service = make.service(make.provider().provider)
     return Setup(make.enterprise(), "/cart/add", {"service_id": str(service.id), "quantity": "1"}, views=["/cart"])
+
+
+def provider_cart_add_own(make) -> Setup:
+    """A provider adding a service of its own shop: refused (409) whatever the quantity says."""
+    user = make.provider()
+    service = make.service(user.provider)
+    return Setup(user, "/cart/add", {"service_id": str(service.id), "quantity": "1"}, views=["/cart"])
+
+
+def provider_checkout(make) -> Setup:
+    """A provider buying from another shop, as an individual does: one 非创新券订单 (form prefix p<provider id>n)."""
+    user = make.provider()
+    service = make.service(make.provider().provider)
+    key = f"p{service.provider_id}n"
+    return Setup(user, "/checkout", {f"{key}-contact_name": "李四", f"{key}-contact_phone": "13812345678",
+                                     f"{key}-amount": "400", f"{key}-note": "样品3件"},
+                 views=["/me/orders"], before=[("/cart/add", {"service_id": service.id, "quantity": "1"})])
 
 
 def seller_decline(make) -> Setup:
@@ -743,6 +776,9 @@ FORMS = [
     FormCase("offline_provider_step", offline_provider,
              texts("provider_name", "provider_credit_code", "provider_contact", "provider_phone"),
              kept=("provider_name", "provider_contact", "provider_phone")),
+    FormCase("offline_first_step", offline_first_step,
+             texts("provider_name", "provider_credit_code", "provider_contact", "provider_phone"),
+             kept=("provider_name", "provider_contact", "provider_phone")),
     FormCase("offline_service_step", offline_service,
              {"lines-0-service_name": "text", "lines-0-instrument_name": "text", "contract_amount_fen": "amount",
               "qualification_expires_on": "date"}, kept=("lines-0-service_name", "lines-0-instrument_name"),
@@ -750,6 +786,10 @@ FORMS = [
     FormCase("claim_submit", claim_submit, {"contract_amount": "amount"}, kept=("contract_amount",),
              allowed=(200, 303, 409, 422)),
     FormCase("cart_add", cart_add, texts("quantity", "service_id"), allowed=(200, 303, 400, 404, 422)),
+    FormCase("provider_cart_add_own", provider_cart_add_own, texts("quantity"), allowed=(303, 409)),
+    FormCase("provider_checkout", provider_checkout,
+             {"-contact_name": "text", "-contact_phone": "text", "-note": "text", "-amount": "amount"},
+             kept=("-contact_name", "-contact_phone", "-note")),
     FormCase("seller_order_decline", seller_decline, texts("reason"), allowed=(200, 303, 409, 422)),
     FormCase("seller_order_finish", seller_finish, {"final_amount": "amount", "final_amount_note": "text"},
              kept=("final_amount", "final_amount_note"), allowed=(303, 422)),
@@ -846,7 +886,7 @@ WITHOUT_TYPED_INPUT = {
     "admin.close_publicity": "a button: no fields, closes every publicity period that is over",
     "orders.cart_remove": BUTTON,
     "redemption.start": BUTTON,
-    "redemption.offline_new": "a button: no fields, starts a claim for the signed-in enterprise",
+    "redemption.offline_new": "a button: no fields, leads the signed-in enterprise to a new claim's first step",
     "redemption.delete_material": BUTTON,
     "redemption.delete_item": BUTTON,
     "seller.service_action": BUTTON + " (the action too: any other is a 404)",

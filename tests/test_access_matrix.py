@@ -53,13 +53,14 @@ PUBLIC = kind(OK, anonymous=OK)
 GUEST = kind(302, anonymous=OK)                       # signed-in users are sent to their workbench
 SIGNED_IN = kind(OK)
 ENTERPRISE = kind(403, enterprises=OK)
-BUYER = kind(403, enterprises=OK, individual=OK)
+BUYER = kind(403, enterprises=OK, individual=OK, providers=OK)   # a provider buys too (非创新券订单 only)
+CHECKOUT = kind(403, enterprises=OK, individual=OK, providers=303)  # the world's providers' carts are empty: to /cart
 PROVIDER = kind(403, providers=OK)                    # a removed provider keeps read access
 PROVIDER_WRITE = kind(403, sellers=OK)
 REVIEWER = kind(403, reviewer=OK)
 ENTERPRISE_OWN = kind(403, enterprises=MINE)           # roles_required("enterprise") + the enterprise's object
 BUYER_OWN = kind(404, enterprises=MINE)                # any signed-in user; not the buyer's: 404
-CART_LINE = kind(403, enterprises=MINE, individual=404)
+CART_LINE = kind(403, enterprises=MINE, individual=404, providers=404)
 PROVIDER_OWN = kind(403, sellers=MINE, removed_provider=404)
 PROVIDER_OWN_WRITE = kind(403, sellers=MINE)           # removed provider: 403 before the object is looked up
 ORDER_PARTY = kind(404, enterprises=MINE, sellers=MINE, reviewer=OK)   # the two sides of an order, reviewers read
@@ -125,7 +126,6 @@ TABLE: dict[str, Route] = {
     # ---- public pages and the open API
     "catalog.home": Route(PUBLIC),
     "catalog.services": Route(PUBLIC),
-    "catalog.districts": Route(PUBLIC),
     "catalog.service_detail": Route(PUBLIC, SERVICE),
     "catalog.service_estimate": Route(PUBLIC, SERVICE, ok=302),   # no htmx: back to the detail page
     "catalog.shop": Route(PUBLIC, SHOP),
@@ -151,7 +151,7 @@ TABLE: dict[str, Route] = {
     "orders.cart_add": Route(BUYER, data=lambda side, _w: {"service_id": side.service.id}),
     "orders.cart_quantity": Route(CART_LINE, of("cart_line.id", "line_id")),
     "orders.cart_remove": Route(CART_LINE, of("cart_line.id", "line_id")),
-    "orders.checkout": Route(BUYER),
+    "orders.checkout": Route(CHECKOUT),
     "orders.checkout_estimate": Route(BUYER),
     "orders.my_orders": Route(SIGNED_IN),
     "orders.my_order": Route(BUYER_OWN, ORDER),
@@ -183,8 +183,9 @@ TABLE: dict[str, Route] = {
     "redemption.submit": Route(BUYER_OWN, CLAIM),
     "redemption.offline_list": Route(ENTERPRISE),
     "redemption.offline_new": Route(ENTERPRISE),
+    "redemption.offline_first_step": Route(ENTERPRISE),
     "redemption.offline_provider": Route(ENTERPRISE_OWN, OFFLINE),
-    "redemption.offline_service": Route(ENTERPRISE_OWN, OFFLINE, ok=302),   # step 1 not done yet: sent there
+    "redemption.offline_service": Route(ENTERPRISE_OWN, OFFLINE),
     "redemption.offline_lines": Route(ENTERPRISE_OWN, OFFLINE),
     "redemption.offline_estimate": Route(ENTERPRISE_OWN, OFFLINE, ok=302),  # no htmx: to the step 2 page
     "redemption.offline_abandon": Route(ENTERPRISE_OWN, OFFLINE),

@@ -26,12 +26,12 @@ def query_of(href: str) -> dict[str, str]:
 
 def tab_links(html: str) -> dict[str, dict]:
     """Each status tab's label and the arguments its link carries."""
-    nav = re.search(r'<nav class="tabs">(.*?)</nav>', html, re.S).group(1)
+    nav = re.search(r'<nav class="tabs"[^>]*>(.*?)</nav>', html, re.S).group(1)
     return {label: query_of(href) for href, label in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)}
 
 
 def current_tab(html: str) -> str:
-    return re.search(r'<nav class="tabs">.*?aria-current="page">([^<]+)</a>', html, re.S).group(1)
+    return re.search(r'<nav class="tabs"[^>]*>.*?aria-current="page">([^<]+)</a>', html, re.S).group(1)
 
 
 def next_page(html: str) -> dict[str, str]:

@@ -258,7 +258,7 @@ def test_the_provider_list_shows_ratings_complaints_and_orders_worst_first(clien
     assert response.status_code == 200 and ("<html" in html) != htmx
     assert html.index(poor.name) < html.index(good.name)
     poor_row = html[html.index(f'id="provider-{poor.id}"'):html.index(f'id="provider-{good.id}"')]
-    assert "1.5 ★" in poor_row and "（2条评价）" in poor_row and "<td>1 / 2</td>" in poor_row and "<td>2</td>" in poor_row
+    assert "1.5 ★" in poor_row and "（2条评价）" in poor_row and ">1 / 2</td>" in poor_row and '订单数">2</td>' in poor_row
     assert "4.5 ★" in html[html.index(f'id="provider-{good.id}"'):]
 
 

@@ -32,12 +32,13 @@ OFFLINE_SERVICE = {"provider_unit_type": "university", "contract_amount_fen": "1
 PREPARE = {"enterprise": [("/me/offline-redemptions/new", {}), ("{location}", OFFLINE_PROVIDER),
                           ("{location}", OFFLINE_SERVICE)]}
 # Pages no link leads to on a demo database, or reached by a form: visited directly by every role.
-EXTRA_STARTS = ["/services?q=电镜", "/auth/login", "/auth/register", "/policy", "/publicity"]
+EXTRA_STARTS = ["/services?q=电镜", "/auth/login", "/auth/register", "/policy", "/publicity",
+                "/me/offline-redemptions/new/provider"]
 
 # GET routes that are not pages: files, exports, JSON, and fragments HTMX asks for.
 NOT_PAGES = {
     "static", "files.serve", "health.healthz", "api.publicity", "api.services", "admin.kexiao_sample",
-    "admin.payment_batch_xlsx", "admin.stats_xlsx", "vouchers.sheet", "catalog.service_estimate", "catalog.districts",
+    "admin.payment_batch_xlsx", "admin.stats_xlsx", "vouchers.sheet", "catalog.service_estimate",
     "seller.service_description_count", "pages.policy_calculate", "redemption.offline_estimate",
 }
 

@@ -8,7 +8,7 @@ import pytest
 
 from marketplace.demo import DEMO_PASSWORD
 
-from .conftest import ARTIFACTS, PHONE
+from .conftest import ARTIFACTS, PHONE, screenshot
 from .page_walk import NOT_PAGES, PREPARE, ROLES, crawl, measure, too_wide
 
 pytestmark = pytest.mark.browser
@@ -66,3 +66,27 @@ def test_every_page_fits_a_phone_and_has_no_serious_axe_finding(demo, live_serve
     wide = {f.url: f.width for f in findings if too_wide(f)}
     serious = {f.url: f.axe for f in findings if f.axe}
     assert (wide, serious) == ({}, {})
+
+
+# The pages the issue asked to see drawn: (role, endpoint, name of the picture).
+DRAWN = [("enterprise", "orders.my_orders", "my-orders"), ("enterprise", "redemption.order_claim", "claim-editor"),
+         ("provider", "seller.orders", "seller-orders"), ("reviewer", "admin.home", "admin-home")]
+
+
+@pytest.mark.parametrize("role, endpoint, name", DRAWN)
+def test_workbench_pages_are_drawn_at_phone_and_desk_widths(demo, live_server, browser, role, endpoint, name):
+    """Screenshots in test-artifacts/ (walk-<name>-390.png, walk-<name>-1400.png), for a person to look at."""
+    _, starts = ROLES[role]
+    client = signed_in_client(demo, role)
+    url = crawl(demo, client, starts).pages[endpoint]
+    for width in (PHONE["width"], 1400):
+        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900},
+                                      is_mobile=width == PHONE["width"])
+        context.add_cookies([{"name": "session", "value": client.get_cookie("session").value, "url": live_server}])
+        page = context.new_page()
+        try:
+            page.goto(live_server + url)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+            screenshot(page, f"walk-{name}-{width}")
+        finally:
+            context.close()
