@@ -6,9 +6,8 @@ Rules that judge a submission return a list of `Problem`s instead of raising on 
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
-from typing import Optional
 
 FEN_PER_YUAN = 100
 FEN_PER_WAN = 10_000 * FEN_PER_YUAN
@@ -92,7 +91,7 @@ class Problem:
 
 # ---------------------------------------------------------------- regions
 
-def normalize_city(name):
+def normalize_city(name: str | None) -> str:
     """Short city name ("徐州") for "徐州" / "徐州市" / " 徐州市 "; ValueError outside Jiangsu."""
     text = (name or "").strip()
     if not text:
@@ -103,11 +102,11 @@ def normalize_city(name):
     return short
 
 
-def region_of(city):
+def region_of(city: str | None) -> str:
     return _REGION_BY_CITY[normalize_city(city)]
 
 
-def city_of_credit_code(code) -> Optional[str]:
+def city_of_credit_code(code: str | None) -> str | None:
     """The Jiangsu city whose authority registered this 统一社会信用代码 (GB 32100-2015: characters 3–8 are the
     registering authority's division code), or None when the code tells nothing: registered by the province
     (320000), outside Jiangsu, a legacy 15-digit number or not a credit code at all."""
@@ -115,23 +114,23 @@ def city_of_credit_code(code) -> Optional[str]:
     return _CITY_BY_DIVISION.get(text[2:6]) if len(text) == 18 else None
 
 
-def _check_region(region):
+def _check_region(region: str) -> str:
     if region not in REGIONS:
         raise ValueError(f"未知地区「{region}」，应为苏南、苏中或苏北")
     return region
 
 
-def rate_of(region):
+def rate_of(region: str) -> Fraction:
     return RATE[_check_region(region)]
 
 
-def annual_cap(region):
+def annual_cap(region: str) -> int:
     return ANNUAL_CAP_FEN[_check_region(region)]
 
 
 # ---------------------------------------------------------------- amounts
 
-def _fen(value, what):
+def _fen(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what}须为整数（分），收到 {type(value).__name__}")
     if value < 0:
@@ -139,11 +138,11 @@ def _fen(value, what):
     return value
 
 
-def _floor(fen, ratio):
+def _floor(fen: int, ratio: Fraction) -> int:
     return fen * ratio.numerator // ratio.denominator
 
 
-def voucher_amount(spend_fen, region, used_fen=0):
+def voucher_amount(spend_fen: int, region: str, used_fen: int = 0) -> int:
     """Voucher for one redemption: floor(spend × rate), limited to what is left of the year's cap."""
     _fen(spend_fen, "服务金额")
     _fen(used_fen, "已使用金额")
@@ -151,7 +150,8 @@ def voucher_amount(spend_fen, region, used_fen=0):
     return min(_floor(spend_fen, rate_of(region)), left)
 
 
-def local_match(provincial_fen, region, ratio=None, cap_fen=None):
+def local_match(provincial_fen: int, region: str, ratio: int | Fraction | None = None,
+                cap_fen: int | None = None) -> int:
     """City money matching a provincial amount; `ratio` (local/provincial) and `cap_fen` are city overrides."""
     _fen(provincial_fen, "省创新券金额")
     _check_region(region)
@@ -160,7 +160,7 @@ def local_match(provincial_fen, region, ratio=None, cap_fen=None):
     return min(_floor(provincial_fen, ratio), cap_fen)
 
 
-def _ratio(value):
+def _ratio(value: object) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
         raise TypeError("配套比例须为整数或 Fraction，不能用浮点数")
     if value < 0:
@@ -168,7 +168,7 @@ def _ratio(value):
     return Fraction(value)
 
 
-def eligible_spend(contract_fen, *limits):
+def eligible_spend(contract_fen: int | None, *limits: int | None) -> int:
     """可兑付金额 of a claim: the contract amount, never more than any limit given (invoice and receipt totals, the
     amount the provider confirmed, the eligible part of a mixed contract); a limit of None does not apply.
     Nothing without a contract amount."""
@@ -177,14 +177,15 @@ def eligible_spend(contract_fen, *limits):
     return min([_fen(contract_fen, "合同金额"), *(_fen(limit, "金额") for limit in limits if limit is not None)])
 
 
-def remaining_fen(total, reserved, approved, disbursed):
+def remaining_fen(total: int, reserved: int, approved: int, disbursed: int) -> int:
     """剩余可用金额 = total − reserved − approved − disbursed, never below zero."""
     return max(total - reserved - approved - disbursed, 0)
 
 
 # ---------------------------------------------------------------- order amounts
 
-def order_amount_problem(amount_fen, ceiling_fen=ORDER_MAX_FEN_DEFAULT, what="订单金额"):
+def order_amount_problem(amount_fen: int | None, ceiling_fen: int = ORDER_MAX_FEN_DEFAULT,
+                         what: str = "订单金额") -> str | None:
     """Why an order's amount (`what`: its 线上报价 or 实际服务金额) cannot be taken; None when it can."""
     if amount_fen is None:
         return None
@@ -195,7 +196,7 @@ def order_amount_problem(amount_fen, ceiling_fen=ORDER_MAX_FEN_DEFAULT, what="�
     return None
 
 
-def far_from_price(amount_fen, priced_fen, factor=ORDER_CONFIRM_FACTOR_DEFAULT):
+def far_from_price(amount_fen: int | None, priced_fen: int | None, factor: int = ORDER_CONFIRM_FACTOR_DEFAULT) -> bool:
     """True when an amount is more than `factor` times above or below the listed price × quantity (nothing to
     compare with when either is missing or zero)."""
     if not amount_fen or not priced_fen:
@@ -203,7 +204,8 @@ def far_from_price(amount_fen, priced_fen, factor=ORDER_CONFIRM_FACTOR_DEFAULT):
     return amount_fen > priced_fen * factor or amount_fen * factor < priced_fen
 
 
-def final_amount_problems(final_fen, agreed_fen, note, ceiling_fen=ORDER_MAX_FEN_DEFAULT):
+def final_amount_problems(final_fen: int | None, agreed_fen: int | None, note: str | None,
+                          ceiling_fen: int = ORDER_MAX_FEN_DEFAULT) -> list[Problem]:
     """The provider's 实际服务金额 at 服务完成: required, positive, within the ceiling; a difference from the agreed
     order amount needs a reason that both sides and the reviewer will read."""
     if final_fen is None:
@@ -219,14 +221,14 @@ def final_amount_problems(final_fen, agreed_fen, note, ceiling_fen=ORDER_MAX_FEN
 
 # ---------------------------------------------------------------- display
 
-def format_yuan(fen):
+def format_yuan(fen: int) -> str:
     """14000000 -> "140,000.00"."""
     sign = "-" if fen < 0 else ""
     yuan, cents = divmod(abs(fen), FEN_PER_YUAN)
     return f"{sign}{yuan:,}.{cents:02d}"
 
 
-def format_wan(fen):
+def format_wan(fen: int) -> str:
     """Amount in 万元 without trailing zeros: 14000000 -> "14", 1234500000 -> "12.345"."""
     sign = "-" if fen < 0 else ""
     wan, rest = divmod(abs(fen), FEN_PER_WAN)
@@ -239,7 +241,7 @@ _PLACES = ("仟", "佰", "拾", "")
 _SECTIONS = ("", "万", "亿", "万亿")
 
 
-def uppercase_rmb(fen):
+def uppercase_rmb(fen: int) -> str:
     """Amount in 人民币大写 as written on invoices and contracts: 14000000 -> "壹拾肆万元整"."""
     _fen(fen, "金额")
     yuan, cents = divmod(fen, FEN_PER_YUAN)
@@ -260,9 +262,9 @@ def uppercase_rmb(fen):
     return words
 
 
-def _yuan_words(yuan):
+def _yuan_words(yuan: int) -> str:
     """Whole yuan in groups of four digits (个, 万, 亿, 万亿) with one 零 for every run of zeros."""
-    groups = []
+    groups: list[int] = []
     while yuan:
         yuan, group = divmod(yuan, 10_000)
         groups.append(group)
@@ -279,9 +281,9 @@ def _yuan_words(yuan):
     return words
 
 
-def _group_words(group):
+def _group_words(group: int) -> str:
     words, zero_pending = "", False
-    for digit, place in zip(f"{group:04d}", _PLACES):
+    for digit, place in zip(f"{group:04d}", _PLACES, strict=True):
         if digit == "0":
             zero_pending = bool(words)
             continue
@@ -292,7 +294,7 @@ def _group_words(group):
 
 # ---------------------------------------------------------------- eligibility
 
-def enterprise_problems(city, revenue_fen, identity):
+def enterprise_problems(city: str | None, revenue_fen: int | None, identity: str | None) -> list[Problem]:
     """Why an enterprise may not apply for the provincial voucher (empty list: it may)."""
     problems = []
     try:
@@ -311,7 +313,8 @@ def enterprise_problems(city, revenue_fen, identity):
     return problems
 
 
-def provider_entry_problems(direct, founded_on, qualification_expires_on, today):
+def provider_entry_problems(direct: bool, founded_on: date | None, qualification_expires_on: date | None,
+                            today: date) -> list[Problem]:
     """Entry checks for third-party providers; directly eligible units (高校、院所、国企…) skip them."""
     if direct:
         return []
@@ -334,7 +337,13 @@ def provider_entry_problems(direct, founded_on, qualification_expires_on, today)
     return problems
 
 
-def _years_before(day, years):
+def publicity_period(start: date, days: int) -> tuple[date, date]:
+    """公示 (SPEC 3.1, 7.4): `days` days counting the first and the last, so it ends on start + days − 1 and is over
+    the day after. The same for a shop's entry and for claims."""
+    return start, start + timedelta(days=days - 1)
+
+
+def _years_before(day: date, years: int) -> date:
     """Same calendar day `years` earlier; 29 February falls back to the 28th."""
     try:
         return day.replace(year=day.year - years)

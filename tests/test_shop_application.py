@@ -9,8 +9,20 @@ from sqlalchemy import select
 
 from marketplace import policy
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, AuditLog, Objection, Provider, PublicityBatch, Role, Service,
-                                ServiceStatus, ShopStatus, china_today)
+from marketplace.models import (
+    AccountStatus,
+    AuditLog,
+    Objection,
+    Provider,
+    PublicityBatch,
+    RedemptionStatus,
+    Role,
+    Service,
+    ServiceStatus,
+    ShopStatus,
+    china_today,
+)
+from marketplace.redemption import settlement
 from marketplace.validators import make_id_number
 
 from .samples import pdf_bytes, png_bytes
@@ -220,6 +232,20 @@ def test_third_party_lab_is_published_then_opened_after_the_period(client, auth,
         "submit_application", "approve_application", "open_after_publicity"]
 
 
+def test_a_shop_and_claims_published_for_the_same_days_share_one_period(app, client, auth, make, applicant,
+                                                                       reviewer, enterprise):
+    """Both honour PUBLICITY_DAYS and count the first and the last day (policy.publicity_period)."""
+    app.config["PUBLICITY_DAYS"] = 7
+    submit_and_sign_out(client, auth, applicant, third_party(applicant.provider))
+    auth.login(reviewer)
+    assert client.post(f"/admin/shops/{applicant.provider.id}/approve").status_code == 303
+    shop = db.session.get(PublicityBatch, fresh(applicant.provider.id).publicity_batch_id)
+    make.voucher(enterprise)
+    claims = settlement.publish([make.claim(enterprise, status=RedemptionStatus.APPROVED)], reviewer, days=7)
+    assert (shop.starts_on, shop.ends_on, shop.days) == (claims.starts_on, claims.ends_on, claims.days)
+    assert (shop.starts_on, shop.ends_on, shop.days) == (china_today(), china_today() + timedelta(days=6), 7)
+
+
 def test_an_open_objection_keeps_the_shop_closed(client, auth, make, reviewer):
     user = make.provider(shop_status=ShopStatus.PUBLICITY)
     provider = user.provider
@@ -422,7 +448,8 @@ def test_an_open_shop_edits_its_contact_details_without_review(client, auth, pro
     response = client.post("/seller/shop", data=form)
     assert response.status_code == 303
     shop = fresh(provider.provider.id)
-    assert (shop.status, shop.contact_name, shop.city, shop.bank_name) == (ShopStatus.OPEN, "赵老师", "南京", "中国银行")
+    assert ((shop.status, shop.contact_name, shop.city, shop.bank_name)
+            == (ShopStatus.OPEN, "赵老师", "南京", "中国银行"))
     assert (shop.name, shop.unit_type) == (provider.provider.name, "university")
     assert audit_actions("provider", shop.id) == [("edit_profile", "open", "open")]
     missing = client.post("/seller/shop", data={**form, "bank_branch_code": ""})

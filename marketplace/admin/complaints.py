@@ -4,32 +4,30 @@ Each row shows the provider's complaint count and average rating: together they 
 (SPEC 1.6); removing a provider is decided elsewhere.
 """
 from dataclasses import dataclass
-from typing import Optional
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .. import audit
-from ..errors import render_error
 from ..extensions import db
-from ..forms import Form
+from ..forms import Form, tidy
 from ..htmx import is_htmx, render_either
-from ..models import Complaint, Enterprise, Order, Provider, User, utcnow
-from ..orders.feedback import COMPLAINT_LABELS
-from ..orders.messages import tidy
+from ..models import Complaint, Enterprise, Order, Provider, User
+from ..models.orders import COMPLAINT_LABELS
+from ..orders import complaints as complaint_rules
+from ..orders.complaints import OPEN, RESOLUTION_MAX
 from ..orders.ratings import ShopRating, ratings_for
 from ..pagination import paginate
 from . import bp, queue_filters
+from .decisions import Desk, decide
 from .queue_filters import SETTLEMENT_TABS
 from .queues import register_queue
 
-OPEN, RESOLVED = "open", "resolved"
-RESOLUTION_MAX = 1000
-
-register_queue("待处理投诉", "admin.complaints", Complaint.created_at, Complaint.status == OPEN, area="投诉", position=1)
+register_queue("待处理投诉", "admin.complaints", Complaint.created_at, Complaint.status == OPEN, area="投诉",
+               position=1)
 
 
 class ResolveForm(Form):
@@ -41,13 +39,13 @@ class ResolveForm(Form):
 @dataclass
 class Row:
     complaint: Complaint
-    order_no: Optional[str]
+    order_no: str | None
     buyer: User
     provider: Provider
     provider_complaints: int
     provider_rating: ShopRating
     form: ResolveForm
-    refusal: Optional[str] = None
+    refusal: str | None = None
     labels = COMPLAINT_LABELS
 
 
@@ -64,22 +62,16 @@ def complaints():
 
 @bp.post("/complaints/<int:complaint_id>/resolve")
 def resolve_complaint(complaint_id: int):
-    complaint = db.session.get(Complaint, complaint_id, with_for_update=True)
+    complaint, form = db.session.get(Complaint, complaint_id, with_for_update=True), ResolveForm()
     if complaint is None:
         abort(404)
-    if complaint.status != OPEN:
-        db.session.rollback()
-        return _refuse(complaint_id, "该投诉已经处理过了。")
-    form = ResolveForm()
-    if not form.validate_on_submit():
-        return _answer(complaint_id, form), 422
-    audit.record("complaint", complaint.id, "resolve", OPEN, RESOLVED, form.resolution.data)
-    complaint.status, complaint.resolution, complaint.resolved_at = RESOLVED, form.resolution.data, utcnow()
-    db.session.commit()
-    if is_htmx():
-        return _answer(complaint_id)
-    flash("投诉已处理。", "success")
-    return redirect(url_for("admin.complaints"), 303)
+    return decide(DESK, complaint, lambda: complaint_rules.require_open(complaint), form.validate_on_submit,
+                  lambda: _resolve(complaint, form.resolution.data), form=form)
+
+
+def _resolve(complaint: Complaint, resolution: str) -> str:
+    complaint_rules.resolve(complaint, current_user.id, resolution)
+    return "投诉已处理。"
 
 
 def _listing(status: str = queue_filters.ALL):
@@ -101,7 +93,7 @@ def _search(q: str) -> list:
                 User.name.contains(q, autoescape=True), Complaint.user_id.in_(buyers))]
 
 
-def _rows(items, form: Optional[ResolveForm] = None, refusal: Optional[str] = None) -> list[Row]:
+def _rows(items, form: ResolveForm | None = None, refusal: str | None = None) -> list[Row]:
     provider_ids = {provider.id for *_, provider in items}
     ratings = ratings_for(provider_ids)
     counts = _complaint_counts(provider_ids)
@@ -118,15 +110,14 @@ def _complaint_counts(provider_ids) -> dict[int, int]:
                                    .group_by(Complaint.provider_id)).all())
 
 
-def _answer(complaint_id: int, form: Optional[ResolveForm] = None, refusal: Optional[str] = None):
-    """The complaint's row alone (htmx), or the queue page holding just that row (without JavaScript)."""
-    rows = _rows(db.session.execute(_listing().where(Complaint.id == complaint_id)).all(), form, refusal)
+def _answer(complaint: Complaint, status: int, form: ResolveForm | None = None, refusal: str | None = None,
+            notice: str | None = None):
+    """The complaint's row alone (htmx), or the queue page holding just that row (without JavaScript); the row
+    shows the complaint's status, not the notice."""
+    rows = _rows(db.session.execute(_listing().where(Complaint.id == complaint.id)).all(), form, refusal)
     if is_htmx():
-        return render_template("admin/partials/complaint_row.html", row=rows[0])
-    return render_template("admin/complaints.html", page=None, rows=rows)
+        return render_template("admin/partials/complaint_row.html", row=rows[0]), status
+    return render_template("admin/complaints.html", page=None, rows=rows), status
 
 
-def _refuse(complaint_id: int, refusal: str):
-    if is_htmx():
-        return _answer(complaint_id, refusal=refusal), 409
-    return render_error(409, refusal)
+DESK = Desk(_answer, lambda _complaint, _came_from: url_for("admin.complaints"))

@@ -9,18 +9,17 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable, Iterator
 from xml.etree.ElementTree import ParseError
 
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
-
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, insert, or_, select
 
-from .. import audit, spreadsheet
+from .. import audit, refusal, spreadsheet
 from ..extensions import db
 from ..htmx import render_either
 from ..models import KexiaoEntry
@@ -56,7 +55,7 @@ WORKBOOK_ERRORS = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueErro
 CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class ImportRefused(Exception):
+class ImportRefused(refusal.Refused):
     """The whole file is refused; `problems` are the Chinese sentences to show, each naming its line."""
 
     def __init__(self, *problems: str):
@@ -171,7 +170,8 @@ def parse(text: str) -> list[Row]:
     try:
         return check_rows((reader.line_num, cells) for cells in reader)
     except csv.Error as error:
-        raise ImportRefused(f"第{reader.line_num}行：CSV格式错误（多为引号不配对），请在Excel中重新另存为CSV") from error
+        raise ImportRefused(f"第{reader.line_num}行：CSV格式错误（多为引号不配对），"
+                            "请在Excel中重新另存为CSV") from error
 
 
 def workbook_lines(data: bytes) -> Iterator[tuple[int, list[str]]]:

@@ -5,6 +5,7 @@ queue shows only those whose provider is open. Several waiting listings can be a
 through change_status, as alone); rejection always needs its own reason.
 """
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -13,8 +14,9 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Category, Provider, Service, ServiceImage, ServiceStatus, ShopStatus
 from ..pagination import paginate
-from ..seller.services import IllegalTransition, change_status
+from ..seller.listing_lifecycle import IllegalTransition, change_status, require
 from . import bp, queue_filters, queues
+from .decisions import Desk, button, decide
 from .forms import DecisionForm, RejectForm
 from .queues import register_queue
 
@@ -85,53 +87,51 @@ def approve_listings():
 
 def _approved(service: Service) -> bool:
     try:
-        change_status(service, "approve")
+        change_status(service, "approve", current_user.id)
     except IllegalTransition:  # refused before anything changed: decided meanwhile, or its shop closed
         return False
     return True
 
 
 def _service(service_id: int) -> Service:
-    service = db.session.scalar(_with_everything(select(Service).where(Service.id == service_id)))
+    """The listing, row-locked for a decision so two reviewers cannot decide it at once."""
+    service = db.session.scalar(_with_everything(select(Service).where(Service.id == service_id))
+                                .with_for_update(of=Service))
     if service is None:
         abort(404)
     return service
 
 
-def _item(service: Service, reject_form: RejectForm, error: str | None = None):
-    """The listing as the queue shows it (its checkbox included), for an htmx swap."""
-    return render_template("admin/partials/listing_item.html", service=service, reject_form=reject_form, error=error,
-                           checked=set())
-
-
-def _decide(service: Service, action: str, reason: str | None = None):
-    try:
-        change_status(service, action, reason)
-    except IllegalTransition as refused:
-        db.session.rollback()
-        if is_htmx():
-            return _item(service, RejectForm(formdata=None), refused.message), 409
-        return render_error(409, refused.message)
-    db.session.commit()
+def _panel(service: Service, status: int, reject_form: RejectForm | None = None, refusal: str | None = None,
+           notice: str | None = None):
+    """For htmx the listing as the queue shows it (its checkbox included); without JS a refusal is an error page
+    and a refused form the listing alone."""
+    reject_form = reject_form or RejectForm(formdata=None)
     if is_htmx():
-        return _item(service, RejectForm(formdata=None))
-    flash(f"「{service.name}」{service.status_label}。", "success")
-    return redirect(url_for("admin.listings"), 303)
+        return render_template("admin/partials/listing_item.html", service=service, reject_form=reject_form,
+                               error=refusal, checked=set()), status
+    if refusal:
+        return render_error(409, refusal)
+    return render_template("admin/listings_decision.html", service=service, reject_form=reject_form), status
+
+
+DESK = Desk(_panel, lambda _service, _came_from: url_for("admin.listings"))
+
+
+def _decided(service: Service, action: str, reason: str | None = None) -> str:
+    change_status(service, action, current_user.id, reason)
+    return f"「{service.name}」{service.status_label}。"
 
 
 @bp.post("/listings/<int:service_id>/approve")
 def approve_listing(service_id: int):
-    if not DecisionForm().validate_on_submit():
-        abort(400)
-    return _decide(_service(service_id), "approve")
+    service = _service(service_id)
+    return decide(DESK, service, lambda: require(service, "approve"), button(DecisionForm()),
+                  lambda: _decided(service, "approve"))
 
 
 @bp.post("/listings/<int:service_id>/reject")
 def reject_listing(service_id: int):
-    form = RejectForm()
-    service = _service(service_id)
-    if not form.validate_on_submit():
-        if is_htmx():
-            return _item(service, form), 422
-        return render_template("admin/listings_decision.html", service=service, reject_form=form), 422
-    return _decide(service, "reject", form.reason.data.strip())
+    service, form = _service(service_id), RejectForm()
+    return decide(DESK, service, lambda: require(service, "reject"), form.validate_on_submit,
+                  lambda: _decided(service, "reject", form.reason.data.strip()), reject_form=form)

@@ -2,13 +2,12 @@
 answer, or that were accepted long ago and never finished; one order with its timeline and claim; and 关闭订单
 with a recorded reason (orders.lifecycle's "close", refused while the order has a live claim).
 
-The list's tabs: 取消申请待答复 (the home's 订单取消申请 queue), 接单超过30天未完成, and 全部 (either); waiting the longest
-first (since the request, else since acceptance).
+The list's tabs: 取消申请待答复 (the home's 订单取消申请 queue), 接单超过30天未完成, and 全部 (either); waiting the
+longest first (since the request, else since acceptance).
 """
 from datetime import timedelta
-from typing import Optional
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -16,17 +15,16 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import policy
-from ..errors import render_error
 from ..extensions import db
-from ..forms import Form
+from ..forms import Form, tidy
 from ..htmx import is_htmx, render_either
 from ..models import Enterprise, Order, OrderStatus, Provider, User, utcnow
 from ..orders import lifecycle
-from ..orders.messages import tidy
 from ..orders.numbers import ORDER_NO_MAX
 from ..pagination import paginate
 from ..redemption import claims
 from . import bp, queue_filters
+from .decisions import Desk, decide
 from .queues import register_queue
 
 WAITING, STUCK, ALL = "cancel", "stuck", "all"
@@ -54,8 +52,8 @@ def orders():
     page = paginate(stmt, current_app.config["PER_PAGE"])
     counted = db.session.execute(select(*(func.count(case((where, 1))) for where in tabs.values())).where(*found)).one()
     return render_either("admin/orders.html", "admin/partials/order_list.html", page=page, status=status,
-                         labels=TABS, q=q, args=queue_filters.kept_args(status, q), counts=dict(zip(tabs, counted)),
-                         now=utcnow(), stuck_days=policy.ORDER_STUCK_DAYS)
+                         labels=TABS, q=q, args=queue_filters.kept_args(status, q),
+                         counts=dict(zip(tabs, counted, strict=True)), now=utcnow(), stuck_days=policy.ORDER_STUCK_DAYS)
 
 
 def _tabs() -> dict:
@@ -85,23 +83,14 @@ def order_detail(order_no: str):
 @bp.post("/orders/<order_no>/close")
 def close_order(order_no: str):
     """关闭订单: the state first (409), then the reason next to its field (422), then the order's claim (409)."""
-    order = _order(order_no, lock=True)
-    form = CloseForm()
-    if lifecycle.allowed(order, "close", current_user) and not form.validate_on_submit():
-        return _answer(order, form=form), 422
-    try:
-        lifecycle.act(order, "close", current_user, form.reason.data or "")
-    except lifecycle.Refused as refusal:
-        db.session.rollback()
-        if is_htmx():
-            return _answer(order, error=str(refusal)), 409
-        return render_error(409, str(refusal))
-    db.session.commit()
-    message = f"订单 {order.order_no} 已关闭。"
-    if is_htmx():
-        return _answer(order, notice=message)
-    flash(message, "success")
-    return redirect(url_for("admin.order_detail", order_no=order.order_no), 303)
+    order, form = _order(order_no, lock=True), CloseForm()
+    return decide(DESK, order, lambda: lifecycle.require(order, "close", current_user), form.validate_on_submit,
+                  lambda: _close(order, form.reason.data), form=form)
+
+
+def _close(order: Order, reason: str) -> str:
+    lifecycle.act(order, "close", current_user, reason)
+    return f"订单 {order.order_no} 已关闭。"
 
 
 def _order(order_no: str, lock: bool = False) -> Order:
@@ -113,15 +102,18 @@ def _order(order_no: str, lock: bool = False) -> Order:
     return order
 
 
-def _case(order: Order, form: Optional[CloseForm] = None, **shown) -> dict:
-    """The order page's context; `shown`: what an answer adds (notice, error)."""
+def _case(order: Order, form: CloseForm | None = None, **shown) -> dict:
+    """The order page's context; `shown`: what an answer adds (notice, refusal)."""
     return dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
                 claim=claims.claim_of_order(order, with_rejected=True),
                 may_close=lifecycle.allowed(order, "close", current_user), form=form or CloseForm(formdata=None),
-                **{"notice": None, "error": None, **shown})
+                **{"notice": None, "refusal": None, **shown})
 
 
-def _answer(order: Order, form: Optional[CloseForm] = None, **shown):
-    """The order's case alone (htmx), or its whole page."""
+def _answer(order: Order, status: int, form: CloseForm | None = None, **shown):
+    """The order's case alone (htmx), or its whole page, answered with `status`."""
     template = "admin/partials/order_case.html" if is_htmx() else "admin/order_detail.html"
-    return render_template(template, **_case(order, form, **shown))
+    return render_template(template, **_case(order, form, **shown)), status
+
+
+DESK = Desk(_answer, lambda order, _came_from: url_for("admin.order_detail", order_no=order.order_no))

@@ -4,7 +4,6 @@ periods that are over and records payment batches (with the Excel sheet for the 
 Every move is a function of redemption.claims, which checks the claim's state, moves the voucher's money through
 the ledger, keeps the order's timeline and writes the audit log; this module only asks, shows and commits."""
 from dataclasses import dataclass
-from typing import Optional
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -16,32 +15,42 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from .. import policy
 from ..errors import render_error
 from ..extensions import db
-from ..forms import Form, choices
+from ..forms import Form, choices, tidy
 from ..htmx import is_htmx, render_either
-from ..models import (Enterprise, Objection, Order, PaymentBatch, PublicityBatch, Redemption, RedemptionStatus, User,
-                      Voucher, VoucherApplication, china_today)
-from ..orders.messages import tidy
+from ..models import (
+    Enterprise,
+    Objection,
+    Order,
+    PaymentBatch,
+    PublicityBatch,
+    Redemption,
+    RedemptionStatus,
+    User,
+    Voucher,
+    VoucherApplication,
+    china_today,
+)
+from ..models.redemption import OBJECTION_LABELS
 from ..pagination import Page, page_number, paginate
 from ..redemption import claims, export, ledger, settlement
 from ..vouchers import local
 from . import bp, queue_filters
+from .decisions import Desk, decide
 from .queue_filters import SETTLEMENT_TABS
 from .queues import register_queue, selected_ids, ticked
 from .redemptions import claim_search
 
-R = RedemptionStatus
 OPEN = "open"
 MAX_PUBLICITY_DAYS = 30
 # The pick-lists (待公示, 待兑付) are paged with `page`; the batches below them with this argument.
 BATCHES = "batches"
-OBJECTION_LABELS = {"open": "待处理", "dismissed": "异议不成立", "upheld": "异议成立"}
 
-register_queue("待公示", "admin.publicity", Redemption.decided_at, Redemption.status == R.APPROVED,
+register_queue("待公示", "admin.publicity", Redemption.decided_at, Redemption.status == RedemptionStatus.APPROVED,
                area="兑付", position=2)
 register_queue("兑付异议", "admin.objections", Objection.created_at, Objection.status == OPEN,
                Objection.redemption_id.is_not(None), area="兑付", position=3)
-register_queue("待拨付", "admin.payments", Redemption.updated_at, Redemption.status == R.AWAITING_PAYMENT,
-               area="兑付", position=4)
+register_queue("待拨付", "admin.payments", Redemption.updated_at,
+               Redemption.status == RedemptionStatus.AWAITING_PAYMENT, area="兑付", position=4)
 
 
 class PublishForm(Form):
@@ -78,7 +87,7 @@ def _locked_claims(ids: list[int]) -> list[Redemption]:
     return list(found)
 
 
-def _pick_list(status: str, oldest_first_by, *filters, checked: Optional[list[int]] = None) -> dict:
+def _pick_list(status: str, oldest_first_by, *filters, checked: list[int] | None = None) -> dict:
     """The pick-list of a batch (公示, 拨付): one page of the claims in `status`, oldest first, matching the search
     box (enterprise, order number, provider) and `filters`. Ticked are the ids a refused batch posted (they stay
     ticked on its page), else the whole page after 全选本页 (?all=1). Returns the template's context."""
@@ -142,11 +151,11 @@ def close_publicity():
     return redirect(url_for("admin.publicity"), 303)
 
 
-def _publicity_page(form: PublishForm, checked: Optional[list[int]] = None, selection_error: Optional[str] = None):
+def _publicity_page(form: PublishForm, checked: list[int] | None = None, selection_error: str | None = None):
     stmt = (select(PublicityBatch).where(PublicityBatch.kind == "redemption")
             .order_by(PublicityBatch.starts_on.desc(), PublicityBatch.id.desc()))
     page = paginate(stmt, current_app.config["PER_PAGE"], page_number(BATCHES))
-    pick = _pick_list(R.APPROVED, Redemption.decided_at, checked=checked)
+    pick = _pick_list(RedemptionStatus.APPROVED, Redemption.decided_at, checked=checked)
     return render_either("admin/publicity_batches.html", "admin/partials/publicity_pick_list.html", form=form,
                          selection_error=selection_error, args=_kept_args(pick["q"], page), page=page,
                          stats=_batch_stats([batch.id for batch in page.items]), today=china_today(), **pick)
@@ -158,9 +167,10 @@ def _batch_stats(batch_ids: list[int]) -> dict[int, BatchStats]:
         return stats
     counted = db.session.execute(
         select(Redemption.publicity_batch_id, func.count(),
-               func.sum(case((Redemption.status == R.PUBLICITY, 1), else_=0)),
-               func.sum(case((Redemption.status.in_((R.AWAITING_PAYMENT, R.PAID)), 1), else_=0)),
-               func.sum(case((Redemption.status == R.REJECTED, 1), else_=0)))
+               func.sum(case((Redemption.status == RedemptionStatus.PUBLICITY, 1), else_=0)),
+               func.sum(case((Redemption.status.in_((RedemptionStatus.AWAITING_PAYMENT, RedemptionStatus.PAID)), 1),
+                             else_=0)),
+               func.sum(case((Redemption.status == RedemptionStatus.REJECTED, 1), else_=0)))
         .where(Redemption.publicity_batch_id.in_(batch_ids)).group_by(Redemption.publicity_batch_id))
     for batch_id, total, in_publicity, passed, rejected in counted:
         stats[batch_id] = BatchStats(total, int(in_publicity or 0), int(passed or 0), int(rejected or 0))
@@ -182,7 +192,7 @@ class ObjectionRow:
     claim: Redemption
     lodger: User
     form: ResolveForm
-    refusal: Optional[str] = None
+    refusal: str | None = None
     labels = OBJECTION_LABELS
 
 
@@ -200,24 +210,16 @@ def objections():
 
 @bp.post("/objections/<int:objection_id>/resolve")
 def resolve_objection(objection_id: int):
-    objection = db.session.get(Objection, objection_id, with_for_update=True)
+    objection, form = db.session.get(Objection, objection_id, with_for_update=True), ResolveForm()
     if objection is None or objection.redemption_id is None:
         abort(404)
-    form = ResolveForm()
-    if objection.status == OPEN and not form.validate_on_submit():
-        return _objection_answer(objection_id, form), 422
-    try:
-        settlement.resolve_objection(objection, current_user, form.upheld.data == "1", form.resolution.data)
-    except (claims.Refused, ledger.BalanceRefused) as refusal:
-        db.session.rollback()
-        if is_htmx():
-            return _objection_answer(objection_id, refusal=str(refusal)), 409
-        return render_error(409, str(refusal))
-    db.session.commit()
-    if is_htmx():
-        return _objection_answer(objection_id)
-    flash("异议已处理：" + OBJECTION_LABELS[objection.status] + "。", "success")
-    return redirect(url_for("admin.objections"), 303)
+    return decide(OBJECTION_DESK, objection, lambda: settlement.require_open_objection(objection),
+                  form.validate_on_submit, lambda: _resolve(objection, form), form=form)
+
+
+def _resolve(objection: Objection, form: ResolveForm) -> str:
+    settlement.resolve_objection(objection, current_user, form.upheld.data == "1", form.resolution.data)
+    return "异议已处理：" + OBJECTION_LABELS[objection.status] + "。"
 
 
 def _objection_listing(status: str = queue_filters.ALL):
@@ -240,18 +242,23 @@ def _objection_search(q: str) -> list:
                 User.email.contains(q, autoescape=True), Objection.user_id.in_(lodgers))]
 
 
-def _objection_rows(items, form: Optional[ResolveForm] = None, refusal: Optional[str] = None) -> list[ObjectionRow]:
+def _objection_rows(items, form: ResolveForm | None = None, refusal: str | None = None) -> list[ObjectionRow]:
     return [ObjectionRow(objection, claim, lodger, form or ResolveForm(formdata=None), refusal)
             for objection, claim, lodger in items]
 
 
-def _objection_answer(objection_id: int, form: Optional[ResolveForm] = None, refusal: Optional[str] = None):
-    """The objection's row alone (htmx), or the list page holding just that row (without JavaScript)."""
-    items = db.session.execute(_objection_listing().where(Objection.id == objection_id)).all()
+def _objection_answer(objection: Objection, status: int, form: ResolveForm | None = None,
+                      refusal: str | None = None, notice: str | None = None):
+    """The objection's row alone (htmx), or the list page holding just that row (without JavaScript); the row
+    shows the objection's status, not the notice."""
+    items = db.session.execute(_objection_listing().where(Objection.id == objection.id)).all()
     rows = _objection_rows(items, form, refusal)
     if is_htmx():
-        return render_template("admin/partials/payment_objection_row.html", row=rows[0])
-    return render_template("admin/objections.html", page=None, rows=rows)
+        return render_template("admin/partials/payment_objection_row.html", row=rows[0]), status
+    return render_template("admin/objections.html", page=None, rows=rows), status
+
+
+OBJECTION_DESK = Desk(_objection_answer, lambda _objection, _came_from: url_for("admin.objections"))
 
 
 # ---------------------------------------------------------------- 拨付
@@ -292,11 +299,11 @@ def payment_batch_xlsx(batch_id: int):
                     headers={"Content-Disposition": export.content_disposition(batch)})
 
 
-def _payments_page(form: PaymentForm, checked: Optional[list[int]] = None, selection_error: Optional[str] = None):
+def _payments_page(form: PaymentForm, checked: list[int] | None = None, selection_error: str | None = None):
     city = _chosen_city()
     stmt = select(PaymentBatch).order_by(PaymentBatch.paid_on.desc(), PaymentBatch.id.desc())
     page = paginate(stmt, current_app.config["PER_PAGE"], page_number(BATCHES))
-    pick = _pick_list(R.AWAITING_PAYMENT, Redemption.updated_at, *_registered_in(city), checked=checked)
+    pick = _pick_list(RedemptionStatus.AWAITING_PAYMENT, Redemption.updated_at, *_registered_in(city), checked=checked)
     shown = pick["picks"].items
     return render_either("admin/payments.html", "admin/partials/payment_pick_list.html", form=form,
                          selection_error=selection_error, args=_kept_args(pick["q"], page, city), city=city,

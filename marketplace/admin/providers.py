@@ -14,26 +14,36 @@ the pilot — the reviewer decides that again on the shop page.
 The kind of reason is kept in `status_reason` as "类别：说明" (REMOVAL_REASONS); every move is in the audit log.
 """
 from dataclasses import dataclass
-from typing import Optional
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, url_for
+from flask_login import current_user
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from .. import audit
 from ..extensions import db
-from ..forms import Form, choices
-from ..htmx import is_htmx, render_either
-from ..models import (AuditLog, Complaint, Instrument, Order, OrderStatus, Provider, Rating, Service, ServiceStatus,
-                      ShopStatus, utcnow)
-from ..orders.feedback import COMPLAINT_LABELS
-from ..orders.messages import tidy
+from ..forms import Form, choices, tidy
+from ..htmx import render_either
+from ..models import (
+    AuditLog,
+    Complaint,
+    Instrument,
+    Order,
+    OrderStatus,
+    Provider,
+    Rating,
+    Service,
+    ServiceStatus,
+    ShopStatus,
+)
+from ..models.orders import COMPLAINT_LABELS
+from ..orders.complaints import OPEN as COMPLAINT_OPEN
 from ..orders.ratings import ShopRating, ratings_for, shop_rating
 from ..pagination import Page, paginate
+from ..seller import shop_lifecycle
 from . import bp, queue_filters
-from .complaints import OPEN as COMPLAINT_OPEN
+from .decisions import Desk, decide
 
 # The grounds SPEC 1.6 names for removing a provider; the label leads the stored status_reason.
 REMOVAL_REASONS = {"cheating": "弄虚作假", "complaints": "投诉多、评价差", "other": "其他原因"}
@@ -97,7 +107,8 @@ def _listing(status: str, q: str, sort: str) -> Select:
     wanted = (ShopStatus.OPEN, ShopStatus.REMOVED) if status == "all" else (status,)
     stmt = stmt.where(Provider.status.in_(wanted))
     if q:
-        stmt = stmt.where(or_(Provider.name.contains(q, autoescape=True), Provider.credit_code.contains(q.upper(), autoescape=True)))
+        stmt = stmt.where(or_(Provider.name.contains(q, autoescape=True),
+                              Provider.credit_code.contains(q.upper(), autoescape=True)))
     order = {
         "complaints": [open_complaints.desc(), all_complaints.desc()],
         "rating": [ratings.c.average.is_(None), ratings.c.average.asc()],
@@ -124,55 +135,26 @@ def provider_detail(provider_id: int):
 
 @bp.post("/providers/<int:provider_id>/remove")
 def remove_provider(provider_id: int):
-    provider = _provider(provider_id, for_update=True)
-    if provider.status != ShopStatus.OPEN:
-        return _refuse(provider, _cannot_remove(provider))
-    form = RemovalForm()
-    if not form.validate_on_submit():
-        return _answer(provider, removal_form=form, status=422)
-    remove(provider, form.status_reason())
-    return _done(provider, f"{provider.name} 已退出：服务已全部下架，不再接受新订单。")
+    provider, form = _provider(provider_id, for_update=True), RemovalForm()
+    return decide(DESK, provider, lambda: shop_lifecycle.require_removable(provider), form.validate_on_submit,
+                  lambda: _remove(provider, form.status_reason()), removal_form=form)
 
 
 @bp.post("/providers/<int:provider_id>/reinstate")
 def reinstate_provider(provider_id: int):
-    provider = _provider(provider_id, for_update=True)
-    if provider.status != ShopStatus.REMOVED:
-        return _refuse(provider, f"该服务单位当前为“{provider.status_label}”，只有已退出的服务单位可以恢复。")
-    form = ReinstateForm()
-    if not form.validate_on_submit():
-        return _answer(provider, reinstate_form=form, status=422)
-    audit.record("provider", provider.id, "reinstate", provider.status, ShopStatus.OPEN, form.reason.data)
-    provider.status, provider.status_reason, provider.removed_at = ShopStatus.OPEN, None, None
-    return _done(provider, f"{provider.name} 已恢复：店铺重新开放，上架的服务重新可以搜索和下单。")
+    provider, form = _provider(provider_id, for_update=True), ReinstateForm()
+    return decide(DESK, provider, lambda: shop_lifecycle.require_reinstatable(provider), form.validate_on_submit,
+                  lambda: _reinstate(provider, form.reason.data), reinstate_form=form)
 
 
-def remove(provider: Provider, reason: str) -> None:
-    """The exit itself (see above), audited: from the removal form, and from 停用 of the provider's account."""
-    if provider.is_pilot:
-        audit.record("provider", provider.id, "pilot_off", "pilot", "regular", "随退出取消服务承诺制试点")
-        provider.is_pilot = False
-    audit.record("provider", provider.id, "remove", provider.status, ShopStatus.REMOVED, reason)
-    provider.status, provider.status_reason, provider.removed_at = ShopStatus.REMOVED, reason, utcnow()
+def _remove(provider: Provider, reason: str) -> str:
+    shop_lifecycle.remove(provider, reason, current_user.id)
+    return f"{provider.name} 已退出：服务已全部下架，不再接受新订单。"
 
 
-def _cannot_remove(provider: Provider) -> str:
-    if provider.status == ShopStatus.REMOVED:
-        return "该服务单位已经退出，不能重复退出。"
-    return f"该服务单位当前为“{provider.status_label}”，只有已开店的服务单位可以办理退出。"
-
-
-def _refuse(provider: Provider, refusal: str):
-    db.session.rollback()
-    return _answer(db.session.get(Provider, provider.id), refusal=refusal, status=409)
-
-
-def _done(provider: Provider, message: str):
-    db.session.commit()
-    if is_htmx():
-        return _answer(provider, notice=message)
-    flash(message, "success")
-    return redirect(url_for("admin.provider_detail", provider_id=provider.id), 303)
+def _reinstate(provider: Provider, reason: str) -> str:
+    shop_lifecycle.reinstate(provider, reason, current_user.id)
+    return f"{provider.name} 已恢复：店铺重新开放，上架的服务重新可以搜索和下单。"
 
 
 def _answer(provider: Provider, status: int = 200, **extra):
@@ -181,9 +163,12 @@ def _answer(provider: Provider, status: int = 200, **extra):
                          **_context(provider, **extra)), status
 
 
-def _context(provider: Provider, removal_form: Optional[RemovalForm] = None,
-             reinstate_form: Optional[ReinstateForm] = None, refusal: Optional[str] = None,
-             notice: Optional[str] = None) -> dict:
+DESK = Desk(_answer, lambda provider, _came_from: url_for("admin.provider_detail", provider_id=provider.id))
+
+
+def _context(provider: Provider, removal_form: RemovalForm | None = None,
+             reinstate_form: ReinstateForm | None = None, refusal: str | None = None,
+             notice: str | None = None) -> dict:
     return dict(provider=provider, rating=shop_rating(provider.id), complaints=_complaints(provider),
                 complaint_labels=COMPLAINT_LABELS, orders=_order_counts(provider), order_labels=OrderStatus.LABELS,
                 listed=_listed_count(provider), instruments=_instrument_count(provider), history=_history(provider),

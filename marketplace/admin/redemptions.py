@@ -6,7 +6,6 @@ The moves themselves (voucher ledger, order timeline, audit rows) live in market
 module shows the reviewer what to check and turns decisions into pages and htmx fragments.
 """
 import re
-from typing import Optional
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -18,16 +17,24 @@ from wtforms.validators import DataRequired, Length
 from .. import audit, policy, uploads
 from ..extensions import db
 from ..forms import Form, MoneyField, choices
-from ..htmx import is_htmx, render_either
-from ..models import (AuditLog, Enterprise, Order, Provider, Redemption, RedemptionStatus, ReviewBatch, StoredFile,
-                      utcnow)
+from ..htmx import render_either
+from ..models import (
+    AuditLog,
+    Enterprise,
+    Order,
+    Provider,
+    Redemption,
+    RedemptionStatus,
+    ReviewBatch,
+    StoredFile,
+    utcnow,
+)
 from ..pagination import paginate
-from ..redemption import checks, claims, flags, ledger
+from ..redemption import checks, claims, flags, offline_checks
 from . import bp, queue_filters
+from .decisions import Desk, decide
 from .forms import RejectForm
 from .queues import register_queue
-
-S = RedemptionStatus
 
 # Claims on orders of 服务承诺制 pilot providers: the provider confirms them, so they wait outside the reviewer's
 # count — unless the provider's 确认材料 found flags and referred the claim to the reviewer.
@@ -36,12 +43,13 @@ PILOT = Redemption.order_id.in_(select(Order.id).join(Provider, Order.provider_i
 AWAITS_PILOT = and_(PILOT, Redemption.referral_reason.is_(None))
 FOR_REVIEWER = or_(Redemption.order_id.is_(None), ~PILOT, Redemption.referral_reason.is_not(None))
 
-register_queue("兑付审核", "admin.redemptions", Redemption.submitted_at, Redemption.status == S.SUBMITTED, FOR_REVIEWER,
-               area="兑付", position=1)
+register_queue("兑付审核", "admin.redemptions", Redemption.submitted_at,
+               Redemption.status == RedemptionStatus.SUBMITTED, FOR_REVIEWER, area="兑付", position=1)
 
 # Tabs of the queue in the order a claim moves through them; drafts are the enterprise's own.
-TABS = {**{status: S.LABELS[status] for status in (S.SUBMITTED, S.CORRECTION, S.APPROVED, S.PUBLICITY,
-                                                    S.AWAITING_PAYMENT, S.PAID, S.REJECTED)}, "all": "全部"}
+TABS = {**{status: RedemptionStatus.LABELS[status] for status in (
+    RedemptionStatus.SUBMITTED, RedemptionStatus.CORRECTION, RedemptionStatus.APPROVED, RedemptionStatus.PUBLICITY,
+    RedemptionStatus.AWAITING_PAYMENT, RedemptionStatus.PAID, RedemptionStatus.REJECTED)}, "all": "全部"}
 # Waiting claims oldest first (first come, first served); the others most recent first.
 WAITING_ORDER = (Redemption.submitted_at.asc(), Redemption.id.asc())
 RECENT_ORDER = (Redemption.submitted_at.desc(), Redemption.id.desc())
@@ -91,7 +99,7 @@ class ReviewBatchForm(Form):
             raise ValidationError("专家姓名每位不超过50字，请每行一位或用逗号分隔")
 
 
-def expert_names(text: Optional[str]) -> list[str]:
+def expert_names(text: str | None) -> list[str]:
     """Names typed one per line or separated by commas (either width) or 、, without repeats."""
     names = (name.strip() for name in re.split(r"[\n,，、;；]+", text or ""))
     return list(dict.fromkeys(name for name in names if name))
@@ -101,17 +109,17 @@ def expert_names(text: Optional[str]) -> list[str]:
 
 @bp.get("/redemptions")
 def redemptions():
-    status = queue_filters.tab(TABS, S.SUBMITTED)
+    status = queue_filters.tab(TABS, RedemptionStatus.SUBMITTED)
     q = queue_filters.search_text()
     filters = _filters(q)
     stmt = (select(Redemption).where(*filters, *_status_filter(status)).options(*flags.EAGER)
-            .order_by(*(WAITING_ORDER if status == S.SUBMITTED else RECENT_ORDER)))
+            .order_by(*(WAITING_ORDER if status == RedemptionStatus.SUBMITTED else RECENT_ORDER)))
     page = paginate(stmt, current_app.config["PER_PAGE"])
     counts = dict(db.session.execute(select(Redemption.status, func.count()).where(*filters)
                                       .group_by(Redemption.status)).all())
     pilot_waiting = db.session.scalar(select(func.count()).select_from(Redemption)
-                                      .where(*filters, Redemption.status == S.SUBMITTED, AWAITS_PILOT))
-    counts[S.SUBMITTED] = counts.get(S.SUBMITTED, 0) - pilot_waiting
+                                      .where(*filters, Redemption.status == RedemptionStatus.SUBMITTED, AWAITS_PILOT))
+    counts[RedemptionStatus.SUBMITTED] = counts.get(RedemptionStatus.SUBMITTED, 0) - pilot_waiting
     counts["all"] = sum(counts.values()) + pilot_waiting
     return render_either("admin/redemptions.html", "admin/partials/redemption_list.html",
                          page=page, status=status, tabs=TABS, counts=counts, pilot_waiting=pilot_waiting, q=q,
@@ -120,7 +128,7 @@ def redemptions():
 
 
 def _filters(q: str) -> list:
-    return [Redemption.status != S.DRAFT, *claim_search(q)]
+    return [Redemption.status != RedemptionStatus.DRAFT, *claim_search(q)]
 
 
 def claim_search(q: str) -> list:
@@ -139,7 +147,7 @@ def _status_filter(status: str) -> list:
     return [] if status == "all" else [Redemption.status == status]
 
 
-def waiting_days(claim: Redemption) -> Optional[int]:
+def waiting_days(claim: Redemption) -> int | None:
     return None if claim.submitted_at is None else (utcnow() - claim.submitted_at).days
 
 
@@ -154,22 +162,24 @@ def redemption_detail(claim_id: int):
 def approve_redemption(claim_id: int):
     claim = _claim(claim_id, lock=True)
     form = ApproveForm(claim)
-    return _decide(claim, form.validate_on_submit, lambda: _approve(claim, form), approve_form=form)
+    return decide(DESK, claim, lambda: _require_waiting(claim), form.validate_on_submit, lambda: _approve(claim, form),
+                  approve_form=form)
 
 
 @bp.post("/redemptions/<int:claim_id>/corrections")
 def request_redemption_corrections(claim_id: int):
     claim = _claim(claim_id, lock=True)
     form, notes = CorrectionsForm(), _notes(claim)
-    return _decide(claim, lambda: _corrections_valid(form, notes), lambda: _request_corrections(claim, form, notes),
-                   corrections_form=form, notes=notes)
+    return decide(DESK, claim, lambda: _require_waiting(claim), lambda: _corrections_valid(form, notes),
+                  lambda: _request_corrections(claim, form, notes), corrections_form=form, notes=notes)
 
 
 @bp.post("/redemptions/<int:claim_id>/reject")
 def reject_redemption(claim_id: int):
     claim = _claim(claim_id, lock=True)
     form = RejectForm()
-    return _decide(claim, form.validate_on_submit, lambda: _reject(claim, form), reject_form=form)
+    return decide(DESK, claim, lambda: _require_waiting(claim), form.validate_on_submit, lambda: _reject(claim, form),
+                  reject_form=form)
 
 
 def _approve(claim: Redemption, form: ApproveForm) -> str:
@@ -199,7 +209,7 @@ def _corrections_valid(form: CorrectionsForm, notes: dict[str, str]) -> bool:
 
 def note_fields(claim: Redemption) -> list[tuple[str, object]]:
     """(form field name, item) for every material, invoice and receipt a correction note can be written on."""
-    groups = zip(NOTE_KINDS, (claim.materials, claim.invoices, claim.receipts))
+    groups = zip(NOTE_KINDS, (claim.materials, claim.invoices, claim.receipts), strict=True)
     return [(f"note_{kind}_{item.id}", item) for kind, items in groups for item in items]
 
 
@@ -207,33 +217,18 @@ def _notes(claim: Redemption) -> dict[str, str]:
     return {name: request.form.get(name, "")[:500] for name, _item in note_fields(claim)}
 
 
-def _decide(claim: Redemption, valid, transition, **forms):
-    """One decision: 409 when the claim is no longer waiting for review (or the voucher's balance refuses),
-    422 when its form is incomplete, else committed and answered with the review (htmx) or a redirect."""
-    try:
-        # The state first: a reviewer on a stale page learns the claim was decided meanwhile.
-        _require_waiting(claim)
-        if not valid():
-            return _render(claim, **forms), 422
-        done = transition()
-    except (claims.Refused, ledger.BalanceRefused) as refusal:
-        db.session.rollback()
-        return _render(claim, refusal=str(refusal)), 409
-    db.session.commit()
-    if is_htmx():
-        return _render(claim, notice=done)
-    flash(done, "success")
-    return redirect(url_for("admin.redemptions", status=S.SUBMITTED), 303)
-
-
 def _require_waiting(claim: Redemption) -> None:
     if claim.status not in claims.WAITING_FOR_REVIEW:
         raise claims.Refused(f"该兑付申请当前为“{claim.status_label}”，已不在待审核状态，不能再作审核决定。")
 
 
-def _render(claim: Redemption, **extra):
+def _render(claim: Redemption, status: int, **extra):
     return render_either("admin/redemption_detail.html", "admin/partials/redemption_review.html",
-                         **_context(claim, **extra))
+                         **_context(claim, **extra)), status
+
+
+# Without JS a decision returns to the claims waiting for review (the balance's refusals answer 409 too).
+DESK = Desk(_render, lambda _claim, _came_from: url_for("admin.redemptions", status=RedemptionStatus.SUBMITTED))
 
 
 def _context(claim: Redemption, approve_form=None, corrections_form=None, reject_form=None, notes=None,
@@ -245,8 +240,8 @@ def _context(claim: Redemption, approve_form=None, corrections_form=None, reject
                 invoices_fen=sum(i.amount_fen for i in claim.invoices),
                 receipts_fen=sum(r.amount_fen for r in claim.receipts),
                 declarations=[line for line in claim.declarations.splitlines() if line.strip()],
-                history=history(claim), action_labels=claims.ACTION_LABELS, status_labels=S.LABELS,
-                unit_types=claims.OFFLINE_UNIT_TYPES, qualifications=claims.QUALIFICATIONS,
+                history=history(claim), action_labels=claims.ACTION_LABELS, status_labels=RedemptionStatus.LABELS,
+                unit_types=offline_checks.OFFLINE_UNIT_TYPES, qualifications=offline_checks.QUALIFICATIONS,
                 is_image=uploads.is_image, format_size=uploads.format_size,
                 approve_form=approve_form or ApproveForm(claim, formdata=None, data={
                     "amount": claim.requested_fen, "review_batch": claim.review_batch_id}),
@@ -271,7 +266,7 @@ def history(claim: Redemption) -> list[AuditLog]:
 def _claim(claim_id: int, lock: bool = False) -> Redemption:
     """The claim (row-locked for a decision, so two reviewers cannot decide it at once); drafts are the
     enterprise's own and 404 here."""
-    stmt = select(Redemption).where(Redemption.id == claim_id, Redemption.status != S.DRAFT)
+    stmt = select(Redemption).where(Redemption.id == claim_id, Redemption.status != RedemptionStatus.DRAFT)
     claim = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if claim is None:
         abort(404)

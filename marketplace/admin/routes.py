@@ -3,14 +3,15 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit, related_parties
-from ..accounts import sessions
+from .. import related_parties
+from ..accounts import lifecycle
 from ..accounts.access import reviewer_required
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import AccountStatus, Enterprise, Provider, Role, ShopStatus, User, utcnow
 from ..pagination import paginate
-from . import bp, providers, queue_filters, queues
+from . import bp, queue_filters, queues
+from .decisions import Desk, button, decide
 from .forms import DecisionForm, DisableAccountForm, RejectForm
 from .queues import register_queue
 
@@ -76,19 +77,15 @@ def _account(user_id: int) -> User:
 
 @bp.post("/accounts/<int:user_id>/approve")
 def approve_account(user_id: int):
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    user = _account(user_id)
-    if not approve(user, form.reason.data or None):
-        return _after_decision(user, f"{user.name}（{user.email}）的账号已被处理（{user.status_label}），未作更改", "info")
-    db.session.commit()
-    return _after_decision(user, f"已通过 {user.name}（{user.email}）的账号")
+    user, form = _account(user_id), DecisionForm()
+    return decide(DESK, user, lambda: lifecycle.require(user, AccountStatus.PENDING), button(form),
+                  lambda: _approve(user, form.reason.data or None))
 
 
 @bp.post("/accounts/approve")
 def approve_accounts():
-    """批量通过: each chosen account through approve(), one audit row each; those decided meanwhile are skipped."""
+    """批量通过: each chosen account through the same rule as one alone, one audit row each; those decided
+    meanwhile are skipped."""
     if not DecisionForm().validate_on_submit():
         abort(400)
     ids = queues.selected_ids("user_id")
@@ -96,116 +93,83 @@ def approve_accounts():
         return _accounts_page("请勾选要通过的账号", []), 422
     found = db.session.scalars(select(User).where(User.id.in_(ids), User.role != Role.REVIEWER)
                                .order_by(User.id).with_for_update()).all()
-    approved = sum(approve(user) for user in found)
+    approved = sum(_approved(user) for user in found)
     db.session.commit()
     flash(queues.bulk_outcome(approved, len(ids) - approved), "success")
     return redirect(url_for("admin.accounts", **queues.list_args("status", "role", "q")), 303)
 
 
+def _approved(user: User) -> bool:
+    try:
+        lifecycle.approve(user, current_user.id)
+    except lifecycle.Refused:  # refused before anything changed: decided meanwhile
+        return False
+    return True
+
+
 @bp.post("/accounts/<int:user_id>/reject")
 def reject_account(user_id: int):
-    form = RejectForm()
-    user = _account(user_id)
-    if not form.validate_on_submit():
-        return _refused(user, form)
-    _decide(user, AccountStatus.REJECTED, form.reason.data)
-    db.session.commit()
-    return _after_decision(user, f"已驳回 {user.name}（{user.email}）的账号")
+    user, form = _account(user_id), RejectForm()
+    return decide(DESK, user, lambda: lifecycle.require(user, AccountStatus.PENDING), form.validate_on_submit,
+                  lambda: _reject(user, form.reason.data), reject_form=form)
 
 
 @bp.post("/accounts/<int:user_id>/disable")
 def disable_account(user_id: int):
     """停用 an approved account: it is signed out everywhere on its next request (load_user refuses disabled
     accounts, and its session version moves on, so a later 恢复 revives no old session) and cannot sign in."""
-    form = DisableAccountForm()
-    user = _account(user_id)
-    if not form.validate_on_submit():
-        return _refused(user, disable_form=form)
-    if user.status != AccountStatus.ACTIVE:
-        return _unchanged(user, AccountStatus.ACTIVE)
-    reason = form.reason.data.strip()
-    _change_status(user, AccountStatus.DISABLED, "disable_account", reason)
-    sessions.end_everywhere(user)
-    closed = _stop_trading(user, reason)
-    db.session.commit()
-    shop = "，店铺已退出（服务已下架，不再接受新订单）" if closed else ""
-    return _after_decision(user, f"已停用 {user.name}（{user.email}）的账号，其所有登录已退出{shop}",
-                           back_to=AccountStatus.ACTIVE)
+    user, form = _account(user_id), DisableAccountForm()
+    return decide(DESK, user, lambda: lifecycle.require(user, AccountStatus.ACTIVE), form.validate_on_submit,
+                  lambda: _disable(user, form.reason.data.strip()), disable_form=form)
 
 
 @bp.post("/accounts/<int:user_id>/enable")
 def enable_account(user_id: int):
     """恢复 a disabled account: it signs in again with its password (its old sessions stay ended)."""
-    form = DecisionForm()
-    user = _account(user_id)
-    if not form.validate_on_submit():
-        abort(400)
-    if user.status != AccountStatus.DISABLED:
-        return _unchanged(user, AccountStatus.DISABLED)
-    _change_status(user, AccountStatus.ACTIVE, "enable_account", (form.reason.data or "").strip() or None)
-    db.session.commit()
+    user, form = _account(user_id), DecisionForm()
+    return decide(DESK, user, lambda: lifecycle.require(user, AccountStatus.DISABLED), button(form),
+                  lambda: _enable(user, (form.reason.data or "").strip() or None))
+
+
+# ---------------------------------------------------------------- decisions (the rules: accounts.lifecycle)
+
+def _approve(user: User, reason: str | None) -> str:
+    lifecycle.approve(user, current_user.id, reason)
+    return f"已通过 {user.name}（{user.email}）的账号"
+
+
+def _reject(user: User, reason: str) -> str:
+    lifecycle.reject(user, current_user.id, reason)
+    return f"已驳回 {user.name}（{user.email}）的账号"
+
+
+def _disable(user: User, reason: str) -> str:
+    closed = lifecycle.disable(user, current_user.id, reason)
+    shop = "，店铺已退出（服务已下架，不再接受新订单）" if closed else ""
+    return f"已停用 {user.name}（{user.email}）的账号，其所有登录已退出{shop}"
+
+
+def _enable(user: User, reason: str | None) -> str:
+    lifecycle.enable(user, current_user.id, reason)
     closed = user.provider is not None and user.provider.status == ShopStatus.REMOVED
     shop = "；其店铺仍为已退出，如需重新开放请在服务单位页面办理恢复" if closed else ""
-    return _after_decision(user, f"已恢复 {user.name}（{user.email}）的账号{shop}", back_to=AccountStatus.DISABLED)
+    return f"已恢复 {user.name}（{user.email}）的账号{shop}"
 
 
-def _stop_trading(user: User, reason: str) -> bool:
-    """A suspended provider's shop stops trading: 自动接单 goes off, and an open shop exits as a reviewer's removal
-    makes it (listings leave the catalog, no new orders, pilot off; the catalog cache follows the shop row). 恢复 of
-    the account does not reopen it: the reviewer reinstates the shop on its page. Whether an open shop closed."""
-    shop = db.session.scalar(select(Provider).where(Provider.user_id == user.id).with_for_update())
-    if shop is None:
-        return False
-    if shop.auto_accept:
-        audit.record("provider", shop.id, "auto_accept_off", "on", "off", "随账号停用关闭自动接单")
-        shop.auto_accept = False
-    if shop.status != ShopStatus.OPEN:
-        return False
-    providers.remove(shop, f"账号停用：{reason}")
-    return True
+# ---------------------------------------------------------------- the account's row
 
-
-def _change_status(user: User, to_state: str, action: str, reason: str | None) -> None:
-    audit.record("user", user.id, action, user.status, to_state, reason)
-    user.status, user.status_reason = to_state, reason
-
-
-def _unchanged(user: User, back_to: str):
-    return _after_decision(user, f"{user.name}（{user.email}）的账号已被处理（{user.status_label}），未作更改", "info",
-                           back_to=back_to)
-
-
-def _refused(user: User, reject_form: RejectForm | None = None, **forms):
-    """The account with the refused form's errors beside it: its row for htmx, else its page; 422."""
+def _panel(user: User, status: int, reject_form: RejectForm | None = None, refusal: str | None = None,
+           notice: str | None = None, **forms):
+    """The account's row in the queue with the refusal or the refused form's errors beside it: the row alone for
+    htmx, else the account's own page."""
     reject_form = reject_form or RejectForm(formdata=None)
     if is_htmx():
-        return _row(user, reject_form, **forms), 422
-    return render_template("admin/account_decision.html", user=user, reject_form=reject_form,
-                           related=related_parties.of_accounts([user]), **forms), 422
+        return _row(user, reject_form, error=refusal, **forms), status
+    return render_template("admin/account_decision.html", user=user, reject_form=reject_form, error=refusal,
+                           related=related_parties.of_accounts([user]), **forms), status
 
 
-def approve(user: User, reason: str | None = None) -> bool:
-    """The one way an account is approved (alone or in a batch): audited, and only while it waits.
-    False when it was decided meanwhile, so nothing changes."""
-    if user.status != AccountStatus.PENDING:
-        return False
-    _decide(user, AccountStatus.ACTIVE, reason)
-    user.approved_at, user.approved_by_id = utcnow(), current_user.id
-    return True
-
-
-def _decide(user: User, to_state: str, reason: str | None) -> None:
-    if user.status == to_state:
-        return
-    audit.record("user", user.id, "review_account", user.status, to_state, reason)
-    user.status, user.status_reason = to_state, reason
-
-
-def _after_decision(user: User, message: str, category: str = "success", back_to: str = AccountStatus.PENDING):
-    if is_htmx():
-        return _row(user, RejectForm(formdata=None))
-    flash(message, category)
-    return redirect(url_for("admin.accounts", status=back_to), 303)
+DESK = Desk(_panel, lambda _user, came_from: url_for("admin.accounts", status=came_from))
 
 
 def _row(user: User, reject_form: RejectForm, **forms) -> str:

@@ -3,20 +3,21 @@
 Direct-eligible units open on approval; third-party units go to publicity (公示) first and open when
 the reviewer confirms after the period, unless an objection is still open.
 """
-from datetime import timedelta
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
-from .. import audit, related_parties
+from .. import related_parties
 from ..extensions import db
 from ..htmx import is_htmx, render_either
-from ..models import (Objection, Provider, PublicityBatch, Service, ServiceStatus, ShopStatus, User, china_today,
-                      utcnow)
+from ..models import Provider, PublicityBatch, Service, ShopStatus, User
 from ..pagination import paginate
-from ..seller.shop import SHOP_LABELS, attachments, entry_problems, publicity_batch
+from ..redemption.publicity import publicity_batch, publicity_over
+from ..seller import shop_lifecycle
+from ..seller.shop import SHOP_LABELS, attachments
+from ..seller.shop_lifecycle import entry_problems
 from . import bp, queue_filters
+from .decisions import Desk, button, decide
 from .forms import DecisionForm, RejectForm
 from .queues import register_queue
 
@@ -30,10 +31,6 @@ register_queue("公示中的开店申请", "admin.shops", Provider.submitted_at,
 TABS = {status: ShopStatus.LABELS[status] for status in (
     ShopStatus.PENDING, ShopStatus.PUBLICITY, ShopStatus.REJECTED, ShopStatus.OPEN, ShopStatus.DRAFT,
     ShopStatus.REMOVED)}
-
-
-class Refused(Exception):
-    """A decision the application's current state does not allow; the message says why."""
 
 
 @bp.get("/shops")
@@ -66,137 +63,64 @@ def shop_detail(provider_id: int):
 
 @bp.post("/shops/<int:provider_id>/approve")
 def approve_shop(provider_id: int):
-    if not DecisionForm().validate_on_submit():
-        abort(400)
-    provider = _provider(provider_id)
-    return _decide(provider, _approve, "已通过开店申请：{name}（{status}）")
+    provider = _provider(provider_id, lock=True)
+    return decide(DESK, provider, lambda: shop_lifecycle.require(provider, ShopStatus.PENDING), button(DecisionForm()),
+                  lambda: _approve(provider, current_app.config["PUBLICITY_DAYS"]))
 
 
 @bp.post("/shops/<int:provider_id>/reject")
 def reject_shop(provider_id: int):
-    form = RejectForm()
-    provider = _provider(provider_id)
-    if not form.validate_on_submit():
-        return _render(provider, reject_form=form), 422
-    return _decide(provider, lambda p: _reject(p, form.reason.data.strip()), "已驳回开店申请：{name}")
+    provider, form = _provider(provider_id, lock=True), RejectForm()
+    return decide(DESK, provider, lambda: shop_lifecycle.require(provider, *shop_lifecycle.REJECTABLE),
+                  form.validate_on_submit, lambda: _reject(provider, form.reason.data.strip()), reject_form=form)
 
 
 @bp.post("/shops/<int:provider_id>/open")
 def open_shop(provider_id: int):
-    if not DecisionForm().validate_on_submit():
-        abort(400)
-    provider = _provider(provider_id)
-    return _decide(provider, _open_after_publicity, "公示期满，已开店：{name}")
+    provider = _provider(provider_id, lock=True)
+    return decide(DESK, provider, lambda: shop_lifecycle.require(provider, ShopStatus.PUBLICITY),
+                  button(DecisionForm()), lambda: _open(provider))
 
 
 @bp.post("/shops/<int:provider_id>/pilot")
 def shop_pilot(provider_id: int):
     """服务承诺制 pilots (SPEC 7.4): their services show 免审 and the provider confirms its buyers' materials."""
-    if not DecisionForm().validate_on_submit():
-        abort(400)
-    provider = _provider(provider_id)
+    provider = _provider(provider_id, lock=True)
     on = request.form.get("pilot") == "1"
-    done = "已列为服务承诺制试点：{name}" if on else "已取消服务承诺制试点：{name}"
-    return _decide(provider, lambda p: _set_pilot(p, on), done)
+    return decide(DESK, provider, lambda: shop_lifecycle.require(provider, ShopStatus.OPEN), button(DecisionForm()),
+                  lambda: _set_pilot(provider, on))
 
 
-# ---------------------------------------------------------------- transitions
+# ---------------------------------------------------------------- decisions (the rules: seller.shop_lifecycle)
 
-def _set_pilot(provider: Provider, on: bool) -> None:
-    _require(provider, ShopStatus.OPEN)
-    if provider.is_pilot == on:
-        raise Refused("该服务单位" + ("已是" if on else "不是") + "服务承诺制试点单位。")
-    audit.record("provider", provider.id, "pilot_on" if on else "pilot_off", "pilot" if not on else "regular",
-                 "pilot" if on else "regular")
-    provider.is_pilot = on
+def _approve(provider: Provider, days: int) -> str:
+    shop_lifecycle.approve(provider, current_user.id, days)
+    return f"已通过开店申请：{provider.name}（{provider.status_label}）"
 
 
-def _approve(provider: Provider) -> None:
-    _require(provider, ShopStatus.PENDING)
-    problems = entry_problems(provider)
-    if problems:
-        raise Refused("不符合入库条件，不能通过：" + "；".join(p.message for p in problems))
-    if provider.is_direct:
-        _open(provider, "approve_application")
-        return
-    today, days = china_today(), current_app.config["PUBLICITY_DAYS"]  # as long as the claims' (SPEC 7.4)
-    batch = PublicityBatch(kind="shop", title=f"服务单位入库公示：{provider.name}", starts_on=today,
-                           ends_on=today + timedelta(days=days - 1), created_by_id=current_user.id)
-    db.session.add(batch)
-    db.session.flush()
-    audit.record("provider", provider.id, "approve_application", provider.status, ShopStatus.PUBLICITY)
-    provider.status, provider.publicity_batch_id = ShopStatus.PUBLICITY, batch.id
+def _reject(provider: Provider, reason: str) -> str:
+    shop_lifecycle.reject(provider, current_user.id, reason)
+    return f"已驳回开店申请：{provider.name}"
 
 
-def _open_after_publicity(provider: Provider) -> None:
-    _require(provider, ShopStatus.PUBLICITY)
-    batch = publicity_batch(provider)
-    if batch and not publicity_over(batch):
-        raise Refused(f"公示期至{batch.ends_on.isoformat()}（含当天），公示期满后才能开店。")
-    if _open_objections(provider):
-        raise Refused("该服务单位有尚未处理的异议，处理完毕后才能开店。")
-    if batch:
-        batch.closed_at = utcnow()
-    _open(provider, "open_after_publicity")
+def _open(provider: Provider) -> str:
+    shop_lifecycle.open_after_publicity(provider, current_user.id)
+    return f"公示期满，已开店：{provider.name}"
 
 
-def publicity_over(batch: PublicityBatch) -> bool:
-    """The period counts its first and last days (PublicityBatch.days): it is over the day after `ends_on`, as a
-    claim's (settlement.close_publicity)."""
-    return china_today() > batch.ends_on
-
-
-def _reject(provider: Provider, reason: str) -> None:
-    _require(provider, ShopStatus.PENDING, ShopStatus.PUBLICITY)
-    audit.record("provider", provider.id, "reject_application", provider.status, ShopStatus.REJECTED, reason)
-    provider.status, provider.status_reason = ShopStatus.REJECTED, reason
-    batch = publicity_batch(provider)
-    if batch and batch.closed_at is None:
-        batch.closed_at = utcnow()
-    # The services submitted with the application return to draft, to be edited and resubmitted with it.
-    waiting = db.session.scalars(select(Service).where(Service.provider_id == provider.id,
-                                                       Service.status == ServiceStatus.PENDING))
-    for service in waiting:
-        audit.record("service", service.id, "return_with_shop", service.status, ServiceStatus.DRAFT, reason)
-        service.status = ServiceStatus.DRAFT
-
-
-def _open(provider: Provider, action: str) -> None:
-    audit.record("provider", provider.id, action, provider.status, ShopStatus.OPEN)
-    provider.status, provider.status_reason, provider.opened_at = ShopStatus.OPEN, None, utcnow()
-
-
-def _require(provider: Provider, *allowed: str) -> None:
-    if provider.status not in allowed:
-        wanted = "或".join(f"“{ShopStatus.LABELS[s]}”" for s in allowed)
-        raise Refused(f"该申请当前为“{provider.status_label}”，只有{wanted}的申请可以执行此操作。")
-
-
-def _open_objections(provider: Provider) -> int:
-    return db.session.scalar(select(func.count(Objection.id)).where(Objection.provider_id == provider.id,
-                                                                    Objection.status == "open"))
+def _set_pilot(provider: Provider, on: bool) -> str:
+    shop_lifecycle.set_pilot(provider, current_user.id, on)
+    return ("已列为服务承诺制试点：" if on else "已取消服务承诺制试点：") + provider.name
 
 
 # ---------------------------------------------------------------- responses
 
-def _decide(provider: Provider, transition, message: str):
-    came_from = provider.status
-    try:
-        transition(provider)
-    except Refused as refusal:
-        db.session.rollback()
-        return _render(db.session.get(Provider, provider.id), refusal=str(refusal)), 409
-    db.session.commit()
-    done = message.format(name=provider.name, status=provider.status_label)
-    if is_htmx():
-        return _render(provider, notice=done)
-    flash(done, "success")
-    return redirect(url_for("admin.shops", status=came_from), 303)
-
-
-def _render(provider: Provider, **extra):
+def _render(provider: Provider, status: int, **extra):
     template = "admin/partials/shop_decision.html" if is_htmx() else "admin/shops_detail.html"
-    return render_template(template, **_context(provider, **extra))
+    return render_template(template, **_context(provider, **extra)), status
+
+
+DESK = Desk(_render, lambda _provider, came_from: url_for("admin.shops", status=came_from))
 
 
 def _context(provider: Provider, reject_form=None, refusal=None, notice=None) -> dict:
@@ -205,14 +129,15 @@ def _context(provider: Provider, reject_form=None, refusal=None, notice=None) ->
     batch = publicity_batch(provider)
     return dict(provider=provider, attachments=attachments(provider), problems=entry_problems(provider),
                 related=related_parties.enterprises_related_to([provider])[provider.id],
-                services=services, batch=batch, open_objections=_open_objections(provider),
+                services=services, batch=batch, open_objections=shop_lifecycle.open_objections(provider),
                 publicity_over=batch is not None and publicity_over(batch),
                 reject_form=reject_form or RejectForm(), refusal=refusal, notice=notice,
                 shop_labels=SHOP_LABELS, embed=True)
 
 
-def _provider(provider_id: int) -> Provider:
-    provider = db.session.get(Provider, provider_id)
+def _provider(provider_id: int, lock: bool = False) -> Provider:
+    """The provider (row-locked for a decision, so two reviewers cannot decide it at once)."""
+    provider = db.session.get(Provider, provider_id, with_for_update=lock)
     if provider is None:
         abort(404)
     return provider

@@ -4,9 +4,8 @@ The transitions themselves (and their audit rows) live in marketplace.vouchers.l
 shows the reviewer what to check and turns the decisions into pages and htmx fragments.
 """
 from dataclasses import dataclass
-from typing import Optional
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -16,21 +15,21 @@ from ..forms import choices
 from ..htmx import is_htmx
 from ..models import ApplicationStatus, KexiaoEntry, VoucherApplication, china_today
 from ..pagination import paginate
-from ..vouchers import display, eligibility, kexiao, lifecycle, local
 from ..validators import whole_number
+from ..vouchers import display, eligibility, kexiao, lifecycle, local
 from . import bp
+from .decisions import Desk, decide
 from .forms import ApproveVoucherForm, RejectForm, ReturnForm
 from .queues import register_queue
 
-S = ApplicationStatus
-
 register_queue("待审核创新券申请", "admin.vouchers", VoucherApplication.submitted_at,
-               VoucherApplication.status == S.SUBMITTED, area="创新券申领", position=1)
+               VoucherApplication.status == ApplicationStatus.SUBMITTED, area="创新券申领", position=1)
 
 # Tabs of the queue, in the order a reviewer works through them (drafts are the enterprise's own).
-TABS = {status: S.LABELS[status] for status in (S.SUBMITTED, S.RETURNED, S.APPROVED, S.REJECTED)}
+TABS = {status: ApplicationStatus.LABELS[status] for status in (
+    ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED, ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)}
 # Waiting applications oldest first; decided ones most recent first.
-ORDER = {S.SUBMITTED: (VoucherApplication.submitted_at.asc(), VoucherApplication.id.asc())}
+ORDER = {ApplicationStatus.SUBMITTED: (VoucherApplication.submitted_at.asc(), VoucherApplication.id.asc())}
 DECIDED_ORDER = (VoucherApplication.decided_at.desc(), VoucherApplication.id.desc())
 
 
@@ -38,16 +37,16 @@ DECIDED_ORDER = (VoucherApplication.decided_at.desc(), VoucherApplication.id.des
 class Check:
     """One automatic check on the detail page: ok True (✓), False (✗) or None (for information), with the
     upload to look at beside it, if any."""
-    ok: Optional[bool]
+    ok: bool | None
     text: str
-    evidence: Optional[display.Attachment] = None
+    evidence: display.Attachment | None = None
 
 
 @bp.get("/vouchers")
 def vouchers():
-    status = request.args.get("status", S.SUBMITTED)
+    status = request.args.get("status", ApplicationStatus.SUBMITTED)
     if status not in TABS:
-        status = S.SUBMITTED
+        status = ApplicationStatus.SUBMITTED
     year = whole_number(request.args.get("year", ""), digits=4) or lifecycle.current_year()
     q = request.args.get("q", "").strip()
     filters = _filters(year, q)
@@ -71,21 +70,24 @@ def voucher_detail(application_id: int):
 def approve_voucher(application_id: int):
     application = _application(application_id, lock=True)
     form = _approve_form(application)
-    return _decide(application, lambda: _approve(application, form), approve_form=form)
+    return decide(DESK, application, lambda: _waiting(application), form.validate_on_submit,
+                  lambda: _approve(application, form), approve_form=form)
 
 
 @bp.post("/vouchers/<int:application_id>/return")
 def return_voucher(application_id: int):
     application = _application(application_id, lock=True)
     form = _return_form(application)
-    return _decide(application, lambda: _return(application, form), return_form=form)
+    return decide(DESK, application, lambda: _waiting(application), form.validate_on_submit,
+                  lambda: _return(application, form), return_form=form)
 
 
 @bp.post("/vouchers/<int:application_id>/reject")
 def reject_voucher(application_id: int):
     application = _application(application_id, lock=True)
     form = RejectForm()
-    return _decide(application, lambda: _reject(application, form), reject_form=form)
+    return decide(DESK, application, lambda: _waiting(application), form.validate_on_submit,
+                  lambda: _reject(application, form), reject_form=form)
 
 
 # ---------------------------------------------------------------- the queue
@@ -103,7 +105,7 @@ def _years() -> list[int]:
     return sorted({*stored, lifecycle.current_year()}, reverse=True)
 
 
-def _region(city: str) -> Optional[str]:
+def _region(city: str) -> str | None:
     try:
         return local.region_for(city)
     except ValueError:
@@ -152,31 +154,19 @@ def _reject(application: VoucherApplication, form: RejectForm) -> str:
     return f"{application.unit_name}的{application.year}年度申请审核不通过"
 
 
-def _decide(application: VoucherApplication, transition, **forms):
-    """One decision: 409 when the application's state forbids it, 422 when its form is incomplete,
-    else committed and answered with the panel (htmx) or a redirect to the queue."""
-    came_from = application.status
-    try:
-        # The state first: a reviewer on a stale page learns the application was decided meanwhile.
-        lifecycle.require(application, S.SUBMITTED)
-        if not all(form.validate_on_submit() for form in forms.values()):
-            return _render(application, **forms), 422
-        done = transition()
-    except lifecycle.Refused as refusal:
-        db.session.rollback()
-        return _render(application, refusal=str(refusal)), 409
-    db.session.commit()
-    if is_htmx():
-        return _render(application, notice=done)
-    flash(done, "success")
-    return redirect(url_for("admin.vouchers", status=came_from, year=application.year), 303)
+def _waiting(application: VoucherApplication) -> None:
+    lifecycle.require(application, ApplicationStatus.SUBMITTED)
 
 
 # ---------------------------------------------------------------- the detail page and its panel
 
-def _render(application: VoucherApplication, **extra):
+def _render(application: VoucherApplication, status: int, **extra):
     template = "admin/partials/voucher_decision.html" if is_htmx() else "admin/vouchers_detail.html"
-    return render_template(template, **_context(application, **extra))
+    return render_template(template, **_context(application, **extra)), status
+
+
+DESK = Desk(_render, lambda application, came_from: url_for("admin.vouchers", status=came_from,
+                                                              year=application.year))
 
 
 def _context(application: VoucherApplication, approve_form=None, return_form=None, reject_form=None, refusal=None,
@@ -185,7 +175,8 @@ def _context(application: VoucherApplication, approve_form=None, return_form=Non
     return dict(application=application, sections=display.sections(application),
                 attachments=display.attachments(application), is_image=uploads.is_image,
                 format_size=uploads.format_size, checks=checks(application),
-                history=lifecycle.history(application), action_labels=lifecycle.ACTION_LABELS, status_labels=S.LABELS,
+                history=lifecycle.history(application), action_labels=lifecycle.ACTION_LABELS,
+                status_labels=ApplicationStatus.LABELS,
                 correction_groups=groups, correction_labels=dict(pair for _title, pairs in groups for pair in pairs),
                 approve_form=approve_form or _approve_form(application, formdata=None),
                 return_form=return_form or _return_form(application, formdata=None),
@@ -216,7 +207,8 @@ def checks(application: VoucherApplication) -> list[Check]:
     if application.gaoqi_valid_until is not None:
         valid = application.gaoqi_valid_until >= today
         found.append(Check(valid, f"高新技术企业证书 {application.gaoqi_certificate_number or '（未填编号）'} "
-                                  f"有效期至 {application.gaoqi_valid_until.isoformat()}" + ("" if valid else "，已过期")))
+                                  f"有效期至 {application.gaoqi_valid_until.isoformat()}"
+                                  + ("" if valid else "，已过期")))
     phone = application.contact_phone or "（未填写）"
     found.append(Check(True, f"联系人手机 {phone} 已通过短信验证") if application.contact_phone_verified_at
                  else Check(False, f"联系人手机 {phone} 未通过短信验证"))
@@ -234,7 +226,8 @@ def _kexiao_check(application: VoucherApplication) -> Check:
             return Check(False, f"科技型中小企业入库编号 {entry.number} 在{year}年度名单中属于 {entry.name}"
                                 f"（{entry.credit_code}），与申请单位的统一社会信用代码不一致")
         if number and entry.number != number:
-            return Check(False, f"{year}年度科技型中小企业名单中该企业的入库编号为 {entry.number}，与填写的 {number} 不一致")
+            return Check(False, f"{year}年度科技型中小企业名单中该企业的入库编号为 {entry.number}，"
+                                f"与填写的 {number} 不一致")
         return Check(True, f"在{year}年度科技型中小企业名单中：入库编号 {entry.number}（{entry.name}）")
     needed = application.identity == "kexiao"
     if db.session.scalar(select(KexiaoEntry.id).where(KexiaoEntry.year == year).limit(1)) is None:
@@ -248,9 +241,11 @@ def _voucher_check(application: VoucherApplication) -> Check:
         voucher = application.voucher
         city = local.voucher_city(application)
         return Check(True, f"已发放{voucher.year}年度创新券 {policy.format_yuan(voucher.total_fen)} 元"
-                           f"（注册地{city.removesuffix('市')}市 · {voucher.region}），有效期至 {voucher.valid_until.isoformat()}")
+                           f"（注册地{city.removesuffix('市')}市 · {voucher.region}），"
+                           f"有效期至 {voucher.valid_until.isoformat()}")
     if _region(application.registered_city) is None:
-        return Check(False, f"注册地“{application.registered_city or '未填写'}”不在江苏省设区市之列，无法确定创新券额度")
+        return Check(False, f"注册地“{application.registered_city or '未填写'}”不在江苏省设区市之列，"
+                            "无法确定创新券额度")
     return _city_check(application)
 
 
@@ -280,7 +275,7 @@ def _application(application_id: int, lock: bool = False) -> VoucherApplication:
     """The application (row-locked for a decision, so two reviewers cannot decide it at once); drafts
     are the enterprise's own and 404 here."""
     stmt = select(VoucherApplication).where(VoucherApplication.id == application_id,
-                                            VoucherApplication.status != S.DRAFT)
+                                            VoucherApplication.status != ApplicationStatus.DRAFT)
     application = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if application is None:
         abort(404)

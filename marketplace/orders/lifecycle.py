@@ -20,20 +20,17 @@ Each move writes an OrderEvent (the timeline the buyer and provider see) and an 
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import OperationalError
 
-from .. import audit, policy
+from .. import audit, policy, refusal
 from ..extensions import db
-from ..models import (Order, OrderEvent, OrderStatus, Provider, Redemption, RedemptionStatus, ShopStatus, User,
-                      utcnow)
+from ..models import Order, OrderEvent, OrderStatus, Provider, Redemption, RedemptionStatus, ShopStatus, User, utcnow
 from ..models.orders import CANCEL_SIDES
 from ..redemption import claims
 
-S = OrderStatus
 BUYER, PROVIDER, SYSTEM, REVIEWER = "buyer", "provider", "system", "reviewer"
 SIDES = (BUYER, PROVIDER)
 # Who makes a move that no one part always makes: either side; or, of the 申请取消 waiting, the side that asked
@@ -43,7 +40,7 @@ REASON_MAX = 500  # any reason or note a move records
 POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
 
 
-class Refused(Exception):
+class Refused(refusal.Refused):
     """A move the order's state or the user's part in it does not allow; the message says why in Chinese."""
 
 
@@ -60,26 +57,27 @@ class Move:
     needs_reason: bool = False
     needs_open_shop: bool = False  # a provider that has exited (SPEC 1.6) takes no new work
     needs_amount: bool = False     # the provider confirms the 实际服务金额 (the reason explains a difference)
-    cancel_request: Optional[bool] = None  # True: only while a 申请取消 waits; False: only while none does
+    cancel_request: bool | None = None  # True: only while a 申请取消 waits; False: only while none does
     ends_order: bool = False       # cancels or closes it: refused while the order has a live claim
 
 
 MOVES = {
-    "accept": Move("接单", frozenset({S.PENDING}), PROVIDER, "accepted", needs_open_shop=True),
-    "decline": Move("拒绝接单", frozenset({S.PENDING}), PROVIDER, "declined", needs_reason=True),
-    "withdraw": Move("撤回订单", frozenset({S.PENDING}), BUYER, "withdrawn"),
-    "finish": Move("服务完成", frozenset({S.IN_SERVICE}), PROVIDER, "finished", needs_amount=True,
+    "accept": Move("接单", frozenset({OrderStatus.PENDING}), PROVIDER, "accepted", needs_open_shop=True),
+    "decline": Move("拒绝接单", frozenset({OrderStatus.PENDING}), PROVIDER, "declined", needs_reason=True),
+    "withdraw": Move("撤回订单", frozenset({OrderStatus.PENDING}), BUYER, "withdrawn"),
+    "finish": Move("服务完成", frozenset({OrderStatus.IN_SERVICE}), PROVIDER, "finished", needs_amount=True,
                    cancel_request=False),
-    "expire": Move("订单失效", frozenset({S.PENDING}), SYSTEM, "expired"),
-    "request_cancel": Move("申请取消", frozenset({S.IN_SERVICE}), EITHER_SIDE, "cancel_requested_{side}",
+    "expire": Move("订单失效", frozenset({OrderStatus.PENDING}), SYSTEM, "expired"),
+    "request_cancel": Move("申请取消", frozenset({OrderStatus.IN_SERVICE}), EITHER_SIDE, "cancel_requested_{side}",
                            needs_reason=True, cancel_request=False),
-    "agree_cancel": Move("同意取消", frozenset({S.IN_SERVICE}), OTHER_SIDE, "cancel_agreed_{side}",
+    "agree_cancel": Move("同意取消", frozenset({OrderStatus.IN_SERVICE}), OTHER_SIDE, "cancel_agreed_{side}",
                          cancel_request=True, ends_order=True),
-    "refuse_cancel": Move("拒绝取消", frozenset({S.IN_SERVICE}), OTHER_SIDE, "cancel_refused_{side}",
+    "refuse_cancel": Move("拒绝取消", frozenset({OrderStatus.IN_SERVICE}), OTHER_SIDE, "cancel_refused_{side}",
                           cancel_request=True),
-    "retract_cancel": Move("撤回取消申请", frozenset({S.IN_SERVICE}), ASKER, "cancel_retracted_{side}",
+    "retract_cancel": Move("撤回取消申请", frozenset({OrderStatus.IN_SERVICE}), ASKER, "cancel_retracted_{side}",
                            cancel_request=True),
-    "close": Move("关闭订单", frozenset({S.IN_SERVICE}), REVIEWER, "closed", needs_reason=True, ends_order=True),
+    "close": Move("关闭订单", frozenset({OrderStatus.IN_SERVICE}), REVIEWER, "closed", needs_reason=True,
+                  ends_order=True),
 }
 CANCELLATION = ("request_cancel", "agree_cancel", "refuse_cancel", "retract_cancel")
 CANCEL_DONE = {"request_cancel": "已提交取消申请，等待对方答复。", "agree_cancel": "已同意取消，订单已取消。",
@@ -88,7 +86,8 @@ CANCEL_DONE = {"request_cancel": "已提交取消申请，等待对方答复。"
 EVENT_LABELS = {
     "placed": "买家下单", "accepted": "卖家接单并服务", "auto_accepted": "卖家已开启自动接单，订单自动接单",
     "declined": "卖家拒绝接单", "withdrawn": "买家撤回订单", "finished": "卖家确认服务完成",
-    "expired": "超过接单期限未接单，订单失效", "redemption_submitted": "买家申请兑付", "corrections_requested": "平台退回补正",
+    "expired": "超过接单期限未接单，订单失效", "redemption_submitted": "买家申请兑付",
+    "corrections_requested": "平台退回补正",
     "redemption_resubmitted": "买家补正后重新提交", "reviewed": "平台审核完成", "provider_confirmed": "卖家确认资料",
     "provider_referred": "卖家确认资料，因风险提示转平台审核",
     "redemption_rejected": "兑付审核不通过", "paid": "兑付完成",
@@ -100,10 +99,11 @@ EVENT_LABELS = {
 }
 # The seed's progress bar: each step is done once one of its events happened.
 STEPS = (("买家下单", ("placed",)), ("卖家接单并服务", ("accepted", "auto_accepted")),
-         ("买家申请兑付", ("redemption_submitted",)), ("平台审核完成", ("reviewed", "provider_confirmed")), ("兑付完成", ("paid",)))
+         ("买家申请兑付", ("redemption_submitted",)), ("平台审核完成", ("reviewed", "provider_confirmed")),
+         ("兑付完成", ("paid",)))
 
 
-def role_in(order: Order, user) -> Optional[str]:
+def role_in(order: Order, user) -> str | None:
     """BUYER, PROVIDER, or None for anyone else (reviewers read orders; they only close them: see part_in)."""
     if not getattr(user, "is_authenticated", False):
         return None
@@ -122,7 +122,7 @@ def visible_to(user):
     return or_(Order.buyer_id == user.id, Order.provider_id == sold)
 
 
-def part_in(order: Order, user) -> Optional[str]:
+def part_in(order: Order, user) -> str | None:
     """Who `user` is for a move on `order`: SYSTEM (None), BUYER, PROVIDER, REVIEWER, or None for anyone else."""
     if user is None:
         return SYSTEM
@@ -133,12 +133,19 @@ def allowed(order: Order, action: str, user) -> bool:
     return why_not(order, action, user) is None
 
 
+def require(order: Order, action: str, user) -> None:
+    """Refused (saying why) unless `user` may make `action` on `order` now: the state and the user's part only."""
+    refusal = why_not(order, action, user)
+    if refusal:
+        raise Refused(refusal)
+
+
 def available(order: Order, user, names) -> list[tuple[str, str]]:
     """The moves (action, label) among `names` that `user` may make on `order` now."""
     return [(name, MOVES[name].label) for name in names if allowed(order, name, user)]
 
 
-def why_not(order: Order, action: str, user) -> Optional[str]:
+def why_not(order: Order, action: str, user) -> str | None:
     """Why `user` (None: the system) may not make `action` on `order` now, in Chinese; None when it may. What
     the user types (a reason, an amount) and the order's claim are checked by act()."""
     move, part = MOVES[action], part_in(order, user)
@@ -157,7 +164,7 @@ def _makers(move: Move) -> tuple:
     return SIDES if move.actor in (EITHER_SIDE, ASKER, OTHER_SIDE) else (move.actor,)
 
 
-def _cancel_request_refusal(order: Order, move: Move, part: str) -> Optional[str]:
+def _cancel_request_refusal(order: Order, move: Move, part: str) -> str | None:
     """The 申请取消 the move needs (or must not meet), and the side of it `part` has to be on."""
     asked = order.cancel_requested_by
     if move.cancel_request is False and asked:
@@ -174,14 +181,12 @@ def _cancel_request_refusal(order: Order, move: Move, part: str) -> Optional[str
     return None
 
 
-def act(order: Order, action: str, user, reason: str = "", amount_fen: Optional[int] = None) -> None:
+def act(order: Order, action: str, user, reason: str = "", amount_fen: int | None = None) -> None:
     """Apply `action` by `user` (None: the system); Refused when the state or the user's part forbids it.
     服务完成 takes the 实际服务金额 (`amount_fen`), with `reason` explaining a difference from the quote.
     Ending an order (同意取消, 关闭订单) first looks at its claim: LiveClaim unless there is none or a draft."""
     move = MOVES[action]
-    refusal = why_not(order, action, user)
-    if refusal:
-        raise Refused(refusal)
+    require(order, action, user)
     if move.needs_reason and not reason.strip():
         raise Refused(f"请填写{move.label}的原因。")
     if len(reason.strip()) > REASON_MAX:
@@ -194,7 +199,7 @@ def act(order: Order, action: str, user, reason: str = "", amount_fen: Optional[
     getattr(_Transitions, action)(order, user, reason.strip())
 
 
-def _draft_claim_only(order: Order, move: Move) -> Optional[Redemption]:
+def _draft_claim_only(order: Order, move: Move) -> Redemption | None:
     """The order's live claim if it is a draft never submitted (it goes with the order), row-locked; None without
     one. Any other live claim refuses the move, and so does a claim another request holds at this moment (the
     buyer saving or submitting it): waiting for it could deadlock with that request, which locks the claim before
@@ -213,7 +218,7 @@ def _draft_claim_only(order: Order, move: Move) -> Optional[Redemption]:
     return claim
 
 
-def _confirm_amount(order: Order, amount_fen: Optional[int], note: str) -> None:
+def _confirm_amount(order: Order, amount_fen: int | None, note: str) -> None:
     problems = policy.final_amount_problems(amount_fen, order.quote_fen, note, order_ceiling())
     if problems:
         raise Refused(problems[0].message)
@@ -242,18 +247,18 @@ def final_amount_text(order: Order) -> str:
 
 def place(order: Order, buyer: User) -> None:
     """A new order (already added and flushed): the 买家下单 step, then 自动接单 when the provider has it on."""
-    order.status = S.PENDING
+    order.status = OrderStatus.PENDING
     _event(order, "placed", buyer.id, "")
-    audit.record("order", order.order_no, "place", None, S.PENDING, actor_id=buyer.id)
+    audit.record("order", order.order_no, "place", None, OrderStatus.PENDING, actor_id=buyer.id)
     if order.provider.auto_accept:
-        _to(order, S.IN_SERVICE, "auto_accepted", None, "auto_accept")
+        _to(order, OrderStatus.IN_SERVICE, "auto_accepted", None, "auto_accept")
         order.accepted_at, order.auto_accepted = utcnow(), True
 
 
-def expire_stale(days: int, now: Optional[datetime] = None) -> int:
+def expire_stale(days: int, now: datetime | None = None) -> int:
     """Orders still waiting after `days` days expire; returns how many (the caller commits)."""
     cutoff = (now or utcnow()) - timedelta(days=days)
-    stale = db.session.scalars(select(Order).where(Order.status == S.PENDING, Order.created_at < cutoff)
+    stale = db.session.scalars(select(Order).where(Order.status == OrderStatus.PENDING, Order.created_at < cutoff)
                                .with_for_update()).all()
     for order in stale:
         act(order, "expire", None)
@@ -263,27 +268,27 @@ def expire_stale(days: int, now: Optional[datetime] = None) -> int:
 class _Transitions:
     @staticmethod
     def accept(order, user, _reason):
-        _to(order, S.IN_SERVICE, "accepted", user.id, "accept")
+        _to(order, OrderStatus.IN_SERVICE, "accepted", user.id, "accept")
         order.accepted_at = utcnow()
 
     @staticmethod
     def decline(order, user, reason):
-        _to(order, S.DECLINED, "declined", user.id, "decline", reason)
+        _to(order, OrderStatus.DECLINED, "declined", user.id, "decline", reason)
         order.status_reason = reason
 
     @staticmethod
     def withdraw(order, user, reason):
-        _to(order, S.WITHDRAWN, "withdrawn", user.id, "withdraw", reason)
+        _to(order, OrderStatus.WITHDRAWN, "withdrawn", user.id, "withdraw", reason)
 
     @staticmethod
     def finish(order, user, _reason):
-        _to(order, S.IN_SERVICE if order.is_voucher else S.COMPLETED, "finished", user.id, "finish",
+        _to(order, OrderStatus.IN_SERVICE if order.is_voucher else OrderStatus.COMPLETED, "finished", user.id, "finish",
             final_amount_text(order))
         order.finished_at = utcnow()
 
     @staticmethod
     def expire(order, _user, _reason):
-        _to(order, S.EXPIRED, "expired", None, "expire")
+        _to(order, OrderStatus.EXPIRED, "expired", None, "expire")
 
     @staticmethod
     def request_cancel(order, user, reason):
@@ -294,7 +299,8 @@ class _Transitions:
     @staticmethod
     def agree_cancel(order, user, _reason):
         """The request's who and why stay on the cancelled order; its reason becomes the order's."""
-        _to(order, S.CANCELLED, _side_event("agree_cancel", order, user), user.id, "agree_cancel", order.cancel_reason)
+        _to(order, OrderStatus.CANCELLED, _side_event("agree_cancel", order, user), user.id, "agree_cancel",
+            order.cancel_reason)
         order.status_reason = order.cancel_reason
 
     @staticmethod
@@ -309,13 +315,13 @@ class _Transitions:
 
     @staticmethod
     def close(order, user, reason):
-        _to(order, S.CLOSED, "closed", user.id, "close", reason)
+        _to(order, OrderStatus.CLOSED, "closed", user.id, "close", reason)
         order.status_reason = reason
 
 
-def refused_cancellation(order: Order) -> Optional[OrderEvent]:
+def refused_cancellation(order: Order) -> OrderEvent | None:
     """The last answer to a 申请取消 if it was a refusal and no new request waits (the page shows it and why)."""
-    if order.status != S.IN_SERVICE or order.cancel_requested_by:
+    if order.status != OrderStatus.IN_SERVICE or order.cancel_requested_by:
         return None
     answers = [event for event in order.events if event.kind.startswith("cancel_")]
     return answers[-1] if answers and answers[-1].kind.startswith("cancel_refused_") else None
@@ -330,20 +336,20 @@ def _clear_cancel_request(order: Order) -> None:
     order.cancel_requested_by = order.cancel_requested_at = order.cancel_reason = None
 
 
-def _to(order: Order, status: str, event: str, actor_id: Optional[int], action: str, reason: str = "") -> None:
+def _to(order: Order, status: str, event: str, actor_id: int | None, action: str, reason: str = "") -> None:
     audit.record("order", order.order_no, action, order.status, status, reason or None, actor_id=actor_id)
     order.status = status
     _event(order, event, actor_id, reason)
 
 
-def _event(order: Order, kind: str, actor_id: Optional[int], note: str) -> None:
+def _event(order: Order, kind: str, actor_id: int | None, note: str) -> None:
     order.events.append(OrderEvent(kind=kind, actor_id=actor_id, note=note, at=utcnow()))
 
 
 @dataclass(frozen=True)
 class Step:
     label: str
-    at: Optional[datetime]
+    at: datetime | None
 
     @property
     def done(self) -> bool:
@@ -362,14 +368,14 @@ def progress(order: Order) -> list[Step]:
 # key -> (label, states; None = all).
 BUYER_TABS = {
     "all": ("全部订单", None),
-    "pending": ("订单沟通中", frozenset({S.PENDING})),
-    "in_service": ("服务中", frozenset({S.IN_SERVICE})),
-    "reviewing": ("审核中", frozenset({S.REVIEWING})),
-    "correction": ("待补正", frozenset({S.CORRECTION})),
-    "awaiting_payment": ("待兑付", frozenset({S.AWAITING_PAYMENT})),
-    "paid": ("已兑付", frozenset({S.PAID})),
-    "completed": ("订单完成", frozenset({S.COMPLETED})),
-    "inactive": ("订单失效", S.INACTIVE),
+    "pending": ("订单沟通中", frozenset({OrderStatus.PENDING})),
+    "in_service": ("服务中", frozenset({OrderStatus.IN_SERVICE})),
+    "reviewing": ("审核中", frozenset({OrderStatus.REVIEWING})),
+    "correction": ("待补正", frozenset({OrderStatus.CORRECTION})),
+    "awaiting_payment": ("待兑付", frozenset({OrderStatus.AWAITING_PAYMENT})),
+    "paid": ("已兑付", frozenset({OrderStatus.PAID})),
+    "completed": ("订单完成", frozenset({OrderStatus.COMPLETED})),
+    "inactive": ("订单失效", OrderStatus.INACTIVE),
 }
 # The steps of 兑付: a list of 非创新券订单 has no use for them (the seed's five tabs remain).
 CLAIM_TABS = ("reviewing", "correction", "awaiting_payment", "paid")

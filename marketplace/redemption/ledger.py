@@ -20,14 +20,17 @@ is read in Python and written back.
 The moves join the current db.session transaction: the caller writes the audit row (marketplace.audit.record)
 and commits, or rolls back on BalanceRefused. Only reserve() looks at the expiry date: a claim submitted within
 the year may still be approved and paid after valid_until."""
-from sqlalchemy import ColumnElement, select, update
+from typing import Any, cast
 
-from .. import policy
+from sqlalchemy import ColumnElement, CursorResult, select, update
+from sqlalchemy.orm import InstrumentedAttribute
+
+from .. import policy, refusal
 from ..extensions import db
 from ..models import Voucher, china_today
 
 
-class BalanceRefused(Exception):
+class BalanceRefused(refusal.Refused):
     """The voucher cannot take this move; the message (Chinese) says why."""
 
 
@@ -78,7 +81,7 @@ def revoke(voucher_id: int, approved_fen: int) -> None:
         raise BalanceRefused(_short_refusal(voucher_id, Voucher.approved_fen, "已核定待兑付", approved_fen))
 
 
-def _amount(value, what: str) -> None:
+def _amount(value: object, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what}须为整数（分），收到 {type(value).__name__}")
     if value <= 0:
@@ -89,10 +92,11 @@ def _used() -> ColumnElement[int]:
     return Voucher.reserved_fen + Voucher.approved_fen + Voucher.disbursed_fen
 
 
-def _move(voucher_id: int, guard: ColumnElement[bool], **values) -> bool:
+def _move(voucher_id: int, guard: ColumnElement[bool], **values: ColumnElement[int]) -> bool:
     """One guarded UPDATE; True if the voucher took it."""
     stmt = update(Voucher).where(Voucher.id == voucher_id, guard).values(**values)
-    result = db.session.execute(stmt.execution_options(synchronize_session=False))
+    # An UPDATE answers with a CursorResult (rowcount); Session.execute is typed for any statement.
+    result = cast(CursorResult[Any], db.session.execute(stmt.execution_options(synchronize_session=False)))
     _forget_loaded(voucher_id)
     return result.rowcount == 1
 
@@ -104,7 +108,7 @@ def _forget_loaded(voucher_id: int) -> None:
         db.session.expire(loaded)
 
 
-def _now(voucher_id: int, *columns):
+def _now(voucher_id: int, *columns: ColumnElement[Any] | InstrumentedAttribute[Any]) -> tuple[Any, ...]:
     """The voucher's numbers as the database has them now, for a refusal's message only."""
     row = db.session.execute(select(*columns).where(Voucher.id == voucher_id)).one_or_none()
     if row is None:
@@ -120,7 +124,7 @@ def _reserve_refusal(voucher_id: int, amount_fen: int) -> str:
             f"不足以预留本次申请的 ¥{policy.format_yuan(amount_fen)}。")
 
 
-def _short_refusal(voucher_id: int, column, what: str, amount_fen: int) -> str:
+def _short_refusal(voucher_id: int, column: InstrumentedAttribute[int], what: str, amount_fen: int) -> str:
     held, = _now(voucher_id, column)
     return (f"创新券{what}金额为 ¥{policy.format_yuan(held)}，"
             f"少于本次要处理的 ¥{policy.format_yuan(amount_fen)}，账目不符，未作变动。")

@@ -7,8 +7,7 @@ ledger.BalanceRefused).
     approved ──publish──▶ publicity ──close_publicity──▶ awaiting_payment ──pay──▶ paid
                               └── objection upheld ──▶ rejected (the approved amount goes back to the voucher)
 """
-from datetime import date, timedelta
-from typing import Optional
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,26 +19,24 @@ from ..vouchers.local import local_offer
 from . import ledger
 from .claims import OBJECT, Refused, move, require
 
-R = RedemptionStatus
-
 
 def publish(claims: list[Redemption], reviewer, days: int = policy.PUBLICITY_DAYS_DEFAULT,
-            today: Optional[date] = None) -> PublicityBatch:
+            today: date | None = None) -> PublicityBatch:
     """Put approved claims on /publicity for `days` days (the period ends on starts_on + days − 1)."""
     if not claims:
         raise Refused("请选择要公示的兑付申请。")
     if days < 1:
         raise Refused("公示期至少1天。")
     for claim in claims:
-        require(claim, R.APPROVED)
-    start = today or china_today()
+        require(claim, RedemptionStatus.APPROVED)
+    start, end = policy.publicity_period(today or china_today(), days)
     batch = PublicityBatch(kind="redemption", title=f"{start:%Y年%m月%d日}省创新券兑付公示",
-                           starts_on=start, ends_on=start + timedelta(days=days - 1), created_by_id=reviewer.id)
+                           starts_on=start, ends_on=end, created_by_id=reviewer.id)
     db.session.add(batch)
     db.session.flush()
     for claim in claims:
         claim.publicity_batch_id = batch.id
-        move(claim, "publish", R.PUBLICITY, f"公示至 {batch.ends_on:%Y-%m-%d}", reviewer.id, None)
+        move(claim, "publish", RedemptionStatus.PUBLICITY, f"公示至 {batch.ends_on:%Y-%m-%d}", reviewer.id, None)
     return batch
 
 
@@ -56,7 +53,7 @@ def lodge_objection(claim: Redemption, user, reason: str) -> Objection:
     at most OBJECTIONS_PER_DAY a day, counted under the account's row lock. The claim is re-read under its row lock
     first (a close_publicity at the same moment waits, or has already moved it), whatever the caller holds."""
     claim = db.session.get(Redemption, claim.id, with_for_update=True, populate_existing=True)
-    require(claim, R.PUBLICITY)
+    require(claim, RedemptionStatus.PUBLICITY)
     reason = (reason or "").strip()
     if not reason:
         raise Refused("请填写异议的内容和理由。")
@@ -73,15 +70,20 @@ def lodge_objection(claim: Redemption, user, reason: str) -> Objection:
     except IntegrityError:  # only without the locks above: the index decides
         raise Refused(ALREADY_OBJECTED) from None
     audit.record("objection", objection.id, "lodge", None, "open", reason[:500], actor_id=user.id)
-    audit.record(OBJECT, claim.id, "object", R.PUBLICITY, R.PUBLICITY, reason[:500], actor_id=user.id)
+    audit.record(OBJECT, claim.id, "object", RedemptionStatus.PUBLICITY, RedemptionStatus.PUBLICITY, reason[:500],
+                 actor_id=user.id)
     return objection
+
+
+def require_open_objection(objection: Objection) -> None:
+    if objection.status != "open":
+        raise Refused("该异议已处理。")
 
 
 def resolve_objection(objection: Objection, reviewer, upheld: bool, resolution: str) -> None:
     """Dismissed: the claim carries on (and moves on if its period is over). Upheld: the claim is rejected
     and its approved amount goes back to the voucher."""
-    if objection.status != "open":
-        raise Refused("该异议已处理。")
+    require_open_objection(objection)
     resolution = (resolution or "").strip()
     if not resolution:
         raise Refused("请填写处理意见。")
@@ -91,25 +93,25 @@ def resolve_objection(objection: Objection, reviewer, upheld: bool, resolution: 
                  actor_id=reviewer.id)
     # Locked: objections to one claim upheld at the same moment must give its money back once.
     claim = db.session.get(Redemption, objection.redemption_id, with_for_update=True, populate_existing=True)
-    if claim is None or claim.status != R.PUBLICITY:
+    if claim is None or claim.status != RedemptionStatus.PUBLICITY:
         return
     if upheld:
         ledger.revoke(claim.voucher_id, claim.approved_fen)
         claim.decision_reason = resolution[:2000]
-        move(claim, "objection_upheld", R.REJECTED, resolution, reviewer.id, "redemption_rejected")
+        move(claim, "objection_upheld", RedemptionStatus.REJECTED, resolution, reviewer.id, "redemption_rejected")
     else:
         db.session.flush()
         close_publicity(actor_id=reviewer.id, claims=[claim])
 
 
-def close_publicity(today: Optional[date] = None, actor_id: Optional[int] = None,
-                    claims: Optional[list[Redemption]] = None) -> int:
+def close_publicity(today: date | None = None, actor_id: int | None = None,
+                    claims: list[Redemption] | None = None) -> int:
     """Claims (all, or those given) whose publicity period is over and that have no open objection → 待兑付. The due
     claims are locked first and their objections read after, in a statement of its own: an objection holds its
     claim's lock until it is committed, so a close at the same moment as an objection (or as another close) moves
     each claim once, and never past an open objection. Returns how many moved."""
     due = (select(Redemption).join(PublicityBatch, Redemption.publicity_batch_id == PublicityBatch.id)
-           .where(Redemption.status == R.PUBLICITY, PublicityBatch.ends_on < (today or china_today())))
+           .where(Redemption.status == RedemptionStatus.PUBLICITY, PublicityBatch.ends_on < (today or china_today())))
     if claims is not None:
         due = due.where(Redemption.id.in_([claim.id for claim in claims]))
     locked = list(db.session.scalars(due.order_by(Redemption.id).with_for_update(of=Redemption)
@@ -118,7 +120,7 @@ def close_publicity(today: Optional[date] = None, actor_id: Optional[int] = None
         Objection.redemption_id.in_([claim.id for claim in locked]), Objection.status == "open")))
     moved = [claim for claim in locked if claim.id not in objected]
     for claim in moved:
-        move(claim, "publicity_passed", R.AWAITING_PAYMENT, None, actor_id, None)
+        move(claim, "publicity_passed", RedemptionStatus.AWAITING_PAYMENT, None, actor_id, None)
     return len(moved)
 
 
@@ -131,7 +133,7 @@ def pay(claims: list[Redemption], reviewer, paid_on: date, reference: str) -> Pa
     if not reference:
         raise Refused("请填写拨付凭证号。")
     for claim in claims:
-        require(claim, R.AWAITING_PAYMENT)
+        require(claim, RedemptionStatus.AWAITING_PAYMENT)
     batch = PaymentBatch(paid_on=paid_on, reference=reference[:100], created_by_id=reviewer.id,
                          total_fen=sum(claim.approved_fen for claim in claims))
     db.session.add(batch)
@@ -140,7 +142,7 @@ def pay(claims: list[Redemption], reviewer, paid_on: date, reference: str) -> Pa
         ledger.disburse(claim.voucher_id, claim.approved_fen)
         claim.payment_batch_id = batch.id
         claim.local_match_fen = local_match_for(claim)
-        move(claim, "pay", R.PAID, f"拨付凭证 {batch.reference}", reviewer.id, "paid")
+        move(claim, "pay", RedemptionStatus.PAID, f"拨付凭证 {batch.reference}", reviewer.id, "paid")
     return batch
 
 
@@ -157,11 +159,11 @@ def local_matches_for(waiting: list[Redemption]) -> dict[int, int]:
     return {claim.id: _local_match(claim, *earlier.get(claim.voucher_id, (0, 0))) for claim in waiting}
 
 
-def _paid_so_far(voucher_ids, leaving_out: Optional[int] = None) -> dict[int, tuple[int, int]]:
+def _paid_so_far(voucher_ids, leaving_out: int | None = None) -> dict[int, tuple[int, int]]:
     """Per voucher: the provincial amount paid so far and the local matching recorded for it."""
     stmt = (select(Redemption.voucher_id, func.coalesce(func.sum(Redemption.approved_fen), 0),
                    func.coalesce(func.sum(Redemption.local_match_fen), 0))
-            .where(Redemption.voucher_id.in_(voucher_ids), Redemption.status == R.PAID)
+            .where(Redemption.voucher_id.in_(voucher_ids), Redemption.status == RedemptionStatus.PAID)
             .group_by(Redemption.voucher_id))
     if leaving_out is not None:
         stmt = stmt.where(Redemption.id != leaving_out)

@@ -4,7 +4,6 @@ States (SPEC 3.2): 草稿 → 提交审核 → 上架审核中 → 上架审核�
 on sale; re-listing and editing an on-sale listing go through review again.
 """
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,63 +11,30 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
-from ..accounts.access import forbidden, roles_required
+from ..accounts.access import roles_required
 from ..catalog.queries import category_tree
-from ..errors import render_error
+from ..errors import forbidden, render_error
 from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..ids import as_id
-from ..models import (Category, Field, Instrument, NonEligibleKind, Provider, Service, ServiceImage, ServiceStatus,
-                      ShopStatus, utcnow)
+from ..models import (
+    Category,
+    Field,
+    Instrument,
+    NonEligibleKind,
+    Provider,
+    Service,
+    ServiceImage,
+    ServiceStatus,
+    ShopStatus,
+)
 from ..pagination import paginate
 from . import bp
+from .listing_lifecycle import SHOP_NOT_OPEN, TRANSITIONS, IllegalTransition, change_status
 from .service_forms import ServiceForm, description_length_problem, excluded_categories, normalize_tags
 
 NO_SHOP_DETAIL = "请先提交开店申请，再添加服务。"
 REMOVED_DETAIL = "您的服务单位已被清退出平台，不能新增、修改或上架服务。"
-SHOP_NOT_OPEN = "店铺开通后才能提交上架审核；开店前添加的服务随开店申请一并审核。"
-
-
-class Transition(NamedTuple):
-    sources: frozenset
-    target: str | None
-    verb: str
-
-
-S = ServiceStatus
-TRANSITIONS = {
-    "submit": Transition(frozenset({S.DRAFT, S.REJECTED}), S.PENDING, "提交审核"),
-    "relist": Transition(frozenset({S.DELISTED}), S.PENDING, "重新上架"),
-    "delist": Transition(frozenset({S.LISTED}), S.DELISTED, "下架"),
-    "edit": Transition(frozenset({S.LISTED}), S.PENDING, "修改后重新审核"),
-    "approve": Transition(frozenset({S.PENDING}), S.LISTED, "审核通过"),
-    "reject": Transition(frozenset({S.PENDING}), S.REJECTED, "驳回"),
-    "delete": Transition(frozenset({S.DRAFT}), None, "删除"),
-}
-NEEDS_OPEN_SHOP = {"submit", "relist", "approve"}
-
-
-class IllegalTransition(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def change_status(service: Service, action: str, reason: str | None = None) -> None:
-    """Move a listing along its states, audited; refuses what the current state does not allow."""
-    step = TRANSITIONS[action]
-    if service.status not in step.sources:
-        raise IllegalTransition(f"该服务当前为「{service.status_label}」，不能{step.verb}。")
-    if action in NEEDS_OPEN_SHOP and not service.provider.is_open:
-        raise IllegalTransition(SHOP_NOT_OPEN)
-    audit.record("service", service.id, action, service.status, step.target, reason)
-    if step.target is None:
-        db.session.delete(service)
-        return
-    service.status = step.target
-    service.status_reason = reason if action == "reject" else None
-    if step.target == S.LISTED:
-        service.published_at = utcnow()
 
 
 # ---------------------------------------------------------------- who may touch what
@@ -88,10 +54,12 @@ def writable_provider() -> Provider:
     return provider
 
 
-def own_service(service_id: int) -> Service:
-    service = db.session.scalar(select(Service).where(Service.id == service_id)
-                                .options(joinedload(Service.category), joinedload(Service.instrument),
-                                         selectinload(Service.images).joinedload(ServiceImage.file)))
+def own_service(service_id: int, lock: bool = False) -> Service:
+    """The signed-in provider's listing (row-locked for a move, so two requests cannot move it at once)."""
+    stmt = (select(Service).where(Service.id == service_id)
+            .options(joinedload(Service.category), joinedload(Service.instrument),
+                     selectinload(Service.images).joinedload(ServiceImage.file)))
+    service = db.session.scalar(stmt.with_for_update(of=Service) if lock else stmt)
     if service is None or service.provider_id != current_provider().id:
         abort(404)
     return service
@@ -109,7 +77,7 @@ class ListFilters:
     def from_args(cls, args) -> "ListFilters":
         status = args.get("status", "")
         return cls(name=args.get("name", "").strip()[:100], category=as_id(args.get("category")),
-                   status=status if status in S.LABELS else "")
+                   status=status if status in ServiceStatus.LABELS else "")
 
     def params(self) -> dict:
         return {k: v for k, v in {"name": self.name, "category": self.category, "status": self.status}.items() if v}
@@ -135,7 +103,7 @@ def services():
                          .order_by(Service.updated_at.desc(), Service.id.desc()))
     page = paginate(stmt, current_app.config["PER_PAGE"])
     return render_either("seller/services.html", "seller/partials/service_list.html", page=page, filters=filters,
-                         provider=provider, categories=category_tree(), statuses=S.LABELS)
+                         provider=provider, categories=category_tree(), statuses=ServiceStatus.LABELS)
 
 
 # ---------------------------------------------------------------- 添加服务信息 / edit
@@ -173,7 +141,7 @@ def _apply(form: ServiceForm, service: Service) -> None:
     service.voucher_eligible = form.voucher_eligible.data and not form.voucher_exclusion
     service.display_image = form.display_image.data  # none: the system's default image
     service.images = [ServiceImage(file=file, position=n) for n, file in enumerate(form.images.data)]
-    # Search tokens follow by themselves: catalog.search refreshes them on flush.
+    # Search tokens follow by themselves: catalog.search_index refreshes them on flush.
 
 
 def _render_form(form: ServiceForm, service: Service | None, provider: Provider):
@@ -185,11 +153,11 @@ def _render_form(form: ServiceForm, service: Service | None, provider: Provider)
 
 def _saved(service: Service, provider: Provider, form: ServiceForm, wants_review: bool) -> str:
     """Apply the review step the provider asked for, and say what happened."""
-    if service.status == S.LISTED:
-        change_status(service, "edit")
+    if service.status == ServiceStatus.LISTED:
+        change_status(service, "edit", current_user.id)
         message = f"已保存「{service.name}」，修改后的服务需重新审核，审核通过前不在商城展示。"
-    elif wants_review and service.status in (S.DRAFT, S.REJECTED) and provider.is_open:
-        change_status(service, "submit")
+    elif wants_review and service.status in (ServiceStatus.DRAFT, ServiceStatus.REJECTED) and provider.is_open:
+        change_status(service, "submit", current_user.id)
         message = f"已提交「{service.name}」的上架审核。"
     elif wants_review and not provider.is_open:
         message = f"已保存草稿「{service.name}」。{SHOP_NOT_OPEN}"
@@ -207,12 +175,12 @@ def service_new():
     form = ServiceForm(provider.id)
     if not form.validate_on_submit():
         return _render_form(form, None, provider)
-    service = Service(provider=provider, status=S.DRAFT)
+    service = Service(provider=provider, status=ServiceStatus.DRAFT)
     with db.session.no_autoflush:  # the new row is complete only once every field is applied
         _apply(form, service)
     db.session.add(service)
     db.session.flush()
-    audit.record("service", service.id, "create", None, S.DRAFT)
+    audit.record("service", service.id, "create", None, ServiceStatus.DRAFT)
     message = _saved(service, provider, form, request.form.get("action") == "submit")
     db.session.commit()
     flash(message, "success")
@@ -261,11 +229,11 @@ def _refuse(service: Service, message: str):
 @roles_required("provider")
 def service_action(service_id: int, action: str):
     writable_provider()
-    service = own_service(service_id)
+    service = own_service(service_id, lock=True)
     try:
-        change_status(service, action)
+        change_status(service, action, current_user.id)
     except IllegalTransition as refused:
-        return _refuse(service, refused.message)
+        return _refuse(service, str(refused))
     db.session.commit()
     if is_htmx():
         return _row(service)
@@ -278,14 +246,14 @@ def service_action(service_id: int, action: str):
 def service_delete(service_id: int):
     """GET asks for confirmation (the no-JS path); POST deletes a draft."""
     writable_provider()
-    service = own_service(service_id)
+    service = own_service(service_id, lock=request.method == "POST")
     if request.method == "GET":
         return render_template("seller/service_delete.html", service=service)
     name = service.name
     try:
-        change_status(service, "delete")
+        change_status(service, "delete", current_user.id)
     except IllegalTransition as refused:
-        return _refuse(service, refused.message)
+        return _refuse(service, str(refused))
     db.session.commit()
     if is_htmx():
         return ""

@@ -1,20 +1,34 @@
 """The provider's workbench home and its 开店申请 / 单位信息修改 page (SPEC 3.1)."""
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import audit, policy, uploads, validators
+from .. import audit, uploads, validators
 from ..accounts.access import roles_required
 from ..errors import render_error
 from ..extensions import db
-from ..models import (CHINA, Instrument, Order, OrderStatus, Provider, PublicityBatch, Redemption, RedemptionStatus,
-                      Service, ServiceStatus, ShopStatus, StoredFile, UnitType, china_today, utcnow)
+from ..models import (
+    CHINA,
+    Instrument,
+    Order,
+    OrderStatus,
+    Provider,
+    Redemption,
+    RedemptionStatus,
+    Service,
+    ServiceStatus,
+    ShopStatus,
+    StoredFile,
+    UnitType,
+    china_today,
+    utcnow,
+)
 from ..orders import lifecycle
 from ..orders.messages import unread_count
+from ..redemption.publicity import publicity_batch
 from ..workbench.desks import Todo
 from . import bp
 from .shop_forms import ATTACHMENTS, QUALIFICATION_KINDS, ShopApplicationForm, ShopProfileForm
@@ -48,16 +62,6 @@ def attachments(provider: Provider) -> dict[str, Attachment]:
         [file_id for file_id in ids.values() if file_id])))}
     return {name: Attachment(label, files[ids[name]]) for name, (_column, label) in ATTACHMENTS.items()
             if ids[name] in files}
-
-
-def entry_problems(provider: Provider) -> list[policy.Problem]:
-    return policy.provider_entry_problems(direct=provider.is_direct, founded_on=provider.founded_on,
-                                          qualification_expires_on=provider.qualification_expires_on,
-                                          today=china_today())
-
-
-def publicity_batch(provider: Provider) -> Optional[PublicityBatch]:
-    return db.session.get(PublicityBatch, provider.publicity_batch_id) if provider.publicity_batch_id else None
 
 
 def my_provider() -> Provider:
@@ -131,7 +135,7 @@ def _application(provider: Provider):
     return redirect(url_for("seller.shop_application"), 303)
 
 
-def _service_problem(provider: Provider) -> Optional[str]:
+def _service_problem(provider: Provider) -> str | None:
     if application_service_count(service_counts(provider)):
         return None
     return "开店申请须至少包含一项服务，请先新增服务（可保存为草稿）再提交审核。"
@@ -216,4 +220,4 @@ def seller_todos(provider: Provider, orders: OrderPanel, counts: dict[str, int],
 def month_start() -> datetime:
     """The first moment of this month in China, as the naive UTC the database stores."""
     today = china_today()
-    return datetime(today.year, today.month, 1, tzinfo=CHINA).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime(today.year, today.month, 1, tzinfo=CHINA).astimezone(UTC).replace(tzinfo=None)

@@ -5,14 +5,13 @@
       └───── returned ◀──┘ return_for_correction (the enterprise edits and submits again)
 """
 from datetime import date
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import audit, policy
+from .. import audit, policy, refusal
 from ..extensions import db
-from ..models import (ApplicationStatus, AuditLog, Enterprise, Voucher, VoucherApplication, china_today, utcnow)
+from ..models import ApplicationStatus, AuditLog, Enterprise, Voucher, VoucherApplication, china_today, utcnow
 from .eligibility import application_problems
 from .local import region_for
 
@@ -31,7 +30,7 @@ CARRIED_OVER = ("unit_name", "credit_code", "founded_on", "email", "identity", "
                 "bank_name", "bank_account_number", "gaoqi_certificate_number", "gaoqi_valid_until")
 
 
-class Refused(Exception):
+class Refused(refusal.Refused):
     """A transition the application's state or content does not allow; the message says why in Chinese."""
 
 
@@ -39,7 +38,7 @@ def current_year() -> int:
     return china_today().year
 
 
-def application_for(enterprise: Enterprise, year: int) -> Optional[VoucherApplication]:
+def application_for(enterprise: Enterprise, year: int) -> VoucherApplication | None:
     return db.session.scalar(select(VoucherApplication).where(VoucherApplication.enterprise_id == enterprise.id,
                                                               VoucherApplication.year == year))
 
@@ -71,7 +70,7 @@ def new_application(enterprise: Enterprise, year: int) -> VoucherApplication:
     return application
 
 
-def submit(application: VoucherApplication, today: Optional[date] = None) -> None:
+def submit(application: VoucherApplication, today: date | None = None) -> None:
     require(application, *EDITABLE)
     problems = application_problems(application, today or china_today())
     if problems:
@@ -85,7 +84,7 @@ def submit(application: VoucherApplication, today: Optional[date] = None) -> Non
     application.correction_fields = ""
 
 
-def approve(application: VoucherApplication, reviewer_id: int, confirmed_city: Optional[str] = None) -> Voucher:
+def approve(application: VoucherApplication, reviewer_id: int, confirmed_city: str | None = None) -> Voucher:
     """Issue the year's voucher, valid to 12-31, with the cap of the region of the registered city the reviewer
     confirmed from the 营业执照. Without one, the registered city stands only when the account's city agrees."""
     require(application, ApplicationStatus.SUBMITTED)
