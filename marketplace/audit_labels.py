@@ -2,18 +2,24 @@
 (marketplace.audit.record); /admin/audit shows these labels and its filter offers them, with the codes in the URL.
 
 The states reuse the labels the models and areas already have; actions each area names already (order moves,
-service transitions, voucher application and claim steps) are taken from there. A code without a label is shown as stored,
-and tests/test_audit_log.py finds every code passed to audit.record() in the source, so a new one fails there
-until it is named here."""
-from typing import Optional
+service transitions, voucher application and claim steps) are taken from there. A code without a label is shown
+as stored, and tests/test_audit_log.py finds every code passed to audit.record() in the source, so a new one fails
+there until it is named here."""
 
-from .admin.payments import OBJECTION_LABELS
-from .models import (AccountStatus, ApplicationStatus, InstrumentStatus, OrderStatus, RedemptionStatus, ServiceStatus,
-                     ShopStatus)
-from .orders.feedback import COMPLAINT_LABELS
+from .models import (
+    AccountStatus,
+    ApplicationStatus,
+    InstrumentStatus,
+    OrderStatus,
+    RedemptionStatus,
+    ServiceStatus,
+    ShopStatus,
+)
+from .models.orders import COMPLAINT_LABELS
+from .models.redemption import OBJECTION_LABELS
 from .orders.lifecycle import MOVES
 from .redemption.claims import ACTION_LABELS as CLAIM_ACTIONS
-from .seller.services import TRANSITIONS
+from .seller.listing_lifecycle import TRANSITIONS
 from .vouchers.lifecycle import ACTION_LABELS as APPLICATION_ACTIONS
 
 OBJECT_LABELS = {
@@ -57,8 +63,9 @@ ACTIONS_BY_TYPE = {
 ACTIONS = {
     "create": "新建", "edit": "修改", "update": "修改", "rename": "改名", "move": "调整顺序", "delete": "删除",
     "import": "导入名单", "reset": "恢复默认", "issue": "发放创新券", "file": "提交投诉", "resolve": "处理投诉",
-    "register": "注册", "create_reviewer": "创建审核员账号", "review_account": "审核账号", "disable_account": "停用账号",
-    "enable_account": "启用账号", "logout": "退出登录", "end_all_sessions": "退出所有设备", "change_password": "修改密码",
+    "register": "注册", "create_reviewer": "创建审核员账号", "review_account": "审核账号",
+    "disable_account": "停用账号", "enable_account": "启用账号", "logout": "退出登录",
+    "end_all_sessions": "退出所有设备", "change_password": "修改密码",
     "submit_application": "提交开店申请", "approve_application": "开店申请通过", "reject_application": "开店申请不通过",
     "open_after_publicity": "公示期满开店", "edit_profile": "修改单位信息", "pilot_on": "列为服务承诺制试点",
     "pilot_off": "取消服务承诺制试点", "auto_accept_on": "开启自动接单", "auto_accept_off": "关闭自动接单",
@@ -74,7 +81,7 @@ def action_label(object_type: str, action: str) -> str:
     return ACTIONS_BY_TYPE.get(object_type, {}).get(action) or ACTIONS.get(action, action)
 
 
-def state_label(object_type: str, state: Optional[str]) -> str:
+def state_label(object_type: str, state: str | None) -> str:
     if state is None:
         return "—"
     return STATE_LABELS.get(object_type, {}).get(state, state)

@@ -1,7 +1,9 @@
 """Chinese error pages; fragment requests get a short fragment instead of a whole page."""
-from flask import Flask, render_template, request
+import json
+
+from flask import Flask, Response, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 
 from .db import db
 from .htmx import is_htmx
@@ -25,11 +27,31 @@ def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, (str(code), "请求无法完成。"))
     if request.path.startswith(API_PREFIX):
         # The open-data API answers in JSON, also for paths it lacks (404) and methods it refuses (405).
-        from .api.routes import json_response
         return json_response({"error": detail or message}, code)
     # The 500 page stands alone: the layout queries the database, which may be what failed.
     template = "errors/fragment.html" if is_htmx() else "errors/500.html" if code == 500 else "errors/page.html"
     return render_template(template, code=code, title=title, message=detail or message), code
+
+
+def forbidden(detail: str) -> Forbidden:
+    error = Forbidden()
+    error.chinese_detail = detail
+    return error
+
+
+def not_found(detail: str) -> NotFound:
+    error = NotFound()
+    error.chinese_detail = detail
+    return error
+
+
+def json_response(data: dict, status: int = 200) -> Response:
+    """UTF-8 JSON with Chinese as is; readable from any origin (also the answers above, which the API
+    blueprint's after_request never sees)."""
+    response = current_app.response_class(json.dumps(data, ensure_ascii=False), status=status,
+                                          content_type="application/json; charset=utf-8")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def init_app(app: Flask) -> None:

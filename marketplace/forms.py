@@ -1,5 +1,5 @@
 """Form helpers shared by every area: Chinese messages and rule checks as WTForms validators."""
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, ValidationError
@@ -40,6 +40,11 @@ def blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def tidy(text):
+    """Typed text as stored: trimmed, with the browser's CRLF line breaks made plain newlines."""
+    return text.strip().replace("\r\n", "\n") if isinstance(text, str) else text
+
+
 def missing_message(field) -> str:
     if field.type.endswith("UploadField"):
         return f"请上传{field.label.text}"
@@ -71,7 +76,7 @@ def choices(pairs, blank: str | None = None) -> list[SelectChoice]:
     return options + [SelectChoice(value, label) for value, label in pairs]
 
 
-def problem_check(check: Callable[[str], Optional[str]]):
+def problem_check(check: Callable[[str], str | None]):
     """Turn a `*_problem(value) -> message | None` rule into a WTForms validator."""
     def validator(_form, field):
         if field.data:

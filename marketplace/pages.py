@@ -1,10 +1,7 @@
 """Public information pages: the policy explained, and the publicity (公示) list with its objections."""
-from typing import Optional
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -12,13 +9,12 @@ from . import calculator
 from .accounts.access import roles_required
 from .errors import render_error
 from .extensions import db
-from .forms import Form
+from .forms import Form, tidy
 from .htmx import is_htmx
-from .models import (Objection, Order, Provider, PublicityBatch, Redemption, RedemptionStatus, ShopStatus,
-                     UnitType)
-from .orders.messages import tidy
+from .models import Redemption, RedemptionStatus, UnitType
 from .pagination import paginate
 from .redemption import settlement
+from .redemption.publicity import claims_in_publicity, paused, shops_in_publicity
 
 bp = Blueprint("pages", __name__)
 
@@ -78,35 +74,12 @@ def object_to_claim(claim_id: int):
     return redirect(url_for("pages.publicity", page=request.args.get("page") or None) + f"#claim-{claim_id}", 303)
 
 
-def _publicity_page(objecting: Optional[int] = None, form: Optional[ObjectionForm] = None):
+def _publicity_page(objecting: int | None = None, form: ObjectionForm | None = None):
     """The claims in publicity with their period; `objecting` names the claim whose objection form came back
     with an error (shown open, with the text kept)."""
     page = paginate(claims_in_publicity(), current_app.config["PER_PAGE"], scalars=False)
-    return render_template("pages/publicity.html", page=page, paused=_paused([claim.id for claim, _ in page.items]),
+    return render_template("pages/publicity.html", page=page,
+                           paused=paused([claim.id for claim, _ in page.items]),
                            objecting=objecting, form=form or ObjectionForm(formdata=None),
                            shops=shops_in_publicity(),
                            unit_types=UnitType.LABELS)
-
-
-def claims_in_publicity() -> Select:
-    """(claim, batch) rows of the claims in publicity, newest batch first (this page and /api/v1/publicity)."""
-    return (select(Redemption, PublicityBatch)
-            .join(PublicityBatch, Redemption.publicity_batch_id == PublicityBatch.id)
-            .where(Redemption.status == RedemptionStatus.PUBLICITY)
-            .options(joinedload(Redemption.enterprise), joinedload(Redemption.order).joinedload(Order.provider))
-            .order_by(PublicityBatch.starts_on.desc(), Redemption.decided_at.desc(), Redemption.id.desc()))
-
-
-def _paused(claim_ids: list[int]) -> set[int]:
-    """Claims among `claim_ids` with an objection still open (异议处理中)."""
-    if not claim_ids:
-        return set()
-    return set(db.session.scalars(select(Objection.redemption_id).where(Objection.redemption_id.in_(claim_ids),
-                                                                        Objection.status == "open")))
-
-
-def shops_in_publicity():
-    """服务单位入库公示: third-party units approved by the reviewer, during their publicity period."""
-    return db.session.execute(
-        select(Provider, PublicityBatch).join(PublicityBatch, Provider.publicity_batch_id == PublicityBatch.id)
-        .where(Provider.status == ShopStatus.PUBLICITY).order_by(PublicityBatch.starts_on.desc(), Provider.id)).all()

@@ -3,8 +3,8 @@ from functools import wraps
 
 from flask import make_response, redirect, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import Forbidden
 
+from ..errors import forbidden
 from ..extensions import db, login_manager
 from ..htmx import is_htmx, redirect_htmx
 from ..models import User
@@ -33,12 +33,6 @@ def unauthorized():
     if is_htmx():
         return redirect_htmx(make_response("请先登录", 401), login_url)
     return redirect(login_url)
-
-
-def forbidden(detail: str) -> Forbidden:
-    error = Forbidden()
-    error.chinese_detail = detail
-    return error
 
 
 def roles_required(*roles: str, approved: bool = True):

@@ -1,19 +1,19 @@
 """GET /api/v1/services (the mall's search: same parameters, same hits, same order as /services) and
 GET /api/v1/publicity (claims and shops in 公示). Parameters the page would drop with a note are refused here
 with 400, so a portal never shows results for a filter that was silently ignored."""
-import json
 from datetime import date
 
-from flask import Response, current_app, request, url_for
+from flask import Response, request, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ..catalog import queries
 from ..catalog.search_views import parse_search_args
+from ..errors import json_response
 from ..extensions import db
 from ..models import Field, Redemption, Service, UnitType, service_fields
-from ..pages import claims_in_publicity, shops_in_publicity
 from ..pagination import Page, paginate
+from ..redemption.publicity import claims_in_publicity, shops_in_publicity
 from ..validators import whole_number
 from . import bp
 
@@ -63,15 +63,6 @@ def publicity():
                           "shops": [_shop(provider, batch.starts_on, batch.ends_on)
                                     for provider, batch in shops_in_publicity()],
                           **_paging_fields(page, "api.publicity", {})})
-
-
-def json_response(data: dict, status: int = 200) -> Response:
-    """UTF-8 JSON with Chinese as is; readable from any origin (also the errors.py answers, which this
-    blueprint's after_request never sees)."""
-    response = current_app.response_class(json.dumps(data, ensure_ascii=False), status=status,
-                                          content_type="application/json; charset=utf-8")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
 
 
 # ---------------------------------------------------------------- paging

@@ -8,9 +8,9 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
-from werkzeug.exceptions import NotFound
 
 from .. import policy, related_parties
+from ..errors import not_found
 from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Category, Instrument, InstrumentStatus, Provider, Service, ServiceStatus, ShopStatus
@@ -22,12 +22,6 @@ SHOP_TABS = {"home": "首页", "services": "服务", "instruments": "仪器"}
 LATEST_ON_SHOP_HOME = 4
 PROVIDERS_PER_PAGE = 12
 _TAG_SEPARATORS = re.compile(r"[,，、;；\s]+")
-
-
-def not_found(detail: str) -> NotFound:
-    error = NotFound()
-    error.chinese_detail = detail
-    return error
 
 
 @bp.get("/")

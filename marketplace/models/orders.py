@@ -1,9 +1,21 @@
 """Carts, orders with their timeline, messages, ratings, complaints, and enterprise needs."""
 from datetime import date, datetime
-from typing import Optional
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint, and_, text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    text,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,29 +93,29 @@ class Order(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_no: Mapped[str] = mapped_column(String(20), unique=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
     is_voucher: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING)
     contact_name: Mapped[str] = mapped_column(String(50))
     contact_phone: Mapped[str] = mapped_column(String(30))
-    quote_fen: Mapped[Optional[int]] = mapped_column(BigInteger)  # 线上报价; NULL while negotiating
+    quote_fen: Mapped[int | None] = mapped_column(BigInteger)  # 线上报价; NULL while negotiating
     estimated_voucher_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # 拟兑创新券
     note: Mapped[str] = mapped_column(Text, default="")
-    status_reason: Mapped[Optional[str]] = mapped_column(Text)
-    accepted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     auto_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
     # 实际服务金额: what the provider confirms with 服务完成; a claim on the order can never be worth more.
-    final_amount_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
-    final_amount_note: Mapped[Optional[str]] = mapped_column(Text)  # why it differs from quote_fen
+    final_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    final_amount_note: Mapped[str | None] = mapped_column(Text)  # why it differs from quote_fen
     # 申请取消 after acceptance: who asked ("buyer" | "provider"), when and why; the other side agrees or refuses.
-    cancel_requested_by: Mapped[Optional[str]] = mapped_column(String(10))
-    cancel_requested_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    cancel_reason: Mapped[Optional[str]] = mapped_column(Text)
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(10))
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
-    enterprise: Mapped[Optional[Enterprise]] = relationship()
+    enterprise: Mapped[Enterprise | None] = relationship()
     provider: Mapped[Provider] = relationship()
     items: Mapped[list["OrderItem"]] = relationship(order_by="OrderItem.id", cascade="all, delete-orphan")
     events: Mapped[list["OrderEvent"]] = relationship(order_by="OrderEvent.at", cascade="all, delete-orphan")
@@ -129,14 +141,14 @@ class OrderItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    service_id: Mapped[Optional[int]] = mapped_column(ForeignKey("services.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
     service_name: Mapped[str] = mapped_column(String(200))
     instrument_name: Mapped[str] = mapped_column(String(200), default="")
-    unit_price_fen: Mapped[Optional[int]] = mapped_column(BigInteger)  # NULL = 面议
+    unit_price_fen: Mapped[int | None] = mapped_column(BigInteger)  # NULL = 面议
     price_unit: Mapped[str] = mapped_column(String(20), default="元/样品")
     quantity: Mapped[int] = mapped_column(Integer, default=1)
 
-    service: Mapped[Optional[Service]] = relationship()
+    service: Mapped[Service | None] = relationship()
 
 
 class OrderEvent(Base):
@@ -147,7 +159,7 @@ class OrderEvent(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -161,7 +173,7 @@ class Message(Base):
     sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    read_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Rating(Base):
@@ -188,14 +200,17 @@ class Complaint(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")
-    resolution: Mapped[Optional[str]] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    resolved_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+COMPLAINT_LABELS = {"open": "待处理", "resolved": "已处理"}
 
 
 class Demand(Timestamped, Base):
@@ -206,10 +221,10 @@ class Demand(Timestamped, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
-    field_id: Mapped[Optional[int]] = mapped_column(ForeignKey("fields.id"))
-    budget_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
+    field_id: Mapped[int | None] = mapped_column(ForeignKey("fields.id"))
+    budget_fen: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20), default="open")
-    closes_on: Mapped[Optional[date]] = mapped_column(Date)
+    closes_on: Mapped[date | None] = mapped_column(Date)
 
 
 class DemandQuote(Base):
@@ -223,5 +238,5 @@ class DemandQuote(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     message: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="offered")
-    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

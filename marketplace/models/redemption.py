@@ -1,9 +1,7 @@
 """Claims (兑付) with their materials, review batches, publicity, objections and payments."""
 from datetime import date, datetime
-from typing import Optional
 
-from sqlalchemy import (BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
-                        Text, text)
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import Enterprise, StoredFile
@@ -45,7 +43,7 @@ class PublicityBatch(Base):
     title: Mapped[str] = mapped_column(String(200))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -70,7 +68,8 @@ class Redemption(Timestamped, Base):
     """One claim: online (from an order) or offline (provider not on the platform)."""
     __tablename__ = "redemptions"
     __table_args__ = (
-        CheckConstraint("requested_fen >= 0 AND approved_fen >= 0 AND local_match_fen >= 0", name="amounts_not_negative"),
+        CheckConstraint("requested_fen >= 0 AND approved_fen >= 0 AND local_match_fen >= 0",
+                        name="amounts_not_negative"),
         CheckConstraint("approved_fen <= requested_fen", name="approved_within_requested"),
         CheckConstraint("eligible_fee_fen IS NULL OR eligible_fee_fen > 0", name="eligible_fee_positive"),
         Index("ix_redemptions_enterprise_status", "enterprise_id", "status"),
@@ -82,14 +81,14 @@ class Redemption(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # "online" | "offline"
-    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
-    voucher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("vouchers.id"), index=True)
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=RedemptionStatus.DRAFT, index=True)
-    contract_amount_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
+    contract_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     # 可兑付服务费: the part of a mixed contract the voucher may pay for (e.g. the testing in a development
     # contract, agreed in a 补充协议); NULL: the whole contract.
-    eligible_fee_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
+    eligible_fee_fen: Mapped[int | None] = mapped_column(BigInteger)
     eligible_spend_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     requested_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     approved_fen: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -101,25 +100,25 @@ class Redemption(Timestamped, Base):
     provider_phone: Mapped[str] = mapped_column(String(30), default="")
     provider_unit_type: Mapped[str] = mapped_column(String(40), default="")
     qualification_kind: Mapped[str] = mapped_column(String(20), default="")
-    qualification_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    qualification_expires_on: Mapped[Optional[date]] = mapped_column(Date)
+    qualification_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    qualification_expires_on: Mapped[date | None] = mapped_column(Date)
     # SPEC 1.5 declarations the enterprise ticks; stored with the time they were made.
-    declared_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    declared_at: Mapped[datetime | None] = mapped_column(DateTime)
     declarations: Mapped[str] = mapped_column(Text, default="")
-    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    decision_reason: Mapped[Optional[str]] = mapped_column(Text)
-    provider_confirmed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    provider_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # A pilot provider's 确认材料 on a flagged claim sends it to the reviewer instead; this says why.
-    referral_reason: Mapped[Optional[str]] = mapped_column(Text)
-    review_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("review_batches.id"))
-    publicity_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("publicity_batches.id"), index=True)
-    payment_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("payment_batches.id"), index=True)
+    referral_reason: Mapped[str | None] = mapped_column(Text)
+    review_batch_id: Mapped[int | None] = mapped_column(ForeignKey("review_batches.id"))
+    publicity_batch_id: Mapped[int | None] = mapped_column(ForeignKey("publicity_batches.id"), index=True)
+    payment_batch_id: Mapped[int | None] = mapped_column(ForeignKey("payment_batches.id"), index=True)
 
-    order: Mapped[Optional[Order]] = relationship()
+    order: Mapped[Order | None] = relationship()
     enterprise: Mapped[Enterprise] = relationship()
-    voucher: Mapped[Optional[Voucher]] = relationship()
+    voucher: Mapped[Voucher | None] = relationship()
     materials: Mapped[list["Material"]] = relationship(order_by="Material.id", cascade="all, delete-orphan")
     invoices: Mapped[list["Invoice"]] = relationship(order_by="Invoice.id", cascade="all, delete-orphan")
     receipts: Mapped[list["BankReceipt"]] = relationship(order_by="BankReceipt.id", cascade="all, delete-orphan")
@@ -141,7 +140,7 @@ class Material(Base):
     redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
-    correction_note: Mapped[Optional[str]] = mapped_column(Text)
+    correction_note: Mapped[str | None] = mapped_column(Text)
 
     file: Mapped[StoredFile] = relationship()
 
@@ -154,10 +153,10 @@ class Invoice(Base):
     redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id", ondelete="CASCADE"), index=True)
     number: Mapped[str] = mapped_column(String(40), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    correction_note: Mapped[Optional[str]] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    correction_note: Mapped[str | None] = mapped_column(Text)
 
-    file: Mapped[Optional[StoredFile]] = relationship()
+    file: Mapped[StoredFile | None] = relationship()
 
 
 class BankReceipt(Base):
@@ -167,10 +166,10 @@ class BankReceipt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id", ondelete="CASCADE"), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    correction_note: Mapped[Optional[str]] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    correction_note: Mapped[str | None] = mapped_column(Text)
 
-    file: Mapped[Optional[StoredFile]] = relationship()
+    file: Mapped[StoredFile | None] = relationship()
 
 
 class RedemptionServiceLine(Base):
@@ -195,12 +194,15 @@ class Objection(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    redemption_id: Mapped[Optional[int]] = mapped_column(ForeignKey("redemptions.id"), index=True)
-    provider_id: Mapped[Optional[int]] = mapped_column(ForeignKey("providers.id"), index=True)
+    redemption_id: Mapped[int | None] = mapped_column(ForeignKey("redemptions.id"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")
-    resolution: Mapped[Optional[str]] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    resolved_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    resolved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+OBJECTION_LABELS = {"open": "待处理", "dismissed": "异议不成立", "upheld": "异议成立"}

@@ -11,7 +11,7 @@ from ..htmx import is_htmx, render_either
 from ..models import Order
 from ..pagination import paginate
 from ..redemption import claims
-from . import bp, feedback, lifecycle, listing, messages
+from . import bp, feedback_panel, lifecycle, listing, messages
 from .numbers import ORDER_NO_MAX
 
 PANEL = "orders/partials/my_order_panel.html"
@@ -104,5 +104,5 @@ def _detail(order: Order, **shown) -> dict:
                 claim=claim, decided=listing.DECIDED, may_claim=claim is None and claims.may_claim(order),
                 may_withdraw=lifecycle.allowed(order, "withdraw", current_user),
                 cancel_actions=lifecycle.available(order, current_user, lifecycle.CANCELLATION),
-                **messages.thread_context(order, current_user), **feedback.feedback_context(order, current_user),
+                **messages.thread_context(order, current_user), **feedback_panel.feedback_context(order, current_user),
                 **{"notice": None, "error": None, "reason": "", "reason_error": None, **shown})

@@ -1,100 +1,25 @@
 """评价与投诉 (SPEC 5): once an order is finished its buyer rates the provider, once (1–5 and a comment);
 the buyer may complain about an order at any time, for the reviewer to resolve (admin/complaints.py).
 Ratings and complaints feed the providers' exit review (SPEC 1.6)."""
-from dataclasses import dataclass
-from typing import Optional
 
 from flask import flash, redirect, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms import RadioField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from .. import audit, policy, quotas
-from ..accounts.access import forbidden
-from ..errors import render_error
+from ..errors import forbidden, render_error
 from ..extensions import db
-from ..forms import Form, choices
 from ..htmx import is_htmx
-from ..models import Complaint, Order, OrderStatus, Rating
+from ..models import Complaint, Order, Rating
 from . import bp, lifecycle
-from .messages import order_conversation, order_page, reachable, tidy
+from .feedback_panel import ALREADY_RATED, ComplaintForm, RatingForm, feedback_context, rating_refusal
+from .messages import order_conversation, order_page, reachable
 from .ratings import shop_rating
 
 bp.add_app_template_global(shop_rating)  # the shop page: {{ rating_summary(shop_rating(provider.id)) }}
 
-COMMENT_MAX = 500
-REASON_MIN, REASON_MAX = 10, 1000
-COMPLAINT_LABELS = {"open": "待处理", "resolved": "已处理"}
-ALREADY_RATED = "该订单已经评价过了，每个订单只能评价一次。"
 ALREADY_COMPLAINED = "您对该订单的投诉正在处理中，处理完成前不能重复投诉。"
-SCORES = choices((score, "★" * score + "☆" * (5 - score) + f" {score}分") for score in (5, 4, 3, 2, 1))
-
-
-def _score(value) -> Optional[int]:
-    """A posted score as a number; anything else as no choice, so every bad score gets the one message."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class RatingForm(Form):
-    score = RadioField("评分", choices=SCORES, coerce=_score, invalid_choice_message="请选择1至5星的评分")
-    comment = TextAreaField("评价内容（可选）", filters=[tidy], validators=[
-        Length(max=COMMENT_MAX, message=f"评价内容不能超过{COMMENT_MAX}字")])
-
-
-class ComplaintForm(Form):
-    reason = TextAreaField("投诉原因", filters=[tidy], validators=[
-        DataRequired(message="请填写投诉原因"),
-        Length(min=REASON_MIN, max=REASON_MAX, message=f"投诉原因应为{REASON_MIN}至{REASON_MAX}字")])
-
-
-@dataclass
-class Feedback:
-    order: Order
-    role: Optional[str]                   # lifecycle.BUYER / PROVIDER; None for a reviewer
-    rating: Optional[Rating]
-    rating_form: Optional[RatingForm]     # only while the buyer may rate
-    complaints: list[Complaint]           # the buyer's and the reviewer's view; the provider sees none
-    complaint_form: Optional[ComplaintForm]
-    notice: Optional[str] = None
-    refusal: Optional[str] = None
-    labels = COMPLAINT_LABELS
-
-
-def is_finished(order: Order) -> bool:
-    return order.finished_at is not None or order.status in (OrderStatus.COMPLETED, OrderStatus.PAID)
-
-
-def rating_refusal(order: Order, rating: Optional[Rating]) -> Optional[str]:
-    """Why the buyer may not rate `order` now (None: they may)."""
-    if rating is not None:
-        return ALREADY_RATED
-    if not is_finished(order):
-        return "服务完成后才能评价。"
-    return None
-
-
-def feedback_context(order: Order, user, rating_form: Optional[RatingForm] = None,
-                     complaint_form: Optional[ComplaintForm] = None, notice: Optional[str] = None,
-                     refusal: Optional[str] = None) -> dict:
-    """What templates/orders/partials/feedback.html needs for `order` as seen by `user`; forms passed in
-    (with the user's input and errors) replace the blank ones."""
-    role = lifecycle.role_in(order, user)
-    buyer = role == lifecycle.BUYER
-    rating = db.session.scalar(select(Rating).where(Rating.order_id == order.id))
-    if buyer and rating_refusal(order, rating) is None:
-        rating_form = rating_form or RatingForm(prefix="rating", formdata=None)
-    else:
-        rating_form = None
-    complaints = [] if role == lifecycle.PROVIDER else db.session.scalars(
-        select(Complaint).where(Complaint.order_id == order.id).order_by(Complaint.id)).all()
-    complaint_form = (complaint_form or ComplaintForm(prefix="complaint", formdata=None)) if buyer else None
-    return {"feedback": Feedback(order, role, rating, rating_form, list(complaints), complaint_form,
-                                 notice, refusal)}
 
 
 @bp.post("/orders/<order_no>/rating")
@@ -144,11 +69,12 @@ def complain(order_no: str):
     return _done(order, "投诉已提交，省统筹中心将尽快处理。")
 
 
-def _complaint_refusal(order: Order) -> tuple[Optional[str], int]:
+def _complaint_refusal(order: Order) -> tuple[str | None, int]:
     """Why the buyer may not file a complaint now, with the status to answer (None: they may). Counted under the
     account's row lock, so complaints sent at the same moment count each other."""
     quotas.lock_account(current_user.id)
-    if db.session.scalar(select(Complaint.id).where(Complaint.order_id == order.id, Complaint.user_id == current_user.id,
+    if db.session.scalar(select(Complaint.id).where(Complaint.order_id == order.id,
+                                                    Complaint.user_id == current_user.id,
                                                     Complaint.status == "open").limit(1)) is not None:
         return ALREADY_COMPLAINED, 409
     if quotas.lodged_today(Complaint, current_user.id) >= policy.COMPLAINTS_PER_DAY:

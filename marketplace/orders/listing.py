@@ -3,8 +3,8 @@
 订单状态 tabs, the 兑付状态 filter (?pay=), and each row's claim (申请兑付, 审核认定, 拨付) fetched for the whole
 page in one query. Filters are plain GET arguments, so a list works without JavaScript at the URL htmx pushes.
 """
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import request, url_for
@@ -16,20 +16,20 @@ from ..models import Order, Redemption, RedemptionStatus
 from . import lifecycle
 from .numbers import ORDER_NO_MAX
 
-R = RedemptionStatus
 KINDS = {"cxq": "创新券订单", "ord": "非创新券订单"}
 OLD_KINDS = {"voucher": "cxq", "other": "ord"}  # the provider's list before the buyer had kinds too
 # 兑付状态: key -> (label, the claim states it means; None: no claim submitted yet, a draft at most).
 PAYOUT = {
     "none": ("未申请兑付", None),
-    "submitted": ("审核中", frozenset({R.SUBMITTED})),
-    "correction": ("待补正", frozenset({R.CORRECTION})),
-    "approved": ("审核通过 / 公示中", frozenset({R.APPROVED, R.PUBLICITY})),
-    "awaiting_payment": ("待兑付", frozenset({R.AWAITING_PAYMENT})),
-    "paid": ("已兑付", frozenset({R.PAID})),
-    "rejected": ("审核不通过", frozenset({R.REJECTED})),
+    "submitted": ("审核中", frozenset({RedemptionStatus.SUBMITTED})),
+    "correction": ("待补正", frozenset({RedemptionStatus.CORRECTION})),
+    "approved": ("审核通过 / 公示中", frozenset({RedemptionStatus.APPROVED, RedemptionStatus.PUBLICITY})),
+    "awaiting_payment": ("待兑付", frozenset({RedemptionStatus.AWAITING_PAYMENT})),
+    "paid": ("已兑付", frozenset({RedemptionStatus.PAID})),
+    "rejected": ("审核不通过", frozenset({RedemptionStatus.REJECTED})),
 }
-DECIDED = frozenset({R.APPROVED, R.PUBLICITY, R.AWAITING_PAYMENT, R.PAID})  # 审核认定 has an amount
+DECIDED = frozenset({RedemptionStatus.APPROVED, RedemptionStatus.PUBLICITY, RedemptionStatus.AWAITING_PAYMENT,
+                     RedemptionStatus.PAID})  # 审核认定 has an amount
 
 
 @dataclass
@@ -97,7 +97,8 @@ def payout_is(key: str):
     submitted. An order has one claim at most beside rejected ones, after which it never takes another."""
     states = PAYOUT[key][1]
     if states is None:
-        sent = select(Redemption.order_id).where(Redemption.order_id.is_not(None), Redemption.status != R.DRAFT)
+        sent = select(Redemption.order_id).where(Redemption.order_id.is_not(None),
+                                                 Redemption.status != RedemptionStatus.DRAFT)
         return Order.is_voucher.is_(True) & Order.id.not_in(sent)
     return Order.id.in_(select(Redemption.order_id).where(Redemption.status.in_(states)))
 
@@ -120,7 +121,7 @@ def claims_by_order(orders: Iterable[Order]) -> dict[int, Redemption]:
     return {claim.order_id: claim for claim in found}
 
 
-def payout_label(order: Order, claim: Optional[Redemption]) -> str:
+def payout_label(order: Order, claim: Redemption | None) -> str:
     """兑付状态 as a row shows it ("" for a 非创新券订单)."""
     if not order.is_voucher:
         return ""

@@ -5,7 +5,6 @@ side's messages read. An open page polls for new messages every few seconds whil
 poll carries the last message id it has and is answered 204 (htmx swaps nothing) until a newer one exists.
 """
 from dataclasses import dataclass
-from typing import Optional
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -13,21 +12,17 @@ from sqlalchemy import func, or_, select, update
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts.access import forbidden
+from ..errors import forbidden
 from ..extensions import db
-from ..forms import Form
+from ..forms import Form, tidy
 from ..htmx import is_htmx
 from ..ids import as_id
 from ..models import Message, Order, Provider, utcnow
 from . import bp, lifecycle
+from .feedback_panel import feedback_context
 from .numbers import ORDER_NO_MAX
 
 MESSAGE_MAX = 1000
-
-
-def tidy(text):
-    """Typed text as stored: trimmed, with the browser's CRLF line breaks made plain newlines."""
-    return text.strip().replace("\r\n", "\n") if isinstance(text, str) else text
 
 
 class MessageForm(Form):
@@ -39,9 +34,9 @@ class MessageForm(Form):
 @dataclass
 class Thread:
     order: Order
-    role: Optional[str]            # lifecycle.BUYER or PROVIDER; None for a reviewer, who only reads
+    role: str | None            # lifecycle.BUYER or PROVIDER; None for a reviewer, who only reads
     messages: list[Message]
-    form: Optional[MessageForm]    # the box to write in, for the two sides only
+    form: MessageForm | None    # the box to write in, for the two sides only
 
     @property
     def poll_url(self) -> str:
@@ -56,7 +51,7 @@ class Thread:
         return "买家" if message.sender_id == self.order.buyer_id else "卖家"
 
 
-def thread_context(order: Order, user, form: Optional[MessageForm] = None) -> dict:
+def thread_context(order: Order, user, form: MessageForm | None = None) -> dict:
     """What templates/orders/partials/thread.html needs for `order` as seen by `user`. Showing the thread
     to the buyer or the provider marks what the other side wrote as read."""
     role = lifecycle.role_in(order, user)
@@ -67,7 +62,7 @@ def thread_context(order: Order, user, form: Optional[MessageForm] = None) -> di
     return {"thread": Thread(order, role, list(messages), box)}
 
 
-def unread_count(user, side: Optional[str] = None) -> int:
+def unread_count(user, side: str | None = None) -> int:
     """Messages to `user` not read yet, in one query: on the orders they bought (`side` lifecycle.BUYER, what /me
     counts), sold (lifecycle.PROVIDER, what /seller counts), or either (None)."""
     if not getattr(user, "is_authenticated", False):
@@ -80,7 +75,7 @@ def unread_count(user, side: Optional[str] = None) -> int:
         .where(mine, Message.sender_id != user.id, Message.read_at.is_(None)))
 
 
-def reachable(order_no: str) -> tuple[Order, Optional[str]]:
+def reachable(order_no: str) -> tuple[Order, str | None]:
     """The order and the signed-in user's part in it; 404 for all but its two sides and reviewers."""
     order = db.session.scalar(select(Order).where(Order.order_no == order_no[:ORDER_NO_MAX]))
     role = lifecycle.role_in(order, current_user) if order is not None else None
@@ -89,7 +84,7 @@ def reachable(order_no: str) -> tuple[Order, Optional[str]]:
     return order, role
 
 
-def order_page(order: Order, role: Optional[str]) -> tuple[str, str]:
+def order_page(order: Order, role: str | None) -> tuple[str, str]:
     """Where "back to the order" leads each reader: (url, label)."""
     if role == lifecycle.BUYER:
         return url_for("orders.my_order", order_no=order.order_no), "返回订单详情"
@@ -124,19 +119,17 @@ def send_message(order_no: str):
     return redirect(order_page(order, role)[0] + "#order-thread", 303)
 
 
-def order_conversation(order: Order, role: Optional[str], message_form: Optional[MessageForm] = None,
+def order_conversation(order: Order, role: str | None, message_form: MessageForm | None = None,
                        **feedback_forms) -> str:
     """The full page of one order's thread, rating and complaints: the page of /orders/<no>/messages and
     the answer without JavaScript when one of their forms has errors (passed in to be shown again)."""
-    from .feedback import feedback_context  # feedback imports this module
-
     back_url, back_label = order_page(order, role)
     return render_template("orders/messages.html", order=order, back_url=back_url, back_label=back_label,
                            **thread_context(order, current_user, message_form),
                            **feedback_context(order, current_user, **feedback_forms))
 
 
-def _render(order: Order, role: Optional[str], form: Optional[MessageForm] = None) -> str:
+def _render(order: Order, role: str | None, form: MessageForm | None = None) -> str:
     if is_htmx():
         return render_template("orders/partials/thread.html", **thread_context(order, current_user, form))
     return order_conversation(order, role, form)

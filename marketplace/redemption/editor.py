@@ -6,7 +6,6 @@ Without JS a POST answers 303 back to its section (or the whole page with the er
 with htmx it answers the section and, out of band, the totals and the checklist. Claims and orders are found
 only through the signed-in enterprise: anyone else's answers 404, as if it did not exist."""
 from collections import defaultdict
-from typing import Optional
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -18,10 +17,9 @@ from ..errors import render_error
 from ..extensions import db
 from ..forms import own_ids
 from ..htmx import is_htmx, redirect_htmx, render_either
-from ..models import BankReceipt, Invoice, Material, Order, Redemption
-from ..models import RedemptionStatus as R
+from ..models import BankReceipt, Invoice, Material, Order, Redemption, RedemptionStatus
 from ..orders.numbers import ORDER_NO_MAX
-from . import bp, checks, claims, ledger
+from . import bp, checks, claims, ledger, readiness
 from .forms import InvoiceForm, MaterialForm, ReceiptForm, SubmitForm, editing
 
 # The invoice and receipt sections share their routes: (model, form) per section.
@@ -35,8 +33,8 @@ SUBMITTED_PILOT = "已提交，等待服务单位确认材料"
 # ---- finding the claim -----------------------------------------------------------------------------------------
 
 def _my_order(order_no: str) -> Order:
-    order = db.session.scalar(select(Order).where(Order.order_no == order_no[:ORDER_NO_MAX], Order.buyer_id == current_user.id,
-                                                  Order.enterprise_id.is_not(None)))
+    order = db.session.scalar(select(Order).where(Order.order_no == order_no[:ORDER_NO_MAX],
+                                                  Order.buyer_id == current_user.id, Order.enterprise_id.is_not(None)))
     if order is None:
         abort(404)
     return order
@@ -65,9 +63,9 @@ def _editable(claim_id: int, lock: bool = False) -> Redemption:
     return claim
 
 
-def editor_url(claim: Redemption, section: Optional[str] = None) -> str:
+def editor_url(claim: Redemption, section: str | None = None) -> str:
     """The claim's page: under its order for a live online claim, else /me/redemptions/<id>."""
-    if claim.order is not None and claim.status != R.REJECTED:  # an order has one live claim
+    if claim.order is not None and claim.status != RedemptionStatus.REJECTED:  # an order has one live claim
         url = url_for("redemption.order_claim", order_no=claim.order.order_no)
     else:
         url = url_for("redemption.claim", claim_id=claim.id)
@@ -222,7 +220,7 @@ def save(claim_id: int):
 @login_required
 def submit(claim_id: int):
     """提交 (or resubmit after 待补正): the amounts are saved first, so a refusal loses nothing; then every check of
-    claims.problems is shown next to its section (422), or the voucher is reserved and the claim goes to review."""
+    readiness.problems is shown next to its section (422), or the voucher is reserved and the claim goes to review."""
     claim = _editable(claim_id, lock=True)
     form = SubmitForm()
     if not form.amounts_valid():
@@ -231,7 +229,7 @@ def submit(claim_id: int):
     _saved(claim)
     claim = _editable(claim_id, lock=True)
     declared = form.declarations.data or []
-    found = claims.problems(claim, declared)
+    found = readiness.problems(claim, declared)
     if found:
         return _whole(claim, 422, submit_form=form, problems=found)
     try:
@@ -251,7 +249,7 @@ def submit(claim_id: int):
 # ---- answers -----------------------------------------------------------------------------------------------------
 
 def _saved(claim: Redemption) -> None:
-    claims.refresh_amounts(claim)
+    readiness.refresh_amounts(claim)
     db.session.commit()
 
 
@@ -264,7 +262,8 @@ def _go(url: str):
 
 def _whole(claim: Redemption, status: int, **overrides):
     """The whole editor (page, or its body for htmx) with the errors in place."""
-    return render_either("redemption/editor.html", "redemption/partials/body.html", **context(claim, **overrides)), status
+    return render_either("redemption/editor.html", "redemption/partials/body.html",
+                         **context(claim, **overrides)), status
 
 
 def _answer(claim: Redemption, section: str, status: int = 200, **overrides):
@@ -286,24 +285,24 @@ def _answer(claim: Redemption, section: str, status: int = 200, **overrides):
             + render_template("redemption/partials/checklist.html", oob=True, **page)), status
 
 
-# Where each problem of claims.problems is shown: its section's anchor.
+# Where each problem of readiness.problems is shown: its section's anchor.
 ANCHORS = {**{kind: f"materials-{kind}" for kind in checks.FILE_LABELS}, "invoices": "invoices",
            "receipts": "receipts", "contract_amount": "claim-submit", "eligible_fee": "claim-submit",
            "declarations": "claim-submit", "order": "claim-summary",
            **{name: "claim-summary" for name in OFFLINE_FIELDS}}
 
 
-def context(claim: Redemption, problems=(), refusal: Optional[str] = None, material_forms: Optional[dict] = None,
-            add_forms: Optional[dict] = None, edits: Optional[dict] = None, submit_form=None) -> dict:
+def context(claim: Redemption, problems=(), refusal: str | None = None, material_forms: dict | None = None,
+            add_forms: dict | None = None, edits: dict | None = None, submit_form=None) -> dict:
     """Everything the editor's templates use; a form given here (the one that failed) replaces the empty one."""
     editable = claim.status in claims.EDITABLE
     by_field = defaultdict(list)
     for problem in problems:
         by_field[problem.field].append(problem.message)
-    checklist = claims.problems(claim, claims.DECLARATIONS) if editable else []
+    checklist = readiness.problems(claim, readiness.DECLARATIONS) if editable else []
     return dict(
         claim=claim, order=claim.order, editable=editable, pilot=claims.is_pilot_claim(claim),
-        figures=claims.figures(claim), checklist=checklist, problems=by_field, refusal=refusal, anchors=ANCHORS,
+        figures=readiness.figures(claim), checklist=checklist, problems=by_field, refusal=refusal, anchors=ANCHORS,
         offline_problems=[p for p in checklist if p.field in OFFLINE_FIELDS], wizard_url=wizard_url(claim),
         labels=checks.FILE_LABELS, counts=checks.FILE_COUNTS, format_size=uploads.format_size,
         is_image=uploads.is_image, edit_key=edit_key,
@@ -332,7 +331,7 @@ def edit_key(item) -> str:
     return f"{item.__tablename__}-{item.id}"
 
 
-def wizard_url(claim: Redemption) -> Optional[str]:
+def wizard_url(claim: Redemption) -> str | None:
     """Where an offline claim's provider part is filled: the 线下订单 wizard (offline.py), from its first step."""
     return url_for("redemption.offline_provider", claim_id=claim.id) if claim.kind == "offline" else None
 

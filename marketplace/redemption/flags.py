@@ -11,9 +11,9 @@ message says how many claims the same enterprise submitted in that window, and t
 `YEAR_END_CLUSTER` claims on — vouchers lapse on 12-31, so claims rushed in at the end deserve a second look.
 """
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Iterable, Optional
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -21,12 +21,24 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import policy, related_parties
 from ..extensions import db
-from ..models import (CHINA, Enterprise, Invoice, Order, OrderItem, Provider, Redemption, RedemptionStatus, Service,
-                      ShopStatus, UnitType, Voucher, china_today)
+from ..models import (
+    CHINA,
+    Enterprise,
+    Invoice,
+    Order,
+    OrderItem,
+    Provider,
+    Redemption,
+    RedemptionStatus,
+    Service,
+    ShopStatus,
+    UnitType,
+    Voucher,
+    china_today,
+)
 from ..validators import normalize_credit_code
 from . import checks, invoice_numbers
 
-R = RedemptionStatus
 YEAR_END_DAYS = 15
 YEAR_END_CLUSTER = 3
 LEVELS = ("danger", "warn", "info")
@@ -55,15 +67,16 @@ class OtherUse:
     redemption_id: int
     status: str
     enterprise_name: str
-    order_no: Optional[str]
+    order_no: str | None
 
     @property
     def described(self) -> str:
         where = f"订单 {self.order_no}" if self.order_no else "线下订单"
-        return f"{self.enterprise_name}（{where}，兑付申请 #{self.redemption_id}，{R.LABELS[self.status]}）"
+        return (f"{self.enterprise_name}（{where}，兑付申请 #{self.redemption_id}，"
+                f"{RedemptionStatus.LABELS[self.status]}）")
 
 
-def flags(claim: Redemption, today: Optional[date] = None) -> list[Flag]:
+def flags(claim: Redemption, today: date | None = None) -> list[Flag]:
     return flags_for([claim], today)[claim.id]
 
 
@@ -72,7 +85,7 @@ def blocking(claim: Redemption) -> list[Flag]:
     return [flag for flag in flags(claim) if flag.level in BLOCKING]
 
 
-def flags_for(found_claims: Iterable[Redemption], today: Optional[date] = None) -> dict[int, list[Flag]]:
+def flags_for(found_claims: Iterable[Redemption], today: date | None = None) -> dict[int, list[Flag]]:
     """Each claim's flags, the most serious first."""
     found_claims = list(found_claims)
     today = today or china_today()
@@ -159,7 +172,7 @@ def _price_flags(order: Order) -> list[Flag]:
     return [Flag("far_from_price", "warn", f"{'、'.join(far)} 与服务标价合计 {_yuan(priced)} 相差{factor}倍以上")]
 
 
-def _yuan(fen: Optional[int]) -> str:
+def _yuan(fen: int | None) -> str:
     return "面议" if fen is None else f"¥{policy.format_yuan(fen)}"
 
 
@@ -169,7 +182,7 @@ def _duplicate_flags(claim: Redemption, elsewhere: dict[str, list[OtherUse]]) ->
         others = [use for use in elsewhere.get(number, ()) if use.redemption_id != claim.id]
         if not others:
             continue
-        live = any(use.status != R.REJECTED for use in others)
+        live = any(use.status != RedemptionStatus.REJECTED for use in others)
         found.append(Flag("duplicate_invoice", "danger" if live else "warn",
                           f"发票 {number} 已在其他兑付申请中使用：" + "；".join(use.described for use in others)))
     return found
@@ -251,7 +264,7 @@ def _invoice_uses(found_claims: list[Redemption]) -> dict[str, list[OtherUse]]:
         .join(Redemption, Invoice.redemption_id == Redemption.id)
         .join(Enterprise, Redemption.enterprise_id == Enterprise.id)
         .outerjoin(Order, Redemption.order_id == Order.id)
-        .where(Invoice.number.in_(numbers), Redemption.status != R.DRAFT)
+        .where(Invoice.number.in_(numbers), Redemption.status != RedemptionStatus.DRAFT)
         .order_by(Redemption.id))
     uses = defaultdict(list)
     for row in rows:
@@ -297,7 +310,8 @@ def _year_end_counts(found_claims: list[Redemption]) -> dict[tuple[int, int], in
     for year, enterprise_ids in wanted.items():
         start, end = _year_end_window(year)
         rows = db.session.execute(select(Redemption.enterprise_id, func.count())
-                                  .where(Redemption.enterprise_id.in_(enterprise_ids), Redemption.status != R.DRAFT,
+                                  .where(Redemption.enterprise_id.in_(enterprise_ids),
+                                         Redemption.status != RedemptionStatus.DRAFT,
                                          Redemption.submitted_at >= start, Redemption.submitted_at < end)
                                   .group_by(Redemption.enterprise_id))
         counts.update({(enterprise_id, year): count for enterprise_id, count in rows})
@@ -318,8 +332,8 @@ def _year_end_window(year: int) -> tuple[datetime, datetime]:
 
 
 def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _china_date(moment: Optional[datetime]) -> Optional[date]:
-    return None if moment is None else moment.replace(tzinfo=timezone.utc).astimezone(CHINA).date()
+def _china_date(moment: datetime | None) -> date | None:
+    return None if moment is None else moment.replace(tzinfo=UTC).astimezone(CHINA).date()

@@ -2,18 +2,16 @@
 
 Step 1 names the provider; step 2 describes it and the service. "暂存" on step 2 checks values only (a bad
 date or amount is still refused), "保存并下一步" also checks that everything the claim needs is there."""
-from wtforms import DateField, FieldList, FormField, SelectField, StringField, ValidationError
-from wtforms import Form as SubForm
+from wtforms import DateField, FieldList, Form as SubForm, FormField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import policy, uploads, validators
 from ..extensions import db
-from ..forms import Form, MoneyField, choices, problem_check
+from ..forms import Form, MoneyField, choices, problem_check, tidy
 from ..models import Redemption, RedemptionServiceLine, StoredFile, china_today
 from ..uploads.fields import UploadField
 from ..validators import whole_number
-from ..orders.messages import tidy
-from . import checks, claims
+from . import checks, offline_checks
 
 MAX_SERVICE_LINES = 20
 ITSELF = "服务单位不能是本企业自身：该统一社会信用代码属于贵企业"
@@ -56,9 +54,10 @@ class ServiceLineForm(SubForm):
 
 class ServiceForm(Form):
     """第二步 服务信息维护."""
-    provider_unit_type = SelectField("服务单位类型", choices=choices(claims.OFFLINE_UNIT_TYPES.items(), "请选择服务单位性质"),
+    provider_unit_type = SelectField("服务单位类型",
+                                     choices=choices(offline_checks.OFFLINE_UNIT_TYPES.items(), "请选择服务单位性质"),
                                      validators=[Optional()])
-    qualification_kind = SelectField("资质名称", choices=choices(claims.QUALIFICATIONS.items(), "请选择"),
+    qualification_kind = SelectField("资质名称", choices=choices(offline_checks.QUALIFICATIONS.items(), "请选择"),
                                      validators=[Optional()])
     qualification_file = UploadField("资质文件", accept=(uploads.PDF,), max_bytes=policy.MAX_UPLOAD_BYTES)
     qualification_expires_on = DateField("资质有效期", validators=[Optional()])
@@ -99,7 +98,7 @@ class ServiceForm(Form):
             required += ["qualification_kind", "qualification_file", "qualification_expires_on"]
         complete = self.require_filled(required)
         if not self.filled_lines():
-            self.lines_problem = claims.LINES_MISSING
+            self.lines_problem = offline_checks.LINES_MISSING
             complete = False
         return complete
 
@@ -124,5 +123,6 @@ class ServiceForm(Form):
         claim.qualification_file_id = self.qualification_file.file_id if asked else None
         claim.qualification_expires_on = self.qualification_expires_on.data if asked else None
         claim.contract_amount_fen = self.contract_amount_fen.data
-        claim.service_lines = [RedemptionServiceLine(position=position, service_name=service, instrument_name=instrument)
+        claim.service_lines = [RedemptionServiceLine(position=position, service_name=service,
+                                                     instrument_name=instrument)
                                for position, (service, instrument) in enumerate(self.filled_lines())]

@@ -8,7 +8,6 @@ through redemption.claims.
 """
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Optional
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -25,11 +24,11 @@ from ..forms import Form, MoneyField, own_ids
 from ..htmx import is_htmx, render_either
 from ..models import Enterprise, MaterialKind, Order, OrderStatus, Provider, User
 from ..orders import lifecycle, listing
-from ..orders.feedback import feedback_context
+from ..orders.feedback_panel import feedback_context
 from ..orders.messages import thread_context
-from ..pagination import paginate
-from ..redemption import claims, ledger
 from ..orders.numbers import ORDER_NO_MAX
+from ..pagination import paginate
+from ..redemption import claims, ledger, readiness
 from . import bp
 from .shop import my_provider
 
@@ -143,8 +142,8 @@ def order_detail(order_no: str):
     return _detail(own_order(order_no))
 
 
-def _detail(order: Order, reason: str = "", reason_error: Optional[str] = None, status: int = 200,
-            finish: Optional[FinishForm] = None):
+def _detail(order: Order, reason: str = "", reason_error: str | None = None, status: int = 200,
+            finish: FinishForm | None = None):
     accept_by = (order.created_at + timedelta(days=current_app.config["ORDER_ACCEPT_DAYS"])
                  if order.status == OrderStatus.PENDING else None)
     context = dict(order=order, steps=lifecycle.progress(order), event_labels=lifecycle.EVENT_LABELS,
@@ -159,7 +158,7 @@ def _claim_context(order: Order) -> dict:
     """The order's 兑付 as the provider sees it: its status, and for a pilot provider the materials to confirm."""
     claim = claims.claim_of_order(order, with_rejected=True) if order.is_voucher else None
     pilot = claim is not None and claims.is_pilot_claim(claim)
-    return dict(claim=claim, pilot_claim=pilot, claim_figures=claims.figures(claim) if pilot else None,
+    return dict(claim=claim, pilot_claim=pilot, claim_figures=readiness.figures(claim) if pilot else None,
                 material_labels=MaterialKind.LABELS)
 
 
@@ -218,7 +217,7 @@ def _back() -> str:
     return listing.back_to("seller.orders")
 
 
-def _row(order: Order, error: Optional[str] = None, reason: str = "", reason_error: Optional[str] = None):
+def _row(order: Order, error: str | None = None, reason: str = "", reason_error: str | None = None):
     """The order's row (its columns as the list it came from has them), and the list's status tabs out of band so
     their counts follow the move."""
     back = _back()
@@ -234,7 +233,7 @@ def _row(order: Order, error: Optional[str] = None, reason: str = "", reason_err
                                  endpoint="seller.orders", target="#seller-orders", oob=True)
 
 
-def _refuse(order: Order, message: str, status: int, reason: str, finish: Optional[FinishForm] = None):
+def _refuse(order: Order, message: str, status: int, reason: str, finish: FinishForm | None = None):
     if status == 422:
         reason_error = message or None
         if finish is not None:  # 服务完成 is posted from the order page, never from a row
