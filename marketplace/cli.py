@@ -51,7 +51,7 @@ def create_reviewer(email: str, name: str, password: str) -> None:
 @click.option("--seed", default=20250327, show_default=True, help="Random seed (the demo is deterministic).")
 def seed_demo_command(services: int, seed: int) -> None:
     """Fill an empty database with the demo catalog and demo accounts."""
-    from .catalog.search import bulk_indexing
+    from .catalog.search_index import bulk_indexing
     from .demo import seed_demo
     from .demo.claims import seed_claims
     from .demo.vouchers import seed_licences

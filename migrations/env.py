@@ -1,8 +1,7 @@
 """Alembic environment: the URL comes from DATABASE_URL (or a URL passed by the caller), never from alembic.ini."""
 from alembic import context
-from sqlalchemy import pool
 
-from marketplace.catalog.search import include_name
+from marketplace.catalog.search_index import include_name
 from marketplace.config import INSTANCE, database_url
 from marketplace.db import make_engine
 from marketplace.models import Base

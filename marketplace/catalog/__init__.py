@@ -2,4 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
 
-from . import routes, search_views  # noqa: E402,F401
+# search_index registers the flush listeners that keep every service's search tokens current.
+from . import routes, search_index, search_views  # noqa: E402,F401

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import BankReceipt, Invoice, Material, Order, OrderStatus, Redemption, Role, User, china_today
-from ..redemption import claims, settlement
+from ..redemption import claims, readiness, settlement
 from .files import pdf, png, store
 
 
@@ -25,7 +25,7 @@ def seed_claims(session: Session) -> int:
             continue
         # A 20-digit 数电发票 number: the year, 32 (Jiangsu), a serial.
         claim = _complete_claim(session, order, buyer, invoice=f"{china_today():%y}32{order.id:016d}")
-        claims.submit(claim, buyer, claims.DECLARATIONS)
+        claims.submit(claim, buyer, readiness.DECLARATIONS)
         if order.buyer_id not in done:
             _review_and_pay(claim, reviewer)
             done.add(order.buyer_id)
@@ -35,7 +35,8 @@ def seed_claims(session: Session) -> int:
 
 def _complete_claim(session: Session, order: Order, buyer: User, invoice: str) -> Redemption:
     claim = claims.start_online(order, buyer)
-    for kind, name in (("contract", "技术服务合同.pdf"), ("report", "检验检测报告.pdf"), ("rnd_proof", "研发项目立项书.pdf")):
+    for kind, name in (("contract", "技术服务合同.pdf"), ("report", "检验检测报告.pdf"),
+                       ("rnd_proof", "研发项目立项书.pdf")):
         claim.materials.append(Material(kind=kind, file_id=store(pdf(), name, buyer).id))
     claim.invoices.append(Invoice(number=invoice, amount_fen=order.quote_fen,
                                   file_id=store(png((230, 235, 245)), "增值税发票.png", buyer).id))

@@ -2,6 +2,8 @@
 
     claims.py    the claim's states and every move up to approval (start, submit, corrections, approve, reject,
                  pilot confirm), each audited and mirrored on the order's timeline
+    readiness.py  whether a claim can be submitted: its amounts and every problem keeping it back, the declarations
+    offline_checks.py  an offline claim's provider part (SPEC 7.3): the wizard's steps, a provider with an open shop
     settlement.py  after approval: publicity, objections, payment and the city's local matching
     ledger.py    the voucher's money: reserve / approve / release / revoke / disburse as guarded UPDATEs
     checks.py    the rules of SPEC 7.1 (file counts, totals, invoice numbers) the forms and the reviewer share

@@ -9,38 +9,26 @@ back on Refused / ledger.BalanceRefused).
 
 Money: the claim's `requested_fen` is what its voucher holds reserved while it is submitted or 待补正; approval
 keeps `approved_fen` (≤ requested) and releases the rest; rejection releases everything; payment disburses.
+What a claim must hold to be submitted is readiness.py (an offline claim's provider part: offline_checks.py).
 What follows approval (publish, objections, close_publicity, pay and the city's local matching) is settlement.py,
 which moves the claim with this module's require() and move().
 """
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, policy
+from .. import audit, policy, refusal
 from ..extensions import db
-from ..models import (Order, OrderEvent, OrderStatus, Provider, Redemption, RedemptionStatus, ShopStatus, Voucher,
-                      china_today, utcnow)
-from ..policy import Problem
-from ..validators import normalize_credit_code
-from . import checks, flags, ledger
+from ..models import Order, OrderEvent, OrderStatus, Redemption, RedemptionStatus, Voucher, china_today, utcnow
+from . import flags, ledger, readiness
 
-R = RedemptionStatus
 OBJECT = "redemption"
-EDITABLE = frozenset({R.DRAFT, R.CORRECTION})
-HOLDS_RESERVATION = frozenset({R.SUBMITTED, R.CORRECTION})
-WAITING_FOR_REVIEW = frozenset({R.SUBMITTED})
+EDITABLE = frozenset({RedemptionStatus.DRAFT, RedemptionStatus.CORRECTION})
+WAITING_FOR_REVIEW = frozenset({RedemptionStatus.SUBMITTED})
 
-# SPEC 1.5: what the platform cannot check, the enterprise declares (stored on the claim with the time).
-DECLARATIONS = {
-    "innovation": "本次服务用于本企业的科技创新活动，不属于法定认证、执法检验、强制检测、商业检验等",
-    "unrelated": "本企业与该服务单位无直接股权关系，非同一法定代表人，无同一股东同时持有双方50%以上股份",
-    "direct": "该服务由该服务单位直接提供，不存在第三方接单后转包",
-    "unfunded": "本次服务费用不使用政府财政资金支付",
-    "truthful": "所提交的材料真实、准确、完整，如有虚假，愿承担相应责任",
-}
-
-ACTION_LABELS = {"create": "创建兑付申请", "edit_provider": "填写服务单位信息", "edit_service": "填写服务信息", "submit": "提交兑付", "resubmit": "补正后重新提交",
+ACTION_LABELS = {"create": "创建兑付申请", "edit_provider": "填写服务单位信息", "edit_service": "填写服务信息",
+                 "submit": "提交兑付", "resubmit": "补正后重新提交",
                  "request_corrections": "退回补正", "approve": "审核通过", "reject": "审核不通过",
                  "provider_confirm": "服务单位确认材料", "provider_refer": "服务单位确认材料，因风险提示转平台审核",
                  "publish": "进入公示", "object": "提出异议",
@@ -48,19 +36,24 @@ ACTION_LABELS = {"create": "创建兑付申请", "edit_provider": "填写服务�
                  "publicity_passed": "公示期满", "pay": "兑付完成", "abandon": "放弃填写"}
 
 # Order timeline events the claim writes (labels live in orders.lifecycle.EVENT_LABELS).
-ORDER_STATUS_FOR = {R.SUBMITTED: OrderStatus.REVIEWING, R.CORRECTION: OrderStatus.CORRECTION,
-                    R.APPROVED: OrderStatus.AWAITING_PAYMENT, R.PUBLICITY: OrderStatus.AWAITING_PAYMENT,
-                    R.AWAITING_PAYMENT: OrderStatus.AWAITING_PAYMENT, R.PAID: OrderStatus.PAID,
-                    R.REJECTED: OrderStatus.COMPLETED}
+ORDER_STATUS_FOR = {RedemptionStatus.SUBMITTED: OrderStatus.REVIEWING,
+                    RedemptionStatus.CORRECTION: OrderStatus.CORRECTION,
+                    RedemptionStatus.APPROVED: OrderStatus.AWAITING_PAYMENT,
+                    RedemptionStatus.PUBLICITY: OrderStatus.AWAITING_PAYMENT,
+                    RedemptionStatus.AWAITING_PAYMENT: OrderStatus.AWAITING_PAYMENT,
+                    RedemptionStatus.PAID: OrderStatus.PAID,
+                    RedemptionStatus.REJECTED: OrderStatus.COMPLETED}
+
+NO_VOUCHER = "您还没有本年度的省创新券，请先申领创新券，审核通过后再申请兑付。"
 
 
-class Refused(Exception):
+class Refused(refusal.Refused):
     """A move the claim's state, the user's part or the rules do not allow; the message says why in Chinese."""
 
 
 # ---- finding and starting claims -----------------------------------------------------------------------------
 
-def voucher_for(enterprise_id: int, year: Optional[int] = None, lock: bool = False) -> Optional[Voucher]:
+def voucher_for(enterprise_id: int, year: int | None = None, lock: bool = False) -> Voucher | None:
     """The enterprise's voucher for `year` (default: this year in China), or None; `lock`: held until commit (FOR NO
     KEY UPDATE, which ledger moves wait for too, not claims referencing it)."""
     stmt = select(Voucher).where(Voucher.enterprise_id == enterprise_id, Voucher.year == (year or china_today().year))
@@ -69,12 +62,12 @@ def voucher_for(enterprise_id: int, year: Optional[int] = None, lock: bool = Fal
     return db.session.scalar(stmt)
 
 
-def claim_of_order(order: Order, with_rejected: bool = False) -> Optional[Redemption]:
+def claim_of_order(order: Order, with_rejected: bool = False) -> Redemption | None:
     """The order's live claim (any state but rejected), newest first; `with_rejected`: the newest of any state, as
     the order's page shows it (a rejected claim with its reason)."""
     stmt = select(Redemption).where(Redemption.order_id == order.id)
     if not with_rejected:
-        stmt = stmt.where(Redemption.status != R.REJECTED)
+        stmt = stmt.where(Redemption.status != RedemptionStatus.REJECTED)
     return db.session.scalar(stmt.order_by(Redemption.id.desc()).limit(1))
 
 
@@ -85,7 +78,8 @@ def referred(order_ids) -> set[int]:
     if not ids:
         return set()
     return set(db.session.scalars(select(Redemption.order_id).where(
-        Redemption.order_id.in_(ids), Redemption.status == R.SUBMITTED, Redemption.referral_reason.is_not(None))))
+        Redemption.order_id.in_(ids), Redemption.status == RedemptionStatus.SUBMITTED,
+        Redemption.referral_reason.is_not(None))))
 
 
 def may_claim(order: Order) -> bool:
@@ -118,7 +112,7 @@ def start_online(order: Order, user) -> Redemption:
         if existing is None:
             raise
         return existing
-    refresh_amounts(claim)  # the 申请创新券 preview the order page shows
+    readiness.refresh_amounts(claim)  # the 申请创新券 preview the order page shows
     return claim
 
 
@@ -147,7 +141,7 @@ def start_offline(user, provider_credit_code: str) -> Redemption:
     may_start_offline(user)
     voucher = voucher_for(user.enterprise.id, lock=True)
     unfinished = None if voucher is None else db.session.scalar(select(Redemption).where(
-        Redemption.voucher_id == voucher.id, Redemption.kind == "offline", Redemption.status == R.DRAFT,
+        Redemption.voucher_id == voucher.id, Redemption.kind == "offline", Redemption.status == RedemptionStatus.DRAFT,
         Redemption.provider_credit_code == provider_credit_code, *_only_its_provider())
         .order_by(Redemption.id).limit(1))
     return unfinished or _created(Redemption(kind="offline", enterprise_id=user.enterprise.id,
@@ -171,134 +165,17 @@ def _created(claim: Redemption, user) -> Redemption:
     claim.voucher_id = voucher.id
     db.session.add(claim)
     db.session.flush()
-    audit.record(OBJECT, claim.id, "create", None, R.DRAFT, actor_id=user.id)
+    audit.record(OBJECT, claim.id, "create", None, RedemptionStatus.DRAFT, actor_id=user.id)
     return claim
 
 
 def abandon(claim: Redemption, user) -> None:
     """放弃填写: a draft that was never submitted is deleted with its materials (the files stay on disk)."""
-    require(claim, R.DRAFT)
+    require(claim, RedemptionStatus.DRAFT)
     if claim.submitted_at is not None:
         raise Refused("已提交过的兑付申请不能放弃。")
-    audit.record(OBJECT, claim.id, "abandon", R.DRAFT, None, actor_id=user.id)
+    audit.record(OBJECT, claim.id, "abandon", RedemptionStatus.DRAFT, None, actor_id=user.id)
     db.session.delete(claim)
-
-
-# ---- amounts and completeness ---------------------------------------------------------------------------------
-
-def figures(claim: Redemption) -> checks.Amounts:
-    """Totals and the requested voucher as they stand; an online claim never counts more than the 实际服务金额 its
-    provider confirmed; the claim's own reservation counts as available."""
-    return checks.amounts(claim.contract_amount_fen,
-                          [i.amount_fen for i in claim.invoices], [r.amount_fen for r in claim.receipts],
-                          claim.voucher, confirmed_amount(claim), claim.eligible_fee_fen,
-                          own_reserved_fen=claim.requested_fen if claim.status in HOLDS_RESERVATION else 0)
-
-
-def confirmed_amount(claim: Redemption) -> Optional[int]:
-    """The 实际服务金额 the provider confirmed on the claim's order (None: offline, or not confirmed yet)."""
-    return claim.order.final_amount_fen if claim.order is not None else None
-
-
-def refresh_amounts(claim: Redemption) -> checks.Amounts:
-    """Store the eligible spend (and, for a draft, the requested voucher as a preview) on the claim."""
-    found = figures(claim)
-    claim.eligible_spend_fen = found.eligible_fen
-    if claim.status == R.DRAFT:
-        claim.requested_fen = found.requested_fen
-    return found
-
-
-def material_counts(claim: Redemption) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for material in claim.materials:
-        counts[material.kind] = counts.get(material.kind, 0) + 1
-    return counts
-
-
-def problems(claim: Redemption, declared: Iterable[str] = ()) -> list[Problem]:
-    """Everything that keeps the claim from being submitted, each with the field it belongs to."""
-    found = figures(claim)
-    counts = material_counts(claim)
-    found_problems = checks.file_count_problems(counts)
-    found_problems += checks.supplement_problems(claim.contract_amount_fen, claim.eligible_fee_fen, counts)
-    if claim.order is not None:
-        found_problems += order_problems(claim.order)
-    found_problems += checks.amount_problems(found, len(claim.receipts), len(claim.invoices))
-    found_problems += [Problem("receipts", "银行回单还没有上传文件") for r in claim.receipts if r.file_id is None][:1]
-    found_problems += [Problem("invoices", "发票还没有上传照片") for i in claim.invoices if i.file_id is None][:1]
-    found_problems += checks.invoice_problems([i.number for i in claim.invoices], claim.id,
-                                              explained=counts.get("other", 0) > 0)
-    if claim.kind == "offline":
-        found_problems += offline_problems(claim)
-    missing = [code for code in DECLARATIONS if code not in set(declared)]
-    if missing:
-        found_problems.append(Problem("declarations", "请逐项确认以下声明"))
-    if found.contract_fen is not None and found.requested_fen <= 0:
-        found_problems.append(Problem("contract_amount", "按合同金额、可兑付服务费、发票和回单金额、实际服务金额和创新券"
-                                                         "剩余可用金额计算，本次可兑付金额为零"))
-    return found_problems
-
-
-def order_problems(order: Order) -> list[Problem]:
-    """What keeps an online claim's order from carrying a submission: it is no longer in service (cancelled, closed)
-    or not back 待补正, a 申请取消 waits for an answer, or the provider has not confirmed the 实际服务金额."""
-    if order.status not in (OrderStatus.IN_SERVICE, OrderStatus.CORRECTION):
-        return [Problem("order", f"订单当前为“{order.status_label}”，不能提交兑付")]
-    if order.cancel_pending:
-        return [Problem("order", "订单有等待答复的取消申请，请先撤回或答复取消申请，再提交兑付")]
-    if order.final_amount_fen is None:
-        return [Problem("order", UNCONFIRMED)]
-    return []
-
-
-def offline_problems(claim: Redemption) -> list[Problem]:
-    """The provider part of an offline claim (SPEC 7.3); the wizard shows these next to its fields."""
-    found = []
-    if not claim.provider_name.strip() or not claim.provider_credit_code.strip():
-        found.append(Problem("provider_name", "请填写服务单位名称和统一社会信用代码"))
-    found += service_step_problems(claim)
-    shop = platform_provider(claim.provider_credit_code) if claim.provider_credit_code else None
-    if shop is not None:  # the unit opened a shop after the wizard's first step
-        found.append(Problem("provider_name", on_platform_message(claim.provider_name)))
-    return found
-
-
-def service_step_problems(claim: Redemption) -> list[Problem]:
-    """What the wizard's step 2 still lacks: the unit type, its qualification, a service line."""
-    found = []
-    if not claim.provider_unit_type:
-        found.append(Problem("provider_unit_type", "请选择服务单位类型"))
-    elif checks.needs_qualification(claim.provider_unit_type):
-        if not claim.qualification_kind or claim.qualification_file_id is None:
-            found.append(Problem("qualification_kind", "请选择服务单位资质并上传资质文件"))
-        if claim.qualification_expires_on is None:
-            found.append(Problem("qualification_expires_on", "请填写资质有效期"))
-        elif claim.qualification_expires_on < china_today():
-            found.append(Problem("qualification_expires_on",
-                                 f"资质已于 {claim.qualification_expires_on:%Y-%m-%d} 过期，不能申请兑付"))
-    if not any(line.service_name.strip() or line.instrument_name.strip() for line in claim.service_lines):
-        found.append(Problem("service_lines", LINES_MISSING))
-    return found
-
-
-def platform_provider(credit_code: str) -> Optional[Provider]:
-    """The provider with an open shop on the platform that holds this credit code, if any (SPEC 7.3)."""
-    return db.session.scalar(select(Provider).where(Provider.credit_code == normalize_credit_code(credit_code),
-                                                    Provider.status == ShopStatus.OPEN))
-
-
-def on_platform_message(name: str) -> str:
-    return f"您所填写的“{name}”已经在本平台对外提供服务，请在平台上下单后，再申请兑付。"
-
-
-LINES_MISSING = "请至少填写一项服务明细（服务名称或仪器名称）"
-NO_VOUCHER = "您还没有本年度的省创新券，请先申领创新券，审核通过后再申请兑付。"
-UNCONFIRMED = "服务单位尚未确认服务完成和实际服务金额，确认后才能提交兑付"
-OFFLINE_UNIT_TYPES = {"university": "高校", "institute": "科研院所", "soe": "国有企业",
-                      "public_institution": "事业单位", "new_rnd": "新型研发机构", "third_party": "第三方检验检测机构",
-                      "other": "其他"}
-QUALIFICATIONS = {"CMA": "CMA", "CNAS": "CNAS", "other": "其他"}
 
 
 # ---- the enterprise's moves -------------------------------------------------------------------------------------
@@ -308,22 +185,22 @@ def submit(claim: Redemption, user, declared: Iterable[str]) -> None:
     Raises Refused with the first problem's message when a check fails (callers show `problems()` first)."""
     require(claim, *EDITABLE)
     _require_owner(claim, user)
-    declared = [code for code in DECLARATIONS if code in set(declared)]
-    found_problems = problems(claim, declared)
+    declared = [code for code in readiness.DECLARATIONS if code in set(declared)]
+    found_problems = readiness.problems(claim, declared)
     if found_problems:
         raise Refused(found_problems[0].message)
-    found = figures(claim)
-    resubmitting = claim.status == R.CORRECTION
+    found = readiness.figures(claim)
+    resubmitting = claim.status == RedemptionStatus.CORRECTION
     if resubmitting and claim.requested_fen:
         ledger.release(claim.voucher_id, claim.requested_fen)
     ledger.reserve(claim.voucher_id, found.requested_fen)  # BalanceRefused: the caller rolls back
     claim.requested_fen, claim.eligible_spend_fen = found.requested_fen, found.eligible_fen
-    claim.declarations = "\n".join(DECLARATIONS[code] for code in declared)
+    claim.declarations = "\n".join(readiness.DECLARATIONS[code] for code in declared)
     claim.declared_at = claim.submitted_at = utcnow()
     for item in (*claim.materials, *claim.invoices, *claim.receipts):
         item.correction_note = None
     claim.decision_reason = None
-    move(claim, "resubmit" if resubmitting else "submit", R.SUBMITTED, None, user.id,
+    move(claim, "resubmit" if resubmitting else "submit", RedemptionStatus.SUBMITTED, None, user.id,
           "redemption_resubmitted" if resubmitting else "redemption_submitted")
 
 
@@ -331,7 +208,7 @@ def submit(claim: Redemption, user, declared: Iterable[str]) -> None:
 
 def request_corrections(claim: Redemption, reviewer, reason: str, notes: dict) -> None:
     """待补正: `notes` maps a material, invoice or receipt object to what must be fixed about it."""
-    require(claim, R.SUBMITTED)
+    require(claim, RedemptionStatus.SUBMITTED)
     notes = {item: (note or "").strip() for item, note in notes.items() if (note or "").strip()}
     reason = (reason or "").strip()
     if not reason and not notes:
@@ -340,12 +217,13 @@ def request_corrections(claim: Redemption, reviewer, reason: str, notes: dict) -
         item.correction_note = note[:500]
     claim.decision_reason = reason or "请按各材料旁的说明补正后重新提交。"
     claim.decided_at, claim.decided_by_id = utcnow(), reviewer.id
-    move(claim, "request_corrections", R.CORRECTION, claim.decision_reason, reviewer.id, "corrections_requested")
+    move(claim, "request_corrections", RedemptionStatus.CORRECTION, claim.decision_reason, reviewer.id,
+         "corrections_requested")
 
 
-def approve(claim: Redemption, reviewer, amount_fen: int, review_batch_id: Optional[int] = None) -> None:
+def approve(claim: Redemption, reviewer, amount_fen: int, review_batch_id: int | None = None) -> None:
     """审核通过 with an amount 0 < amount ≤ requested; the rest of the reservation goes back to the voucher."""
-    require(claim, R.SUBMITTED)
+    require(claim, RedemptionStatus.SUBMITTED)
     if not isinstance(amount_fen, int) or amount_fen <= 0:
         raise Refused("核定金额须大于零；不予支持请选择“审核不通过”。")
     if amount_fen > claim.requested_fen:
@@ -354,18 +232,18 @@ def approve(claim: Redemption, reviewer, amount_fen: int, review_batch_id: Optio
     claim.approved_fen, claim.review_batch_id = amount_fen, review_batch_id
     claim.decided_at, claim.decided_by_id, claim.decision_reason = utcnow(), reviewer.id, None
     note = f"核定 ¥{policy.format_yuan(amount_fen)}"
-    move(claim, "approve", R.APPROVED, note, reviewer.id, "reviewed")
+    move(claim, "approve", RedemptionStatus.APPROVED, note, reviewer.id, "reviewed")
 
 
 def reject(claim: Redemption, reviewer, reason: str) -> None:
     """审核不通过: the whole reservation is released; the reason is shown to the enterprise."""
-    require(claim, R.SUBMITTED)
+    require(claim, RedemptionStatus.SUBMITTED)
     reason = (reason or "").strip()
     if not reason:
         raise Refused("请填写审核不通过的原因。")
     ledger.release(claim.voucher_id, claim.requested_fen)
     claim.decided_at, claim.decided_by_id, claim.decision_reason = utcnow(), reviewer.id, reason[:2000]
-    move(claim, "reject", R.REJECTED, reason, reviewer.id, "redemption_rejected")
+    move(claim, "reject", RedemptionStatus.REJECTED, reason, reviewer.id, "redemption_rejected")
 
 
 def is_pilot_claim(claim: Redemption) -> bool:
@@ -378,7 +256,7 @@ def provider_confirm(claim: Redemption, user) -> bool:
     """确认材料 by a pilot provider: the claim passes 形式审查 at the requested amount — only when nothing is
     flagged. A flagged claim goes to the reviewer's queue instead, its `referral_reason` saying why. True when
     approved."""
-    require(claim, R.SUBMITTED)
+    require(claim, RedemptionStatus.SUBMITTED)
     if not is_pilot_claim(claim) or claim.order.provider.user_id != user.id:
         raise Refused("只有服务承诺制试点单位可以确认本单位订单的兑付材料。")
     if claim.referral_reason:
@@ -395,7 +273,7 @@ def provider_confirm(claim: Redemption, user) -> bool:
     claim.approved_fen = claim.requested_fen
     claim.provider_confirmed_at = claim.decided_at = utcnow()
     claim.decided_by_id = user.id
-    move(claim, "provider_confirm", R.APPROVED, None, user.id, "provider_confirmed")
+    move(claim, "provider_confirm", RedemptionStatus.APPROVED, None, user.id, "provider_confirmed")
     return True
 
 
@@ -411,8 +289,8 @@ def _require_owner(claim: Redemption, user) -> None:
         raise Refused("只有申请企业可以提交该兑付申请。")
 
 
-def move(claim: Redemption, action: str, to_state: str, reason: Optional[str], actor_id: Optional[int],
-          event: Optional[str]) -> None:
+def move(claim: Redemption, action: str, to_state: str, reason: str | None, actor_id: int | None,
+          event: str | None) -> None:
     audit.record(OBJECT, claim.id, action, claim.status, to_state, reason, actor_id=actor_id)
     claim.status = to_state
     order = claim.order

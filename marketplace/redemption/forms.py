@@ -1,6 +1,6 @@
 """The claim editor's forms (SPEC 7.1): one per section, so a failed upload re-renders only its own section.
 
-Every amount is typed in 元 and held in fen; the requested voucher is never a field (claims.figures computes it).
+Every amount is typed in 元 and held in fen; the requested voucher is never a field (readiness.figures computes it).
 Uploads go through marketplace.uploads' fields, which store a good file (and commit) as soon as the form is
 validated: a 422 for a missing invoice number keeps the invoice photo already sent."""
 from wtforms import SelectField, SelectMultipleField, StringField
@@ -10,7 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import policy, uploads
 from ..forms import Form, MoneyField, choices, own_ids
 from ..uploads.fields import MultiUploadField, UploadField
-from . import checks, claims, invoice_numbers
+from . import checks, invoice_numbers, readiness
 
 DOCUMENTS = (uploads.PDF, uploads.IMAGE)
 # How many files one 上传 may carry for kinds without an upper limit (report, other).
@@ -82,7 +82,7 @@ class ReceiptForm(Form):
 
 class SubmitForm(Form):
     """暂存 checks only the amounts (they may stay empty in a draft); 提交 also needs each SPEC 1.5 declaration
-    ticked (claims.problems says which are missing). 可兑付服务费 is the eligible part of a mixed contract (e.g. the
+    ticked (readiness.problems says which are missing). 可兑付服务费 is the eligible part of a mixed contract (e.g. the
     testing in a development contract, agreed in a 补充协议); empty: the whole contract."""
     contract_amount = MoneyField("合同金额（元）", validators=[positive])
     eligible_fee = MoneyField("可兑付服务费（元）", validators=[positive])
@@ -94,5 +94,5 @@ class SubmitForm(Form):
 
     def apply_amounts(self, claim) -> None:
         claim.contract_amount_fen, claim.eligible_fee_fen = self.contract_amount.data, self.eligible_fee.data
-    declarations = SelectMultipleField("声明", choices=choices(claims.DECLARATIONS.items()),
+    declarations = SelectMultipleField("声明", choices=choices(readiness.DECLARATIONS.items()),
                                        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())

@@ -5,7 +5,6 @@ the service (第二步); the claim's materials are then uploaded in the claim ed
 Step 1 refuses a provider whose shop is open on the platform (its services must be ordered online) and the
 enterprise's own credit code. Any other relation (a shared ID number, bank account or mobile, with the unit or with
 a provider on the platform holding its credit code) is flagged to the reviewer (flags.py)."""
-from typing import Optional
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -19,7 +18,7 @@ from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Provider, Redemption
 from ..validators import parse_money
-from . import bp, checks, claims
+from . import bp, checks, claims, offline_checks, readiness
 from .editor import editor_url
 from .offline_forms import ProviderForm, ServiceForm
 
@@ -27,8 +26,8 @@ STEPS = {"first": "redemption.offline_first_step", "provider": "redemption.offli
          "service": "redemption.offline_service"}
 BACK_TO = {"list": "redemption.offline_list", "orders": "orders.my_orders"}
 
-bp.add_app_template_global(claims.OFFLINE_UNIT_TYPES, "offline_unit_types")
-bp.add_app_template_global(claims.QUALIFICATIONS, "offline_qualifications")
+bp.add_app_template_global(offline_checks.OFFLINE_UNIT_TYPES, "offline_unit_types")
+bp.add_app_template_global(offline_checks.QUALIFICATIONS, "offline_qualifications")
 bp.add_app_template_global(claims.EDITABLE, "offline_editable_states")
 bp.add_app_template_global(checks.needs_qualification, "offline_needs_qualification")
 
@@ -58,14 +57,14 @@ def offline_resume_url(claim: Redemption) -> str:
     """继续填写: the first step still missing something, else the claim editor."""
     if not all((claim.provider_name, claim.provider_credit_code, claim.provider_contact, claim.provider_phone)):
         return url_for(STEPS["provider"], claim_id=claim.id)
-    if claim.contract_amount_fen is None or claims.service_step_problems(claim):
+    if claim.contract_amount_fen is None or offline_checks.service_step_problems(claim):
         return url_for(STEPS["service"], claim_id=claim.id)
     return editor_url(claim)
 
 
 @bp.app_template_global()
-def offline_estimate_fen(claim: Redemption, contract_fen: Optional[int]) -> Optional[int]:
-    """拟兑付创新券金额 for a contract amount. claims.figures() counts the least of contract, eligible fee, invoices
+def offline_estimate_fen(claim: Redemption, contract_fen: int | None) -> int | None:
+    """拟兑付创新券金额 for a contract amount. readiness.figures() counts the least of contract, eligible fee, invoices
     and receipts, which is zero before any invoice is uploaded, so until then the contract (or its eligible part)
     alone is the spend."""
     voucher = claim.voucher
@@ -73,7 +72,7 @@ def offline_estimate_fen(claim: Redemption, contract_fen: Optional[int]) -> Opti
         return None
     invoices = [sum(invoice.amount_fen for invoice in claim.invoices)] if claim.invoices else []
     spend = policy.eligible_spend(contract_fen, claim.eligible_fee_fen, *invoices)
-    own = claim.requested_fen if claim.status in claims.HOLDS_RESERVATION else 0
+    own = claim.requested_fen if claim.status in readiness.HOLDS_RESERVATION else 0
     used = voucher.total_fen - voucher.remaining_fen - own
     return policy.voucher_amount(spend, voucher.region, max(used, 0))
 
@@ -115,13 +114,13 @@ def offline_provider(claim_id: int):
     return _provider_step(_my_claim(claim_id, lock=request.method == "POST", editable=True))
 
 
-def _provider_step(claim: Optional[Redemption]):
+def _provider_step(claim: Redemption | None):
     if request.method == "GET":
         return _provider_page(claim, ProviderForm(obj=claim))
     form = ProviderForm(own_credit_codes=_own_credit_codes(current_user.enterprise, claim))
     if not form.validate():
         return _provider_page(claim, form), 422
-    shop = claims.platform_provider(form.provider_credit_code.data)
+    shop = offline_checks.platform_provider(form.provider_credit_code.data)
     if shop is not None:
         return _provider_page(claim, form, on_platform=shop, entered_name=form.provider_name.data), 422
     if claim is None:
@@ -136,7 +135,7 @@ def _provider_step(claim: Optional[Redemption]):
     return redirect(url_for(STEPS["service"], claim_id=claim.id), 303)
 
 
-def _own_credit_codes(enterprise, claim: Optional[Redemption]) -> frozenset[str]:
+def _own_credit_codes(enterprise, claim: Redemption | None) -> frozenset[str]:
     """The enterprise's credit codes: its account's and those of the voucher application behind the claim's voucher
     (for a new claim, this year's, which it will draw on)."""
     voucher = claim.voucher if claim is not None else claims.voucher_for(enterprise.id)
@@ -145,10 +144,10 @@ def _own_credit_codes(enterprise, claim: Optional[Redemption]) -> frozenset[str]
                      if kind == related_parties.CREDIT_CODE)
 
 
-def _provider_page(claim: Redemption, form: ProviderForm, on_platform: Optional[Provider] = None,
+def _provider_page(claim: Redemption, form: ProviderForm, on_platform: Provider | None = None,
                    entered_name: str = ""):
     return render_template("redemption/offline_provider.html", claim=claim, form=form, on_platform=on_platform,
-                           platform_message=claims.on_platform_message(entered_name))
+                           platform_message=offline_checks.on_platform_message(entered_name))
 
 
 # ---------------------------------------------------------------- 第二步 服务信息维护
@@ -172,7 +171,7 @@ def offline_service(claim_id: int):
         db.session.rollback()
         return _service_page(claim, form), 422
     form.apply_to(claim)
-    claims.refresh_amounts(claim)
+    readiness.refresh_amounts(claim)
     audit.record(claims.OBJECT, claim.id, "edit_service", claim.status, claim.status)
     db.session.commit()
     if finishing:
