@@ -1,11 +1,12 @@
 """The application factory. Flask is imported inside it so `from marketplace import policy` stays pure."""
-from typing import TYPE_CHECKING, Mapping, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from flask import Flask
 
 
-def create_app(test_config: Optional[Mapping] = None) -> "Flask":
+def create_app(test_config: Mapping | None = None) -> "Flask":
     from flask import Flask
 
     from .config import INSTANCE, ROOT, Config

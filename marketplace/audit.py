@@ -1,5 +1,4 @@
 """Every state change goes through `record()` so the audit log is complete."""
-from typing import Optional
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -8,8 +7,8 @@ from .db import db
 from .models import AuditLog
 
 
-def record(obj_type: str, obj_id, action: str, from_state: Optional[str] = None, to_state: Optional[str] = None,
-           reason: Optional[str] = None, actor_id: Optional[int] = None) -> AuditLog:
+def record(obj_type: str, obj_id, action: str, from_state: str | None = None, to_state: str | None = None,
+           reason: str | None = None, actor_id: int | None = None) -> AuditLog:
     """Add an audit row to the current session; it commits with the change it describes."""
     if actor_id is None and has_request_context() and current_user.is_authenticated:
         actor_id = current_user.id
@@ -23,6 +22,6 @@ def record(obj_type: str, obj_id, action: str, from_state: Optional[str] = None,
 STATE_MAX = 40  # AuditLog.from_state / to_state
 
 
-def _state(value: Optional[str]) -> Optional[str]:
+def _state(value: str | None) -> str | None:
     """States are short codes; a caller that records a name there gets it cut to fit (the reason keeps text)."""
     return value if value is None or len(value) <= STATE_MAX else value[:STATE_MAX - 1] + "…"

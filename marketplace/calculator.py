@@ -8,11 +8,12 @@ from wtforms.validators import DataRequired, Optional
 
 from . import policy
 from .catalog.estimate import limit_note
-from .vouchers.local import region_for
 from .extensions import db
 from .forms import Form, choices
 from .models import CitySetting
 from .validators import parse_money
+from .vouchers.local import region_for
+
 
 def _yuan_amount(_form, field):
     try:

@@ -37,7 +37,8 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_NAME = "remember_token"
-        # 记住我 keeps a browser signed in this long (Flask-Login's default is a year); each sign-in gets its own cookie.
+        # 记住我 keeps a browser signed in this long (Flask-Login's default is a year);
+        # each sign-in gets its own cookie.
         self.REMEMBER_COOKIE_DURATION = timedelta(days=_positive(env, "REMEMBER_DAYS", int, 14))
         self.MAX_CONTENT_LENGTH = 210 * 1024 * 1024
         self.WTF_CSRF_TIME_LIMIT = None

@@ -5,7 +5,6 @@ asked for something that does not exist. So any number outside 1..MAX_ID is turn
 - in a URL, by the app's "int" converter (every <int:...> rule, without naming it in each route): 404;
 - in a form field or a query argument, by as_id() (None: "nothing chosen", the caller says what that means) or
   id_arg() (a named argument that is given but names nothing: 404)."""
-from typing import Optional
 
 from flask import abort, request
 from werkzeug.routing import IntegerConverter, Map
@@ -20,13 +19,13 @@ class BoundedIntConverter(IntegerConverter):
 
     regex = r"[0-9]+"
 
-    def __init__(self, map: Map, fixed_digits: int = 0, min: Optional[int] = None, max: Optional[int] = None,
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
                  signed: bool = False) -> None:
         bounded = MAX_ID if max is None or max > MAX_ID else max
         super().__init__(map, fixed_digits, min=min, max=bounded, signed=signed)
 
 
-def as_id(value) -> Optional[int]:
+def as_id(value) -> int | None:
     """A posted or queried id (text of ASCII digits, or an int) as an int in 1..MAX_ID, else None."""
     if isinstance(value, str) and 0 < len(value) <= MAX_ID_DIGITS and value.isascii() and value.isdigit():
         value = int(value)
@@ -35,7 +34,7 @@ def as_id(value) -> Optional[int]:
     return None
 
 
-def id_arg(name: str) -> Optional[int]:
+def id_arg(name: str) -> int | None:
     """Query argument `name` as an id: None when it is absent or empty, 404 when it names no possible row."""
     raw = request.args.get(name, "")
     if not raw:

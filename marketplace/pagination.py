@@ -1,6 +1,7 @@
 """One pagination helper for every list: a count query plus one page of rows."""
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from flask import request
 from sqlalchemy import Select, func, select

@@ -5,7 +5,7 @@ The count is taken under a lock on the account's row, held until commit, so twen
 account queue and each counts what the ones before it added, instead of all reading the same number. The lock is
 FOR NO KEY UPDATE: requests of that account wait for each other, rows that merely reference the account do not.
 SQLite's POSTs are serialised already (BEGIN IMMEDIATE, marketplace/db.py)."""
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from sqlalchemy import func, select
 
@@ -28,4 +28,4 @@ def lodged_today(model, user_id: int) -> int:
 def china_midnight() -> datetime:
     """The start of today in China as the naive UTC datetime the database stores."""
     midnight = datetime.combine(china_today(), time(), tzinfo=CHINA)
-    return midnight.astimezone(timezone.utc).replace(tzinfo=None)
+    return midnight.astimezone(UTC).replace(tzinfo=None)

@@ -24,8 +24,8 @@ and hyphens), then compare the candidates here; a value stored in another spelli
 comparison.
 """
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional, Union
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -75,11 +75,11 @@ def _placeholder(kind: str, value: str) -> bool:
     if value in _PLACEHOLDER_MOBILES:
         return True
     body = value[3:] if kind == PHONE else value
-    steps = {(ord(after) - ord(before)) % 10 for before, after in zip(body, body[1:])}
+    steps = {(ord(after) - ord(before)) % 10 for before, after in zip(body, body[1:], strict=False)}
     return len(steps) == 1 and steps <= {0, 1, 9}
 
 
-def _held(pairs: Iterable[tuple[str, Optional[str]]]) -> Identities:
+def _held(pairs: Iterable[tuple[str, str | None]]) -> Identities:
     held = set()
     for kind, raw in pairs:
         normalise, shortest = _NORMAL[kind]
@@ -91,7 +91,7 @@ def _held(pairs: Iterable[tuple[str, Optional[str]]]) -> Identities:
 
 # ---------------------------------------------------------------- what each side holds
 
-def of_enterprise(enterprise: Enterprise, application: Optional[VoucherApplication]) -> Identities:
+def of_enterprise(enterprise: Enterprise, application: VoucherApplication | None) -> Identities:
     """The enterprise's identities: its account and (when it has one) the voucher application given."""
     pairs = [(CREDIT_CODE, enterprise.credit_code), (ID_NUMBER, enterprise.legal_rep_id_number),
              (PHONE, enterprise.user.phone)]
@@ -114,7 +114,7 @@ def of_provider(provider: Provider) -> Identities:
                   (PHONE, provider.legal_rep_phone), (PHONE, provider.user.phone if provider.user else None)])
 
 
-def of_unit(credit_code: Optional[str], phone: Optional[str]) -> Identities:
+def of_unit(credit_code: str | None, phone: str | None) -> Identities:
     """A unit known only by a credit code and a phone (an offline claim's provider)."""
     return _held([(CREDIT_CODE, credit_code), (PHONE, phone)])
 
@@ -155,7 +155,7 @@ def refusal(related: bool) -> str:
 @dataclass(frozen=True)
 class Relation:
     """Another party on the platform sharing `kinds` of identity with the one asked about."""
-    party: Union[Enterprise, Provider]
+    party: Enterprise | Provider
     kinds: tuple[str, ...]
 
     @property

@@ -13,7 +13,7 @@ Only text changes: numbers, negative amounts included, stay numbers. Every expor
 or csv_bytes(); tests/test_inert_exports.py downloads every export route to hold them to it."""
 import csv
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.worksheet import Worksheet

@@ -1,5 +1,5 @@
 """Jinja filters and globals for money, dates and labels."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask import Flask
 from flask_wtf.csrf import generate_csrf
@@ -24,7 +24,7 @@ def china_time(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+        return value.replace(tzinfo=UTC).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.strftime("%Y-%m-%d")
     return str(value)

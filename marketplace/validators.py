@@ -30,7 +30,7 @@ _ID_CARD = re.compile(r"\d{17}[\dX]", re.ASCII)
 _BANK_BRANCH_CODE = re.compile(r"\d{12}", re.ASCII)
 
 
-def whole_number(raw, digits: int = 9):
+def whole_number(raw: object, digits: int = 9) -> int | None:
     """`raw` as a whole number when it is 1 to `digits` ASCII digits (so any id or count a column holds), else
     None. str.isdigit() alone lets "²" and "١٢" through, which int() then refuses with a 500."""
     if isinstance(raw, str) and 0 < len(raw) <= digits and raw.isascii() and raw.isdigit():
@@ -38,23 +38,24 @@ def whole_number(raw, digits: int = 9):
     return None
 
 
-def _normalize(text):
+def _normalize(text: str | None) -> str:
     """Full-width characters to ASCII (as typed with a Chinese IME), trimmed and upper-cased."""
     return unicodedata.normalize("NFKC", text or "").strip().upper()
 
 
 # ---------------------------------------------------------------- 统一社会信用代码 / 工商注册号
 
-def normalize_credit_code(code):
+def normalize_credit_code(code: str | None) -> str:
     return _normalize(code)
 
 
-def _credit_check_char(body17):
-    total = sum(CREDIT_CODE_CHARSET.index(char) * weight for char, weight in zip(body17, _CREDIT_CODE_WEIGHTS))
+def _credit_check_char(body17: str) -> str:
+    pairs = zip(body17, _CREDIT_CODE_WEIGHTS, strict=True)
+    total = sum(CREDIT_CODE_CHARSET.index(char) * weight for char, weight in pairs)
     return CREDIT_CODE_CHARSET[-total % 31]
 
 
-def make_credit_code(body17):
+def make_credit_code(body17: str) -> str:
     """Append the GB 32100-2015 check character to the first 17 characters of a credit code."""
     body = normalize_credit_code(body17)
     if len(body) != 17 or any(char not in CREDIT_CODE_CHARSET for char in body):
@@ -62,7 +63,7 @@ def make_credit_code(body17):
     return body + _credit_check_char(body)
 
 
-def _registration_check_digit(body14):
+def _registration_check_digit(body14: str) -> str:
     """ISO 7064 MOD 11,10, as used by the 15-digit 工商注册号 (GS 15-2006)."""
     product = 10
     for digit in body14:
@@ -70,7 +71,7 @@ def _registration_check_digit(body14):
     return str((11 - product) % 10)
 
 
-def make_registration_number(body14):
+def make_registration_number(body14: str) -> str:
     """Append the check digit to the first 14 digits of a legacy 工商注册号."""
     body = normalize_credit_code(body14)
     if len(body) != 14 or not body.isascii() or not body.isdigit():
@@ -78,7 +79,7 @@ def make_registration_number(body14):
     return body + _registration_check_digit(body)
 
 
-def credit_code_problem(code):
+def credit_code_problem(code: str | None) -> str | None:
     code = normalize_credit_code(code)
     if not code:
         return "请填写统一社会信用代码"
@@ -93,7 +94,7 @@ def credit_code_problem(code):
     return None
 
 
-def _registration_number_problem(number):
+def _registration_number_problem(number: str) -> str | None:
     if not number.isascii() or not number.isdigit():
         return "15位工商注册号应全部为数字"
     if _registration_check_digit(number[:14]) != number[14]:
@@ -103,15 +104,15 @@ def _registration_number_problem(number):
 
 # ---------------------------------------------------------------- 证件号码
 
-def normalize_id_number(number):
+def normalize_id_number(number: str | None) -> str:
     return _normalize(number)
 
 
-def _id_check_char(body17):
-    return _ID_CHECK_CHARS[sum(int(digit) * weight for digit, weight in zip(body17, _ID_WEIGHTS)) % 11]
+def _id_check_char(body17: str) -> str:
+    return _ID_CHECK_CHARS[sum(int(digit) * weight for digit, weight in zip(body17, _ID_WEIGHTS, strict=True)) % 11]
 
 
-def make_id_number(body17):
+def make_id_number(body17: str) -> str:
     """Append the GB 11643-1999 check character to the first 17 digits of an ID card number."""
     body = normalize_id_number(body17)
     if len(body) != 17 or not body.isascii() or not body.isdigit():
@@ -119,7 +120,7 @@ def make_id_number(body17):
     return body + _id_check_char(body)
 
 
-def id_number_problem(id_type, number, today=None):
+def id_number_problem(id_type: str | None, number: str | None, today: date | None = None) -> str | None:
     number = normalize_id_number(number)
     if id_type not in ID_TYPES:
         return "请选择证件类型"
@@ -132,7 +133,7 @@ def id_number_problem(id_type, number, today=None):
     return None
 
 
-def _id_card_problem(number, today):
+def _id_card_problem(number: str, today: date) -> str | None:
     if not _ID_CARD.fullmatch(number):
         return "居民身份证号码应为18位（最后一位可以是X）"
     if not _plausible_birth_date(number[6:14], today):
@@ -142,7 +143,7 @@ def _id_card_problem(number, today):
     return None
 
 
-def _plausible_birth_date(yyyymmdd, today):
+def _plausible_birth_date(yyyymmdd: str, today: date) -> bool:
     try:
         born = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
     except ValueError:
@@ -152,7 +153,7 @@ def _plausible_birth_date(yyyymmdd, today):
 
 # ---------------------------------------------------------------- 电话 / 联行号
 
-def mobile_problem(phone):
+def mobile_problem(phone: str | None) -> str | None:
     phone = (phone or "").strip()
     if not phone:
         return "请填写手机号码"
@@ -161,7 +162,7 @@ def mobile_problem(phone):
     return None
 
 
-def phone_problem(phone):
+def phone_problem(phone: str | None) -> str | None:
     phone = (phone or "").strip()
     if not phone:
         return "请填写联系电话"
@@ -170,7 +171,7 @@ def phone_problem(phone):
     return None
 
 
-def bank_branch_code_problem(code):
+def bank_branch_code_problem(code: str | None) -> str | None:
     code = (code or "").strip()
     if not code:
         return "请填写联行号"

@@ -210,9 +210,9 @@ def journey_user(port: int, user: int, start: float, until: float) -> Samples:
         if not ids:
             continue
         service_id = rng.choice(ids)
-        timed(samples, "detail", lambda: session.get(f"/services/{service_id}"))
-        timed(samples, "cart add", lambda: session.post("/cart/add", {"service_id": service_id, "quantity": 1},
-                                                         {"X-CSRFToken": token, "HX-Request": "true"}))
+        timed(samples, "detail", partial(session.get, f"/services/{service_id}"))
+        timed(samples, "cart add", partial(session.post, "/cart/add", {"service_id": service_id, "quantity": 1},
+                                           {"X-CSRFToken": token, "HX-Request": "true"}))
     return samples
 
 

@@ -27,11 +27,19 @@ from werkzeug.datastructures import FileStorage  # noqa: E402
 from marketplace import create_app, uploads  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 from tests.conftest import TEST_CONFIG, CsrfClient, Factory, migrate  # noqa: E402
-from tests.test_upload_stalls import (TrickledUpload, free_port, get, pdf_of_many_objects,  # noqa: E402
-                                      pdf_of_padded_object_streams, png_of_one_colour, post_multipart,
-                                      procfile_web_command, slow_images)
 from tests.test_hostile_forms import signed_in_client  # noqa: E402
 from tests.test_hostile_uploads import claim_materials  # noqa: E402
+from tests.test_upload_stalls import (  # noqa: E402
+    TrickledUpload,
+    free_port,
+    get,
+    pdf_of_many_objects,
+    pdf_of_padded_object_streams,
+    png_of_one_colour,
+    post_multipart,
+    procfile_web_command,
+    slow_images,
+)
 
 
 def peak_rss_mb(work) -> float:

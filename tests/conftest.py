@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 from alembic import command
-from hypothesis import HealthCheck, Phase, settings
 from alembic.config import Config as AlembicConfig
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, Phase, settings
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from werkzeug.datastructures import FileStorage
@@ -20,14 +20,38 @@ from werkzeug.security import generate_password_hash
 from marketplace import create_app, policy, uploads
 from marketplace.config import ROOT
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, ApplicationStatus, BankReceipt, Base, Category, Enterprise, Field,
-                                Instrument, Invoice, Material, Order, OrderItem, OrderStatus, Provider, Redemption,
-                                RedemptionStatus, Role, Service, ServiceStatus, ShopStatus, StoredFile, User,
-                                Voucher, VoucherApplication, china_today, utcnow)
+from marketplace.models import (
+    AccountStatus,
+    ApplicationStatus,
+    BankReceipt,
+    Base,
+    Category,
+    Enterprise,
+    Field,
+    Instrument,
+    Invoice,
+    Material,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Provider,
+    Redemption,
+    RedemptionStatus,
+    Role,
+    Service,
+    ServiceStatus,
+    ShopStatus,
+    StoredFile,
+    User,
+    Voucher,
+    VoucherApplication,
+    china_today,
+    utcnow,
+)
 from marketplace.orders import lifecycle as order_lifecycle
-from marketplace.redemption import claims, settlement
-from marketplace.vouchers import lifecycle as voucher_lifecycle
+from marketplace.redemption import claims, readiness, settlement
 from marketplace.validators import make_credit_code, make_id_number
+from marketplace.vouchers import lifecycle as voucher_lifecycle
 
 from .samples import pdf_bytes, png_bytes
 
@@ -253,10 +277,10 @@ class Factory:
         claim.contract_amount_fen = amount_fen
         for kind in ("contract", "report", "rnd_proof"):
             claim.materials.append(Material(kind=kind, file_id=self.stored_pdf(buyer, f"{kind}.pdf").id))
-        claim.invoices.append(Invoice(number=invoice_number or f"2632{order.id:08d}{self._next():08d}", amount_fen=amount_fen,
-                                      file_id=self.stored_png(buyer, "发票.png").id))
+        claim.invoices.append(Invoice(number=invoice_number or f"2632{order.id:08d}{self._next():08d}",
+                                      amount_fen=amount_fen, file_id=self.stored_png(buyer, "发票.png").id))
         claim.receipts.append(BankReceipt(amount_fen=amount_fen, file_id=self.stored_png(buyer).id))
-        claims.refresh_amounts(claim)
+        readiness.refresh_amounts(claim)
         db.session.commit()
         self.advance(claim, status, buyer)
         return claim
@@ -271,7 +295,7 @@ class Factory:
         for step in path[1:path.index(status) + 1]:
             reviewer = reviewer or self.reviewer()
             if step == R.SUBMITTED:
-                claims.submit(claim, buyer, claims.DECLARATIONS)
+                claims.submit(claim, buyer, readiness.DECLARATIONS)
             elif step == R.CORRECTION:
                 claims.request_corrections(claim, reviewer, "请补充盖章合同", {claim.materials[0]: "合同缺少盖章页"})
             elif step == R.REJECTED:
@@ -371,6 +395,20 @@ def individual(make) -> User:
 @pytest.fixture
 def listed_service(make, provider) -> Service:
     return make.service(provider.provider)
+
+
+@pytest.fixture
+def reference(app) -> dict[str, int]:
+    """Two fields and part of the category tree, one category excluded from the voucher."""
+    materials, chips = Field(name="新材料", position=1), Field(name="半导体", position=2)
+    micro = Category(name="微区分析", position=1)
+    morphology = Category(name="微观形貌分析", parent=micro, position=1)
+    testing = Category(name="技术检测测试", position=2)
+    commercial = Category(name="商品批量检验", parent=testing, position=1, voucher_excluded=True)
+    db.session.add_all([materials, chips, micro, morphology, testing, commercial])
+    db.session.commit()
+    return {"field": materials.id, "field2": chips.id, "category": morphology.id, "parent": micro.id,
+            "excluded": commercial.id}
 
 
 class Auth:

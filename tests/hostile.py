@@ -7,19 +7,33 @@ the tables after each test function, not between hypothesis examples: every exam
 Factory's serial keeps names, e-mails and credit codes unique)."""
 import io
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, ApplicationStatus, Cart, CartLine, Category, Complaint, Field,
-                                Instrument, NonEligibleKind, Objection, RedemptionStatus, Role, ServiceStatus,
-                                ShopStatus, china_today)
+from marketplace.models import (
+    AccountStatus,
+    ApplicationStatus,
+    Cart,
+    CartLine,
+    Category,
+    Complaint,
+    Field,
+    Instrument,
+    NonEligibleKind,
+    Objection,
+    RedemptionStatus,
+    Role,
+    ServiceStatus,
+    ShopStatus,
+    china_today,
+)
 from marketplace.orders import lifecycle as order_lifecycle
-from marketplace.redemption import claims, settlement
+from marketplace.redemption import claims, readiness, settlement
 from marketplace.validators import make_credit_code
 from marketplace.vouchers.lifecycle import current_year
 
@@ -83,7 +97,7 @@ class Setup:
     before: list = field(default_factory=list)  # (url, data) posts the signed-in user makes first
     headers: dict = field(default_factory=dict)  # e.g. HX-Request, for a route whose page answer is a redirect
     # Turns the form (typed values in place) into what is posted, e.g. cells into a workbook; None: as it is.
-    prepare: Optional[Callable[[dict], dict]] = None
+    prepare: Callable[[dict], dict] | None = None
 
 
 @dataclass
@@ -391,7 +405,7 @@ def city_settings(make) -> Setup:
         "cap": "80,000", "contact": "徐州市科学技术局"}, views=["/admin/cities/徐州", "/admin/cities"])
 
 
-def reference(path: str, data: dict, fixed: Optional[dict] = None) -> Callable:
+def reference(path: str, data: dict, fixed: dict | None = None) -> Callable:
     def setup(make) -> Setup:
         values = {**{key: f"{value}{unique()}" for key, value in data.items()}, **(fixed or {})}
         return Setup(make.reviewer(), f"/admin/reference/{path}", values, views=[f"/admin/reference/{path}"])
@@ -408,7 +422,8 @@ def provider_removal(make) -> Setup:
 
 def complaint_resolve(make) -> Setup:
     user, _, order = _order(make, finished=True)
-    complaint = Complaint(order_id=order.id, provider_id=order.provider_id, user_id=user.id, reason="报告迟迟未出", status="open")
+    complaint = Complaint(order_id=order.id, provider_id=order.provider_id, user_id=user.id, reason="报告迟迟未出",
+                          status="open")
     db.session.add(complaint)
     db.session.commit()
     return Setup(make.reviewer(), f"/admin/complaints/{complaint.id}/resolve", {"resolution": "已督促"},
@@ -418,7 +433,7 @@ def complaint_resolve(make) -> Setup:
 def claim_submit(make) -> Setup:
     user, claim = _claim(make)
     return Setup(user, f"/me/redemptions/{claim.id}/submit",
-                 {"contract_amount": "10000", "declarations": list(claims.DECLARATIONS)},
+                 {"contract_amount": "10000", "declarations": list(readiness.DECLARATIONS)},
                  views=[f"/me/redemptions/{claim.id}"])
 
 
@@ -818,8 +833,8 @@ FORMS = [
              allowed=(200, 303, 409, 422)),
     FormCase("admin_reference_category", reference("categories", {"name": "类别"}, {"parent_id": ""}), texts("name"),
              kept=("name",), allowed=(200, 303, 409, 422)),
-    FormCase("admin_reference_kind", reference("kinds", {"name": "类型", "keywords": "验货"}), texts("name", "keywords"),
-             kept=("name",), allowed=(200, 303, 409, 422)),
+    FormCase("admin_reference_kind", reference("kinds", {"name": "类型", "keywords": "验货"}),
+             texts("name", "keywords"), kept=("name",), allowed=(200, 303, 409, 422)),
     FormCase("admin_provider_removal", provider_removal, texts("reason", "kind"), kept=("reason",),
              allowed=(200, 303, 409, 422)),
     FormCase("admin_complaint_resolve", complaint_resolve, texts("resolution"), kept=("resolution",)),

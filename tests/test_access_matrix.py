@@ -9,8 +9,8 @@ GET routes are fetched; POST-only routes are posted with a valid CSRF token and 
 role must get its refusal and change nothing, an allowed role must not be refused (401/403/404) nor crash (500);
 what it gets instead (422, 409, 400, 303, 200) is each route's own tests' business. Routes taking both GET and
 POST are posted to as well (test_the_post_side_…), expecting the same answers."""
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 import pytest
 
@@ -75,10 +75,10 @@ class Route:
     object belongs to no side, e.g. reference data, and the route is tried once); `ok`: an allowed role's
     status on GET; `data`: the minimal form a POST needs to reach its access check."""
     rule: dict
-    args: Optional[Callable] = None
+    args: Callable | None = None
     sided: bool = True
     ok: int = 200
-    data: Optional[Callable] = None
+    data: Callable | None = None
 
 
 def of(attr_path: str, key: str) -> Callable:
@@ -284,7 +284,7 @@ TABLE: dict[str, Route] = {
 }
 
 
-def expected(route: Route, role: str, side: Optional[str]):
+def expected(route: Route, role: str, side: str | None):
     """The declared answer (OK, LOGIN or a status) of `role` for `side`'s object."""
     answer = route.rule[role]
     if isinstance(answer, Mine):
@@ -292,7 +292,7 @@ def expected(route: Route, role: str, side: Optional[str]):
     return answer
 
 
-def _side_of(role: str) -> Optional[str]:
+def _side_of(role: str) -> str | None:
     return {"enterprise_a": "own", "provider_x": "own", "enterprise_b": "other", "provider_y": "other"}.get(role)
 
 
@@ -327,7 +327,7 @@ def method_of(app, endpoint: str) -> str:
     return "GET" if "GET" in methods else "POST"
 
 
-def url_of(app, endpoint: str, world, side: Optional[str]) -> str:
+def url_of(app, endpoint: str, world, side: str | None) -> str:
     route = TABLE[endpoint]
     values = route.args(world.side(side or "own"), world) if route.args else {}
     return app.url_map.bind("localhost").build(endpoint, values)
@@ -353,7 +353,7 @@ def test_the_post_side_of_get_and_post_routes_answers_as_declared(keeper, endpoi
     check(keeper, endpoint, role, side, "POST")
 
 
-def check(keeper, endpoint: str, role: str, side: Optional[str], method: str) -> None:
+def check(keeper, endpoint: str, role: str, side: str | None, method: str) -> None:
     world = keeper.current()
     app = keeper.app
     route, want = TABLE[endpoint], expected(TABLE[endpoint], role, side)

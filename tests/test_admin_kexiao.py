@@ -237,7 +237,8 @@ def test_only_reviewers_reach_the_registry(client, auth, make, who, expected, me
 
 def test_an_import_without_the_csrf_token_is_refused(client, signed_in):
     response = client.post("/admin/kexiao", csrf=False, content_type="multipart/form-data",
-                           data={"year": "2025", "file": (io.BytesIO(csv_text(("N1", "甲", code(1))).encode()), "a.csv")})
+                           data={"year": "2025",
+                                 "file": (io.BytesIO(csv_text(("N1", "甲", code(1))).encode()), "a.csv")})
     assert response.status_code == 400
     assert stored_count() == 0
 

@@ -9,9 +9,17 @@ from sqlalchemy import select
 
 from marketplace.admin.queues import QUEUES
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, Redemption, RedemptionServiceLine, RedemptionStatus, ReviewBatch,
-                                Voucher, china_today, utcnow)
-from marketplace.redemption import claims
+from marketplace.models import (
+    AuditLog,
+    Redemption,
+    RedemptionServiceLine,
+    RedemptionStatus,
+    ReviewBatch,
+    Voucher,
+    china_today,
+    utcnow,
+)
+from marketplace.redemption import claims, readiness
 
 from .conftest import NOT_REVIEWERS, sign_in_as
 
@@ -113,7 +121,8 @@ def test_the_queue_tabs_show_each_state_and_all(client, make, claimant, as_revie
     rejected = make.claim(claimant, status=R.REJECTED)
     assert row_order(text_of(client.get("/admin/redemptions?status=approved"))) == [approved.id]
     assert row_order(text_of(client.get("/admin/redemptions?status=rejected"))) == [rejected.id]
-    assert set(row_order(text_of(client.get("/admin/redemptions?status=all")))) == {waiting.id, approved.id, rejected.id}
+    assert (set(row_order(text_of(client.get("/admin/redemptions?status=all"))))
+            == {waiting.id, approved.id, rejected.id})
     assert row_order(text_of(client.get("/admin/redemptions?status=bogus"))) == [waiting.id]
 
 
@@ -181,14 +190,15 @@ def test_the_claim_shows_every_material_previewed_inline(client, submitted, as_r
     assert f"发票号码 {invoice.number}" in html and "合同" in html and "研发活动证明" in html
 
 
-def test_the_claim_shows_the_enterprise_voucher_order_amounts_and_declarations(client, claimant, submitted, as_reviewer):
+def test_the_claim_shows_the_enterprise_voucher_order_amounts_and_declarations(client, claimant, submitted,
+                                                                               as_reviewer):
     html = text_of(client.get(f"/admin/redemptions/{submitted.id}"))
     enterprise = claimant.enterprise
     assert enterprise.name in html and enterprise.credit_code in html and "苏南" in html
     assert "100,000.00" in html and "97,500.00" in html  # total and remaining after the reservation
     assert submitted.order.order_no in html and submitted.order.items[0].service_name in html
     assert "贰仟伍佰元整" in html
-    assert claims.DECLARATIONS["unrelated"] in html and "声明时间" in html
+    assert readiness.DECLARATIONS["unrelated"] in html and "声明时间" in html
 
 
 def test_the_claim_shows_its_flags_at_the_top(client, submitted, as_reviewer):
@@ -380,7 +390,8 @@ def test_a_review_batch_is_created_with_its_experts_and_audited(client, as_revie
                                                           "experts": "王教授\n李研究员，张工、王教授"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/admin/review-batches")
     batch = db.session.scalars(select(ReviewBatch)).one()
-    assert (batch.title, batch.experts, batch.created_by_id) == ("2026年第1批专家评审", "王教授、李研究员、张工", as_reviewer.id)
+    assert (batch.title, batch.experts, batch.created_by_id) == ("2026年第1批专家评审", "王教授、李研究员、张工",
+                                                                 as_reviewer.id)
     entry = db.session.scalars(select(AuditLog).where(AuditLog.object_type == "review_batch")).one()
     assert (entry.object_id, entry.action, entry.actor_id) == (str(batch.id), "create", as_reviewer.id)
     assert "2026年第1批专家评审" in text_of(client.get("/admin/review-batches"))
@@ -403,7 +414,8 @@ def test_approving_under_a_batch_records_it_and_the_claim_shows_its_experts(clie
     assert fresh(submitted.id).review_batch_id == batch.id
     html = text_of(client.get(f"/admin/redemptions/{submitted.id}"))
     assert "第3批" in html and "赵教授、钱研究员" in html
-    assert re.search(r"<td[^>]*>第3批</td><td[^>]*>[^<]*</td><td[^>]*>1 笔</td>", text_of(client.get("/admin/review-batches")))
+    assert re.search(r"<td[^>]*>第3批</td><td[^>]*>[^<]*</td><td[^>]*>1 笔</td>",
+                     text_of(client.get("/admin/review-batches")))
 
 
 def test_an_unknown_review_batch_is_refused(client, submitted, as_reviewer):

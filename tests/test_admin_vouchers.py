@@ -10,8 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from marketplace import uploads
 from marketplace.extensions import db
-from marketplace.models import (ApplicationStatus, AuditLog, KexiaoEntry, Voucher, VoucherApplication,
-                                china_today)
+from marketplace.models import ApplicationStatus, AuditLog, KexiaoEntry, Voucher, VoucherApplication, china_today
 from marketplace.vouchers import display
 
 from .conftest import NOT_REVIEWERS, sign_in_as
@@ -86,7 +85,8 @@ def test_the_queue_lists_submitted_applications_and_shows_on_the_admin_home_with
     other = make.voucher_application(make.enterprise(city="徐州"), status=ApplicationStatus.SUBMITTED)
     auth.login(reviewer)
     home = text_of(client.get("/admin/"))
-    card = re.search(r'<a class="queue" href="/admin/vouchers">\s*<strong>(\d+)</strong><span>待审核创新券申请</span>', home)
+    card = re.search(r'<a class="queue" href="/admin/vouchers">\s*<strong>(\d+)</strong>'
+                     r'<span>待审核创新券申请</span>', home)
     assert card and card.group(1) == "2"
 
     page = text_of(client.get("/admin/vouchers"))
@@ -287,7 +287,8 @@ def test_return_needs_a_reason_and_keeps_the_input(client, auth, reviewer, submi
 def test_return_for_correction_names_the_fields_and_files_to_fix(client, auth, reviewer, submitted, headers):
     auth.login(reviewer)
     response = client.post(f"/admin/vouchers/{submitted.id}/return", headers=headers,
-                           data={"reason": "营业收入与财务报表不一致", "fields": ["revenue_fen", "financial_statement"]})
+                           data={"reason": "营业收入与财务报表不一致",
+                                 "fields": ["revenue_fen", "financial_statement"]})
     application = fresh(submitted.id)
     assert application.status == ApplicationStatus.RETURNED
     assert application.correction_fields == "revenue_fen,financial_statement"

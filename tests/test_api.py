@@ -78,7 +78,8 @@ def test_a_service_is_described_with_its_provider_price_fields_category_and_addr
     }
     _, data = api(client, "q=能谱")
     (negotiable,) = data["items"]
-    assert [negotiable[key] for key in ("price_fen", "price_yuan", "price_unit", "negotiable")] == [None, None, None, True]
+    assert ([negotiable[key] for key in ("price_fen", "price_yuan", "price_unit", "negotiable")]
+            == [None, None, None, True])
 
 
 def test_pages_carry_their_numbers_and_a_link_to_the_next(client, catalog):
@@ -162,7 +163,8 @@ def test_claims_and_shops_in_publicity_are_published(client, make, enterprise):
     assert response.status_code == 200
     assert data["claims"] == [{
         "id": claim.id, "enterprise": claim.enterprise.name, "provider": claim.order.provider.name,
-        "approved_fen": claim.approved_fen, "approved_yuan": f"{claim.approved_fen // 100}.{claim.approved_fen % 100:02d}",
+        "approved_fen": claim.approved_fen,
+        "approved_yuan": f"{claim.approved_fen // 100}.{claim.approved_fen % 100:02d}",
         "starts_on": batch.starts_on.isoformat(), "ends_on": batch.ends_on.isoformat()}]
     assert claim.approved_fen > 0
     assert data["shops"] == [{"id": shop.id, "name": "第三方检测公司", "credit_code": shop.credit_code,

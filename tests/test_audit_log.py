@@ -145,7 +145,8 @@ def test_the_log_is_paged_keeping_the_search(client, auth, app, world):
     auth.login(reviewer)
     first, second = shown(client, "object=provider"), shown(client, "object=provider&page=2")
     assert first == {ids["other_provider"], ids["reinstatement"]} and second == {ids["removal"]}
-    assert "/admin/audit?object=provider&amp;page=2" in client.get("/admin/audit?object=provider").get_data(as_text=True)
+    assert ("/admin/audit?object=provider&amp;page=2"
+            in client.get("/admin/audit?object=provider").get_data(as_text=True))
 
 
 def test_a_real_move_appears_with_its_ip(client, auth, reviewer, provider):
@@ -180,7 +181,8 @@ def test_the_object_filter_offers_every_object_type_the_code_records():
     """Every literal type passed to audit.record() and every OBJECT constant has a Chinese label."""
     package = Path(audit.__file__).parent
     source = "\n".join(path.read_text(encoding="utf-8") for path in package.rglob("*.py"))
-    recorded = set(re.findall(r'audit\.record\(\s*"(\w+)"', source)) | set(re.findall(r'^OBJECT = "(\w+)"', source, re.M))
+    recorded = (set(re.findall(r'audit\.record\(\s*"(\w+)"', source))
+                | set(re.findall(r'^OBJECT = "(\w+)"', source, re.M)))
     assert {"provider", "user", "order", "redemption", "voucher_application"} <= recorded
     assert recorded <= set(audit_labels.OBJECT_LABELS)
 

@@ -7,6 +7,7 @@ here; each is asked for by a user who may use it (tests/test_access_matrix.py's 
 import re
 
 import pytest
+
 from marketplace.extensions import db
 from marketplace.ids import MAX_ID
 from marketplace.models import Redemption, RedemptionStatus

@@ -185,7 +185,7 @@ def test_only_get_requests_use_the_cache(app, make, provider):
     calls = []
     for method in ("POST", "GET", "GET"):
         with app.test_request_context("/services", method=method):
-            rendered(("probe",), lambda: calls.append(method) or method)
+            rendered(("probe",), lambda method=method: calls.append(method) or method)
     assert calls == ["POST", "GET"]
 
 
@@ -197,7 +197,7 @@ def test_the_least_recently_used_piece_goes_first_when_the_memory_is_full():
         return key.upper()
 
     for key in ("a", "b", "a", "c", "a", "b"):
-        assert pieces.get(key, lambda: render(key)) == key.upper()
+        assert pieces.get(key, lambda key=key: render(key)) == key.upper()
     assert made == ["a", "b", "c", "b"] and list(pieces.entries) == ["a", "b"]
 
 

@@ -9,8 +9,20 @@ from sqlalchemy import event
 
 from marketplace.catalog import routes
 from marketplace.extensions import db
-from marketplace.models import (CitySetting, Field, Instrument, InstrumentImage, ServiceImage, ServiceStatus,
-                                ShopStatus, StoredFile, Voucher, VoucherApplication, china_today, utcnow)
+from marketplace.models import (
+    CitySetting,
+    Field,
+    Instrument,
+    InstrumentImage,
+    ServiceImage,
+    ServiceStatus,
+    ShopStatus,
+    StoredFile,
+    Voucher,
+    VoucherApplication,
+    china_today,
+    utcnow,
+)
 
 HX = {"HX-Request": "true"}
 THIS_YEAR = china_today().year
@@ -133,7 +145,8 @@ def test_enterprise_sees_why_negotiable_and_unmarked_services_have_no_amount(cli
 def test_visitors_see_the_terms_and_amount_of_every_region(client, make, provider):
     service = make.service(provider.provider, price_fen=1_500_000)
     estimate = section(client.get(f"/services/{service.id}").get_data(as_text=True), "voucher-estimate")
-    assert re.search(r"苏南、苏中</td><td[^>]*>25%</td><td[^>]*>¥100,000.00</td><td[^>]*><strong[^>]*>¥3,750.00", estimate)
+    assert re.search(r"苏南、苏中</td><td[^>]*>25%</td><td[^>]*>¥100,000.00</td>"
+                     r"<td[^>]*><strong[^>]*>¥3,750.00", estimate)
     assert re.search(r"苏北</td><td[^>]*>35%</td><td[^>]*>¥140,000.00</td><td[^>]*><strong[^>]*>¥5,250.00", estimate)
     assert "登录企业账号" in estimate
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, Cart, CartLine, Order, OrderStatus, ServiceStatus, ShopStatus, china_today)
+from marketplace.models import AuditLog, Cart, CartLine, Order, OrderStatus, ServiceStatus, ShopStatus, china_today
 
 from .conftest import Auth
 from .test_cart import add, fresh, give_voucher, quantities
@@ -226,7 +226,8 @@ def test_the_estimate_follows_the_amount_typed(client, buyer, make, listed_servi
     response = client.post("/checkout/estimate", data=filled(page, **{f"{key}-amount": "500"}), headers=HTMX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
-    assert f'<div id="estimate-{key}" class="voucher-estimate order-estimate" aria-live="polite" hx-swap-oob="true">' in html
+    assert (f'<div id="estimate-{key}" class="voucher-estimate order-estimate" aria-live="polite" '
+            'hx-swap-oob="true">' in html)
     assert "¥125.00" in html  # SPEC 1.2: quote 500 元 → 125 元
     assert '<section id="voucher-outlook" class="voucher-estimate" aria-live="polite" hx-swap-oob="true">' in html
     whole = client.post("/checkout/estimate", data=filled(page, **{f"{key}-amount": "15000"}))
@@ -323,7 +324,7 @@ def test_buyers_checking_out_at_the_same_moment_all_get_orders_with_distinct_num
         start.wait()
         answers.append(client.post("/checkout", data=filled(page)).status_code)
 
-    threads = [threading.Thread(target=check_out_now, args=pair) for pair in zip(clients, pages)]
+    threads = [threading.Thread(target=check_out_now, args=pair) for pair in zip(clients, pages, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import AuditLog, OrderStatus, RedemptionStatus as R, Voucher, china_today
 from marketplace.orders import lifecycle as order_lifecycle
-from marketplace.redemption import claims, settlement
+from marketplace.redemption import claims, readiness, settlement
 
 YUAN = 100
 
@@ -57,7 +57,7 @@ def test_resubmission_after_correction_reserves_the_new_amount_only(make, enterp
     assert claim.materials[0].correction_note == "合同缺少盖章页"
     assert ledger(voucher.id) == (3_750 * YUAN, 0, 0)
     claim.contract_amount_fen = 10_000 * YUAN
-    claims.submit(claim, enterprise, claims.DECLARATIONS)
+    claims.submit(claim, enterprise, readiness.DECLARATIONS)
     assert ledger(voucher.id) == (2_500 * YUAN, 0, 0)
     assert claim.materials[0].correction_note is None
     assert claim.status == R.SUBMITTED
@@ -85,7 +85,7 @@ def test_incomplete_claims_cannot_be_submitted(make, enterprise, voucher):
     claim = make.claim(enterprise, status=R.DRAFT)
     claim.receipts[0].amount_fen += 1
     with pytest.raises(claims.Refused, match="不一致"):
-        claims.submit(claim, enterprise, claims.DECLARATIONS)
+        claims.submit(claim, enterprise, readiness.DECLARATIONS)
     assert ledger(voucher.id) == (0, 0, 0)
 
 

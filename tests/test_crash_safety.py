@@ -27,9 +27,8 @@ from sqlalchemy import func, select
 from marketplace import uploads
 from marketplace.config import ROOT
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, Cart, CartLine, Order, OrderItem, OrderStatus, Redemption, StoredFile,
-                                Voucher)
-from marketplace.redemption import claims
+from marketplace.models import AuditLog, Cart, CartLine, Order, OrderItem, OrderStatus, Redemption, StoredFile, Voucher
+from marketplace.redemption import readiness
 
 from .conftest import PASSWORD
 from .test_checkout import filled
@@ -177,7 +176,7 @@ def assert_database_consistent() -> None:
     fresh()
     holding = {}
     for claim in db.session.scalars(select(Redemption)):
-        if claim.status in claims.HOLDS_RESERVATION:
+        if claim.status in readiness.HOLDS_RESERVATION:
             holding[claim.voucher_id] = holding.get(claim.voucher_id, 0) + claim.requested_fen
     for voucher in db.session.scalars(select(Voucher)):
         assert voucher.reserved_fen == holding.get(voucher.id, 0), f"voucher {voucher.id}: orphan reservation"
@@ -215,12 +214,12 @@ def test_killing_the_server_during_claim_submission_leaves_no_half_claim(server,
     def submit(claim):
         browser.get(f"/me/redemptions/{claim.id}")
         return f"/me/redemptions/{claim.id}/submit", {"contract_amount": "2000",
-                                                       "declarations": list(claims.DECLARATIONS)}
+                                                       "declarations": list(readiness.DECLARATIONS)}
 
     uninterrupted = timed_post(browser, *submit(drafts[0]))
     assert assert_claim_whole(drafts[0], order_status), "an uninterrupted submission submits"
     outcomes = []
-    for claim, delay in zip(drafts[1:], kill_delays(uninterrupted)):
+    for claim, delay in zip(drafts[1:], kill_delays(uninterrupted), strict=True):
         browser.post_and_kill(server, *submit(claim), delay)
         assert_database_consistent()
         outcomes.append(assert_claim_whole(claim, order_status))

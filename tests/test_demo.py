@@ -12,9 +12,27 @@ from marketplace import policy, validators
 from marketplace.catalog.search_tokens import tokens
 from marketplace.demo import DEMO_PASSWORD, seed_demo
 from marketplace.demo.data import DISTRICTS
-from marketplace.models import (AccountStatus, Base, Category, CitySetting, Enterprise, Field, Instrument, KexiaoEntry,
-                                Order, Provider, Rating, Role, Service, ServiceStatus, ShopStatus, User, Voucher,
-                                china_today, service_fields)
+from marketplace.models import (
+    AccountStatus,
+    Base,
+    Category,
+    CitySetting,
+    Enterprise,
+    Field,
+    Instrument,
+    KexiaoEntry,
+    Order,
+    Provider,
+    Rating,
+    Role,
+    Service,
+    ServiceStatus,
+    ShopStatus,
+    User,
+    Voucher,
+    china_today,
+    service_fields,
+)
 
 SEED = 20250327
 SEED_DAY = date(2025, 3, 27)
@@ -25,8 +43,8 @@ SPEC_CATEGORIES = {
     "组成分析": ["元素定性分析", "元素定量分析", "组分分离鉴定", "同位素分析", "大分子分析", "其他"],
     "表面分析": ["表面元素与组成分析", "表面/薄膜形貌分析", "表面/薄膜物相与晶型", "表面/薄膜性质分析", "其他"],
     "微区分析": ["微观形貌分析", "微区结构分析", "微区成分分析", "其他"],
-    "物化性质": ["粒度/颗粒分析", "硬度/厚度/密度", "熔点/沸点/折光率", "比表面/孔径/孔容", "热学性能分析", "力学性能分析",
-             "声光电磁性能", "还原/氧化/吸附性能", "流体性能分析", "其他"],
+    "物化性质": ["粒度/颗粒分析", "硬度/厚度/密度", "熔点/沸点/折光率", "比表面/孔径/孔容", "热学性能分析",
+             "力学性能分析", "声光电磁性能", "还原/氧化/吸附性能", "流体性能分析", "其他"],
     "制备加工": ["材料制备", "测试制样", "非环境条件", "其他"],
     "其他": ["其他"],
 }

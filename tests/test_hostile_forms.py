@@ -10,6 +10,7 @@ from marketplace.extensions import db
 from .conftest import Auth
 from .hostile import FORMS, QUERIES, RAW_MARKERS, STRATEGIES, WITHOUT_TYPED_INPUT
 
+
 def loose(text: str) -> str:
     """What survives the forms' own tidying (trimmed, line breaks and spaces normalised, codes and invoice
     numbers upper-cased), so "kept" means the user's text, not byte-for-byte."""

@@ -7,9 +7,9 @@ import io
 import re
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from PIL import Image

@@ -15,9 +15,8 @@ from sqlalchemy import select
 
 from marketplace.config import ROOT
 from marketplace.extensions import db
-from marketplace.models import Invoice, Redemption
-from marketplace.models import RedemptionStatus as R
-from marketplace.redemption import claims
+from marketplace.models import Invoice, Redemption, RedemptionStatus as R
+from marketplace.redemption import claims, readiness
 from marketplace.redemption.invoice_numbers import FORMAT_HINT, FORMAT_MESSAGE, MISSING_MESSAGE, canonical, problem
 
 from .samples import pdf_upload, png_upload
@@ -145,7 +144,7 @@ def editor(claim: Redemption) -> str:
 
 def submit(client, claim: Redemption):
     return client.post(f"{editor(claim)}/submit", data={"contract_amount": "10000",
-                                                       "declarations": list(claims.DECLARATIONS)})
+                                                       "declarations": list(readiness.DECLARATIONS)})
 
 
 @pytest.mark.parametrize("typed", TRAPS.values(), ids=TRAPS.keys())
@@ -211,7 +210,7 @@ def test_a_draft_typed_before_the_formats_cannot_be_submitted_with_its_old_numbe
     user = voucher_holder(make)
     draft = make.claim(user, status=R.DRAFT, invoice_number="INV-0001")
     with pytest.raises(claims.Refused, match="发票号码 INV-0001：发票号码应为20位数电发票号码"):
-        claims.submit(draft, user, claims.DECLARATIONS)
+        claims.submit(draft, user, readiness.DECLARATIONS)
 
 
 def test_migration_0008_stores_old_spellings_canonical_so_the_reviewer_sees_the_duplicate(

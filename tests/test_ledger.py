@@ -119,7 +119,8 @@ def test_payment_moves_the_approved_amount_to_disbursed(voucher_id):
 
 
 @pytest.mark.parametrize("move, message", [
-    (lambda v: release(v, yuan(10_001)), "创新券预留金额为 ¥10,000.00，少于本次要处理的 ¥10,001.00，账目不符，未作变动。"),
+    (lambda v: release(v, yuan(10_001)),
+     "创新券预留金额为 ¥10,000.00，少于本次要处理的 ¥10,001.00，账目不符，未作变动。"),
     (lambda v: approve(v, yuan(10_001), yuan(5_000)),
      "创新券预留金额为 ¥10,000.00，少于本次要处理的 ¥10,001.00，账目不符，未作变动。"),
     (lambda v: disburse(v, yuan(4_001)),

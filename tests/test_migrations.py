@@ -3,7 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from marketplace.catalog.search import include_name
+from marketplace.catalog.search_index import include_name
 from marketplace.models import Base
 
 from .conftest import migrate

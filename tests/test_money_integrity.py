@@ -11,16 +11,24 @@ from sqlalchemy import select, text
 from marketplace import policy
 from marketplace.config import ROOT
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, Material, Order, OrderItem, OrderStatus, Redemption, RedemptionStatus as R, Voucher,
-                                utcnow)
+from marketplace.models import (
+    AuditLog,
+    Material,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Redemption,
+    RedemptionStatus as R,
+    Voucher,
+    utcnow,
+)
 from marketplace.orders import lifecycle
 from marketplace.policy import Problem
-from marketplace.redemption import claims
+from marketplace.redemption import claims, readiness
 from marketplace.redemption.offline import offline_estimate_fen
 
-from . import test_checkout as checkout_page
+from . import test_checkout as checkout_page, test_redemption_editor as editor
 from .conftest import fresh
-from . import test_redemption_editor as editor
 from .samples import pdf_upload
 
 YUAN = 100
@@ -135,7 +143,8 @@ def audit_actions(claim) -> list[str]:
 
 def test_finishing_asks_for_the_actual_amount_prefilled_with_the_order_amount(client, auth, make, enterprise,
                                                                             provider):
-    order = make.order(enterprise, make.service(provider.provider, price_fen=2_000 * YUAN), status=OrderStatus.IN_SERVICE)
+    order = make.order(enterprise, make.service(provider.provider, price_fen=2_000 * YUAN),
+                       status=OrderStatus.IN_SERVICE)
     auth.login(provider)
     page = client.get(f"/seller/orders/{order.order_no}").get_data(as_text=True)
     assert f'id="finish-{order.order_no}-final_amount"' in page and 'value="2000.00"' in page
@@ -152,7 +161,8 @@ def test_finishing_asks_for_the_actual_amount_prefilled_with_the_order_amount(cl
 def test_a_bad_actual_amount_is_refused_next_to_its_field_with_the_input_kept(client, auth, make, enterprise, provider,
                                                                              amount, note, message, htmx):
     """The order page again (also for htmx: 服务完成 is posted from the order page, not from a list row)."""
-    order = make.order(enterprise, make.service(provider.provider, price_fen=2_000 * YUAN), status=OrderStatus.IN_SERVICE)
+    order = make.order(enterprise, make.service(provider.provider, price_fen=2_000 * YUAN),
+                       status=OrderStatus.IN_SERVICE)
     auth.login(provider)
     response = finish(client, order, amount, note, headers=HX if htmx else None)
     page = response.get_data(as_text=True)
@@ -198,7 +208,7 @@ def test_a_claim_cannot_be_submitted_before_the_provider_confirms_the_amount(cli
     db.session.commit()
     auth.login(enterprise)
     claim, response = claim_everything(client, order, "2000")
-    assert response.status_code == 422 and claims.UNCONFIRMED in response.get_data(as_text=True)
+    assert response.status_code == 422 and readiness.UNCONFIRMED in response.get_data(as_text=True)
     assert fresh(Redemption, claim.id).status == R.DRAFT
 
 
@@ -330,8 +340,8 @@ def test_a_pilot_never_passes_alone_a_claim_on_a_negotiated_order(client, auth, 
 
 
 def test_a_negotiated_line_beside_a_priced_one_does_not_switch_the_checks_off(make, xuzhou, pilot):
-    cheap, negotiated = make.service(pilot.provider, price_fen=160 * YUAN), make.service(pilot.provider,
-                                                                                           name="定制测试", price_fen=None)
+    cheap = make.service(pilot.provider, price_fen=160 * YUAN)
+    negotiated = make.service(pilot.provider, name="定制测试", price_fen=None)
     order = make.order(xuzhou, cheap, quote_fen=400_000 * YUAN)
     order.items.append(OrderItem(service_id=negotiated.id, service_name=negotiated.name, unit_price_fen=None,
                                  quantity=1))
@@ -342,7 +352,8 @@ def test_a_negotiated_line_beside_a_priced_one_does_not_switch_the_checks_off(ma
 
 
 def test_the_actual_amount_is_confirmed_once(client, auth, make, enterprise, provider):
-    order = make.order(enterprise, make.service(provider.provider, price_fen=2_000 * YUAN), status=OrderStatus.IN_SERVICE)
+    order = make.order(enterprise, make.service(provider.provider, price_fen=2_000 * YUAN),
+                       status=OrderStatus.IN_SERVICE)
     auth.login(provider)
     assert finish(client, order, "2000").status_code == 303
     page = client.get(f"/seller/orders/{order.order_no}").get_data(as_text=True)
@@ -362,7 +373,7 @@ def test_the_reasons_of_a_referral_stay_with_the_reviewer(client, auth, make, xu
     claim = make.claim(xuzhou, order=order, amount_fen=2_000 * YUAN, invoice_number="26320000000000009999",
                        status=R.DRAFT)
     claim.materials.append(Material(kind="other", file_id=make.stored_pdf(xuzhou, "情况说明.pdf").id))
-    claims.submit(claim, xuzhou, claims.DECLARATIONS)  # reused, with the explanation 其他材料 allows
+    claims.submit(claim, xuzhou, readiness.DECLARATIONS)  # reused, with the explanation 其他材料 allows
     assert claims.provider_confirm(claim, pilot) is False
     db.session.commit()
     assert other.enterprise.name in claim.referral_reason
@@ -404,12 +415,12 @@ def test_a_claim_sent_back_before_the_amount_existed_can_still_be_resubmitted(ma
     claimed = claim.order
     claimed.final_amount_fen = claimed.finished_at = None  # claimed before 服务完成 was needed
     db.session.commit()
-    assert claims.order_problems(claimed) == [Problem("order", claims.UNCONFIRMED)]
+    assert readiness.order_problems(claimed) == [Problem("order", readiness.UNCONFIRMED)]
 
     run_confirmed_before()
 
     assert [fresh(Order, o.id).final_amount_fen for o in (claimed, finished, negotiated)] == [
         claimed.quote_fen, 300 * YUAN, None]  # a 面议 order without a claim: its provider confirms when asked
     claim = fresh(Redemption, claim.id)
-    claims.submit(claim, enterprise, claims.DECLARATIONS)
+    claims.submit(claim, enterprise, readiness.DECLARATIONS)
     assert claim.status == R.SUBMITTED

@@ -7,9 +7,19 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
-from marketplace.models import (ApplicationStatus, AuditLog, BankReceipt, Invoice, Material, Redemption,
-                                RedemptionServiceLine, RedemptionStatus, Voucher, china_today)
-from marketplace.redemption import claims
+from marketplace.models import (
+    ApplicationStatus,
+    AuditLog,
+    BankReceipt,
+    Invoice,
+    Material,
+    Redemption,
+    RedemptionServiceLine,
+    RedemptionStatus,
+    Voucher,
+    china_today,
+)
+from marketplace.redemption import claims, offline_checks, readiness
 from marketplace.validators import make_credit_code
 from marketplace.vouchers import lifecycle as voucher_lifecycle
 
@@ -238,7 +248,7 @@ def test_university_needs_no_qualification(client, voucher_holder):
     response = client.post(f"/me/offline-redemptions/{claim.id}/service", data=service_step(),
                            content_type="multipart/form-data")
     assert response.status_code == 303
-    assert not [p for p in claims.offline_problems(fresh(claim))]
+    assert not [p for p in offline_checks.offline_problems(fresh(claim))]
 
 
 def test_third_party_lab_without_qualification_is_refused(client, voucher_holder):
@@ -298,7 +308,8 @@ def test_estimate_and_uppercase_are_shown_for_the_contract_amount(client, vouche
     text = fragment.get_data(as_text=True)
     assert "¥35,000.00" in text and "叁万伍仟元整" in text and "<html" not in text
     no_js = client.get(url)
-    assert no_js.status_code == 302 and no_js.headers["Location"].endswith(f"/me/offline-redemptions/{claim.id}/service")
+    assert (no_js.status_code == 302
+            and no_js.headers["Location"].endswith(f"/me/offline-redemptions/{claim.id}/service"))
     bad = client.get(f"/me/offline-redemptions/{claim.id}/estimate?contract_amount_fen=abc",
                      headers={"HX-Request": "true"})
     assert "请填写数字金额" in bad.get_data(as_text=True)
@@ -385,7 +396,8 @@ def test_continue_leads_to_the_step_still_missing(client, voucher_holder, enterp
     page = client.get("/me/offline-redemptions").get_data(as_text=True)
     assert f'href="/me/offline-redemptions/{claim.id}/provider"' in page
     early = client.get(f"/me/offline-redemptions/{claim.id}/service")
-    assert early.status_code == 302 and early.headers["Location"].endswith(f"/me/offline-redemptions/{claim.id}/provider")
+    assert (early.status_code == 302
+            and early.headers["Location"].endswith(f"/me/offline-redemptions/{claim.id}/provider"))
     client.post(f"/me/offline-redemptions/{claim.id}/provider", data=PROVIDER_STEP)
     client.post(f"/me/offline-redemptions/{claim.id}/service", data=service_step(), content_type="multipart/form-data")
     page = client.get("/me/offline-redemptions").get_data(as_text=True)
@@ -408,7 +420,7 @@ def test_abandon_asks_first_then_deletes_the_draft_and_audits(client, voucher_ho
 
 def test_submitted_claim_cannot_be_abandoned_or_changed(client, make, voucher_holder):
     claim = complete_offline_claim(client, make, voucher_holder)
-    claims.submit(claim, voucher_holder, claims.DECLARATIONS)
+    claims.submit(claim, voucher_holder, readiness.DECLARATIONS)
     db.session.commit()
     assert client.post(f"/me/offline-redemptions/{claim.id}/abandon").status_code == 409
     assert client.post(f"/me/offline-redemptions/{claim.id}/provider", data=PROVIDER_STEP).status_code == 409
@@ -454,8 +466,8 @@ def complete_offline_claim(client, make, user) -> Redemption:
 
 def test_complete_offline_claim_is_submitted_at_the_estimated_amount(client, make, voucher_holder):
     claim = complete_offline_claim(client, make, voucher_holder)
-    assert claims.problems(claim, claims.DECLARATIONS) == []
-    claims.submit(claim, voucher_holder, claims.DECLARATIONS)
+    assert readiness.problems(claim, readiness.DECLARATIONS) == []
+    claims.submit(claim, voucher_holder, readiness.DECLARATIONS)
     db.session.commit()
     claim = fresh(claim)
     assert (claim.status, claim.requested_fen) == (RedemptionStatus.SUBMITTED, 3_500_000)
@@ -467,10 +479,10 @@ def test_qualification_that_expired_after_step_two_blocks_submission(client, mak
     expired = china_today() - timedelta(days=2)
     claim.qualification_expires_on = expired
     db.session.commit()
-    messages = [p.message for p in claims.problems(claim, claims.DECLARATIONS)]
+    messages = [p.message for p in readiness.problems(claim, readiness.DECLARATIONS)]
     assert f"资质已于 {expired:%Y-%m-%d} 过期，不能申请兑付" in messages
     with pytest.raises(claims.Refused):
-        claims.submit(claim, voucher_holder, claims.DECLARATIONS)
+        claims.submit(claim, voucher_holder, readiness.DECLARATIONS)
     db.session.rollback()
 
 

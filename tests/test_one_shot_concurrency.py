@@ -13,9 +13,27 @@ from sqlalchemy import create_engine, func, select, text
 from marketplace import policy
 from marketplace.config import ROOT
 from marketplace.extensions import db
-from marketplace.models import (ApplicationStatus, AuditLog, Cart, CartLine, Category, Complaint, NonEligibleKind,
-                                Objection, Order, OrderEvent, OrderStatus, PaymentBatch, PublicityBatch, Rating,
-                                Redemption, RedemptionStatus, Voucher, VoucherApplication, china_today)
+from marketplace.models import (
+    ApplicationStatus,
+    AuditLog,
+    Cart,
+    CartLine,
+    Category,
+    Complaint,
+    NonEligibleKind,
+    Objection,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    PaymentBatch,
+    PublicityBatch,
+    Rating,
+    Redemption,
+    RedemptionStatus,
+    Voucher,
+    VoucherApplication,
+    china_today,
+)
 from marketplace.orders import lifecycle as order_lifecycle
 from marketplace.redemption import claims, settlement
 
@@ -330,7 +348,8 @@ def complaint(order: Order) -> str:
 
 def test_twenty_complaints_at_once_from_the_buyer_open_one_on_an_order(app, make, enterprise, provider):
     order = make.order(enterprise, make.service(provider.provider), status=OrderStatus.IN_SERVICE)
-    answers = posted_at_once(app, [(enterprise, complaint(order), {"complaint-reason": f"报告迟迟未出，多次催促无果{n}"})
+    answers = posted_at_once(app, [(enterprise, complaint(order),
+                                    {"complaint-reason": f"报告迟迟未出，多次催促无果{n}"})
                                    for n in range(THREADS)])
     assert statuses_of(answers) == [303] + [409] * (THREADS - 1)
     assert count(Complaint, Complaint.order_id == order.id) == 1
@@ -455,6 +474,7 @@ def test_the_upgrade_names_duplicate_open_objections_instead_of_dropping_them(tm
 
 def test_twenty_identical_sign_ups_at_once_open_one_account(app):
     from marketplace.models import User
+
     from .test_accounts import VALID_CODE
     data = {"account_type": "enterprise", "email": "race@corp.cn", "phone": "13912345678", "name": "王林",
             "password": "s3cret-pass", "confirm": "s3cret-pass", "org_name": "南京新材料科技有限公司",

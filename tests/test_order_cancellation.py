@@ -8,10 +8,19 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, Order, OrderEvent, OrderStatus, Redemption, RedemptionStatus, Voucher,
-                                china_today, utcnow)
+from marketplace.models import (
+    AuditLog,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Redemption,
+    RedemptionStatus,
+    Voucher,
+    china_today,
+    utcnow,
+)
 from marketplace.orders import lifecycle
-from marketplace.redemption import claims
+from marketplace.redemption import readiness
 from marketplace.stats import queries
 
 from .conftest import Auth
@@ -161,7 +170,8 @@ def test_the_provider_answers_a_waiting_request_before_it_finishes_the_service(a
     response = signed_in(app, seller).post(f"/seller/orders/{order.order_no}/finish",
                                            data={"final_amount": "400"})
 
-    assert response.status_code == 409 and "买家已申请取消该订单，正在等待答复，请先答复取消申请，再服务完成" in response.text
+    assert (response.status_code == 409
+            and "买家已申请取消该订单，正在等待答复，请先答复取消申请，再服务完成" in response.text)
     order = reloaded(order)
     assert order.finished_at is None and order.final_amount_fen is None and order.cancel_requested_by == "buyer"
 
@@ -264,7 +274,8 @@ def test_a_claim_cannot_be_submitted_while_a_cancellation_request_waits(app, mak
     buyer_asks(app, enterprise, order)
 
     response = signed_in(app, enterprise).post(f"/me/redemptions/{claim.id}/submit",
-                                               data={"contract_amount": "400", "declarations": list(claims.DECLARATIONS)})
+                                               data={"contract_amount": "400",
+                                                     "declarations": list(readiness.DECLARATIONS)})
 
     assert response.status_code == 422 and "订单有等待答复的取消申请" in response.text
     assert db.session.get(Redemption, claim.id).status == RedemptionStatus.DRAFT

@@ -5,7 +5,7 @@ lock decides; every other request is told why."""
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, Order, OrderEvent, OrderStatus, Redemption, RedemptionStatus, Voucher)
+from marketplace.models import AuditLog, Order, OrderEvent, OrderStatus, Redemption, RedemptionStatus, Voucher
 
 from .conftest import posted_at_once
 

@@ -99,7 +99,8 @@ def marked(page: str) -> list[str]:
     return re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', menu)
 
 
-@pytest.mark.parametrize("url, entry", [("/me/orders?kind=cxq", "创新券订单"), ("/me/orders?kind=voucher", "创新券订单"),
+@pytest.mark.parametrize("url, entry", [("/me/orders?kind=cxq", "创新券订单"),
+                                        ("/me/orders?kind=voucher", "创新券订单"),
                                         ("/me/orders?kind=ord", "非创新券订单"), ("/me/orders", "我的订单")])
 def test_the_buyers_side_menu_marks_the_kind_shown_on_the_page_and_after_an_htmx_change(client, auth, enterprise, url,
                                                                                         entry):
@@ -341,7 +342,8 @@ def test_lists_and_order_pages_use_the_seeds_state_names(client, make, enterpris
 
     page = client.get(path).text
 
-    for order, name in ((pending, "已下单待接单"), (serving, "已接单服务中"), (done, "订单完成"), (expired, "订单失效")):
+    for order, name in ((pending, "已下单待接单"), (serving, "已接单服务中"), (done, "订单完成"),
+                        (expired, "订单失效")):
         assert f'<span class="status {order.status}">{name}</span>' in row(page, order)
         assert f'<span class="status {order.status}">{name}</span>' in client.get(f"{path}/{order.order_no}").text
     for tab in ("全部订单", "订单沟通中", "服务中", "订单完成", "订单失效"):

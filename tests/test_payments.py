@@ -85,8 +85,10 @@ def test_the_batch_page_shows_bank_accounts_amounts_and_the_local_matching_per_c
     assert nanjing.enterprise.name in page and "GK2026-0001" in page
     cities = page.split('class="list payment-cities"')[1]
     cities = without_labels(cities)
-    assert f"<td>南京</td><td>{nanjing.approved_fen / 100:,.2f}</td><td>{nanjing.approved_fen / 100:,.2f}</td>" in cities
-    assert f"<td>徐州</td><td>{xuzhou.approved_fen / 100:,.2f}</td><td>{xuzhou.approved_fen * 3 // 7 / 100:,.2f}</td>" in cities
+    assert (f"<td>南京</td><td>{nanjing.approved_fen / 100:,.2f}</td>"
+            f"<td>{nanjing.approved_fen / 100:,.2f}</td>" in cities)
+    assert (f"<td>徐州</td><td>{xuzhou.approved_fen / 100:,.2f}</td>"
+            f"<td>{xuzhou.approved_fen * 3 // 7 / 100:,.2f}</td>" in cities)
     listing = client.get("/admin/payments").get_data(as_text=True)
     assert f"/admin/payments/{batch_id}.xlsx" in listing and "没有待兑付的兑付申请" in listing
 

@@ -35,7 +35,7 @@ def test_every_jiangsu_city_belongs_to_its_region_with_or_without_shi(city, regi
 
 
 def test_the_thirteen_cities_are_listed_in_policy_order():
-    assert policy.CITIES == tuple(city for city, _ in CITY_REGIONS)
+    assert tuple(city for city, _ in CITY_REGIONS) == policy.CITIES
     assert list(policy.REGIONS) == [SUNAN, SUZHONG, SUBEI]
     assert policy.REGIONS[SUZHONG] == ("扬州", "泰州", "南通")
 
@@ -168,8 +168,8 @@ def test_local_match_follows_the_default_ratio_and_cap(region, provincial_fen, l
 
 
 def test_default_local_ratios_and_caps():
-    assert policy.LOCAL_RATIO == {SUNAN: 1, SUZHONG: 1, SUBEI: Fraction(3, 7)}
-    assert policy.LOCAL_CAP_FEN == {SUNAN: yuan(100_000), SUZHONG: yuan(100_000), SUBEI: yuan(60_000)}
+    assert {SUNAN: 1, SUZHONG: 1, SUBEI: Fraction(3, 7)} == policy.LOCAL_RATIO
+    assert {SUNAN: yuan(100_000), SUZHONG: yuan(100_000), SUBEI: yuan(60_000)} == policy.LOCAL_CAP_FEN
 
 
 @pytest.mark.parametrize("ratio, cap_fen, local_fen", [
@@ -381,7 +381,7 @@ def test_an_order_amount_is_positive_and_within_the_ceiling(amount, problem):
 
 
 def test_the_ceiling_is_ten_million_yuan_by_default():
-    assert policy.ORDER_MAX_FEN_DEFAULT == yuan(10_000_000) and policy.ORDER_CONFIRM_FACTOR_DEFAULT == 3
+    assert yuan(10_000_000) == policy.ORDER_MAX_FEN_DEFAULT and policy.ORDER_CONFIRM_FACTOR_DEFAULT == 3
 
 
 @pytest.mark.parametrize("amount, priced, far", [
@@ -410,7 +410,7 @@ def test_the_actual_amount_needs_a_reason_only_when_it_differs_from_the_order(fi
 
 def test_policy_constants_are_integer_fen():
     assert policy.REVENUE_LIMIT_FEN == 40_000_000_000
-    assert policy.LARGE_INSTRUMENT_MIN_FEN == yuan(300_000)
+    assert yuan(300_000) == policy.LARGE_INSTRUMENT_MIN_FEN
     assert policy.PROVIDER_MIN_YEARS == 2
     assert policy.PUBLICITY_DAYS_DEFAULT == 5
     assert policy.MAX_UPLOAD_BYTES == 50 * 1024 * 1024

@@ -5,8 +5,18 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, CartLine, Complaint, Order, OrderStatus, Provider, Rating, Redemption,
-                                ShopStatus, utcnow)
+from marketplace.models import (
+    AuditLog,
+    CartLine,
+    Complaint,
+    Order,
+    OrderStatus,
+    Provider,
+    Rating,
+    Redemption,
+    ShopStatus,
+    utcnow,
+)
 from marketplace.orders import lifecycle as order_lifecycle
 from marketplace.redemption import claims
 
@@ -159,7 +169,8 @@ def test_removing_a_pilot_ends_the_pilot_so_its_buyers_claims_go_to_the_reviewer
     with pytest.raises(claims.Refused):
         claims.provider_confirm(claim, provider.user)
     db.session.rollback()
-    assert db.session.scalar(select(AuditLog.reason).where(AuditLog.action == "pilot_off")) == "随退出取消服务承诺制试点"
+    assert (db.session.scalar(select(AuditLog.reason).where(AuditLog.action == "pilot_off"))
+            == "随退出取消服务承诺制试点")
 
 
 # ---------------------------------------------------------------- the answers
@@ -258,7 +269,8 @@ def test_the_provider_list_shows_ratings_complaints_and_orders_worst_first(clien
     assert response.status_code == 200 and ("<html" in html) != htmx
     assert html.index(poor.name) < html.index(good.name)
     poor_row = html[html.index(f'id="provider-{poor.id}"'):html.index(f'id="provider-{good.id}"')]
-    assert "1.5 ★" in poor_row and "（2条评价）" in poor_row and ">1 / 2</td>" in poor_row and '订单数">2</td>' in poor_row
+    assert ("1.5 ★" in poor_row and "（2条评价）" in poor_row and ">1 / 2</td>" in poor_row
+            and '订单数">2</td>' in poor_row)
     assert "4.5 ★" in html[html.index(f'id="provider-{good.id}"'):]
 
 

@@ -8,8 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import AuditLog, Objection, PublicityBatch, Redemption, RedemptionStatus as R, Voucher
-from marketplace.models import china_today
+from marketplace.models import (
+    AuditLog,
+    Objection,
+    PublicityBatch,
+    Redemption,
+    RedemptionStatus as R,
+    Voucher,
+    china_today,
+)
 from marketplace.redemption import settlement
 
 from .conftest import NOT_REVIEWERS, sign_in_as
@@ -109,7 +116,8 @@ def test_publishing_a_claim_that_is_no_longer_approved_is_a_conflict(client, aut
     auth.login(reviewer)
     response = client.post("/admin/publicity", data={"claim_id": [str(in_publicity.id)], "days": "5"})
     assert response.status_code == 409
-    assert db.session.scalar(select(PublicityBatch.id).where(PublicityBatch.id != in_publicity.publicity_batch_id)) is None
+    assert db.session.scalar(select(PublicityBatch.id)
+                             .where(PublicityBatch.id != in_publicity.publicity_batch_id)) is None
 
 
 def test_batches_show_how_many_claims_are_in_publicity_passed_or_objected(
@@ -120,8 +128,10 @@ def test_batches_show_how_many_claims_are_in_publicity_passed_or_objected(
     settlement.lodge_objection(objected, individual, "服务未实际发生")
     db.session.commit()
     auth.login(reviewer)
-    row = client.get("/admin/publicity").get_data(as_text=True).split(f'id="publicity-batch-{quiet.publicity_batch_id}"')[1]
-    assert '兑付数">2</td><td data-label="公示中">2</td><td data-label="已期满">0</td>' in row and 'objections">1</a>' in row
+    page = client.get("/admin/publicity").get_data(as_text=True)
+    row = page.split(f'id="publicity-batch-{quiet.publicity_batch_id}"')[1]
+    assert ('兑付数">2</td><td data-label="公示中">2</td><td data-label="已期满">0</td>' in row
+            and 'objections">1</a>' in row)
 
 
 # ---------------------------------------------------------------- objections from the public page

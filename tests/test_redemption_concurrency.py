@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import Redemption, RedemptionStatus as R, Voucher
-from marketplace.redemption import claims
+from marketplace.redemption import readiness
 
 from .conftest import run_at_once
 
@@ -30,7 +30,7 @@ def test_simultaneous_submissions_never_reserve_past_the_cap_and_each_refusal_sa
         own = app.test_client()                             # another browser tab of the same signed-in user
         own.set_cookie("session", session_cookie)
         response = own.post(f"/me/redemptions/{waiting.get()}/submit",
-                            data={"contract_amount": "24000", "declarations": list(claims.DECLARATIONS)})
+                            data={"contract_amount": "24000", "declarations": list(readiness.DECLARATIONS)})
         answers.append((response.status_code, response.get_data(as_text=True)))
 
     assert run_at_once(app, submit, THREADS) == []

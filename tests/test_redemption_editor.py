@@ -8,15 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Material, OrderStatus, Redemption, RedemptionServiceLine, Voucher
-from marketplace.models import RedemptionStatus as R
+from marketplace.models import Material, OrderStatus, Redemption, RedemptionServiceLine, RedemptionStatus as R, Voucher
 from marketplace.orders import lifecycle as order_lifecycle
-from marketplace.redemption import claims
+from marketplace.redemption import claims, readiness
 
 from .samples import pdf_upload, png_upload
 
 HX = {"HX-Request": "true"}
-ALL_DECLARED = list(claims.DECLARATIONS)
+ALL_DECLARED = list(readiness.DECLARATIONS)
 
 
 @pytest.fixture
@@ -150,7 +149,7 @@ def test_the_whole_claim_is_filled_refused_on_a_mismatch_fixed_and_submitted(cli
     voucher = db.session.get(Voucher, claim.voucher_id)
     assert claim.status == R.SUBMITTED and claim.order.status == OrderStatus.REVIEWING
     assert claim.requested_fen == 300_000 and voucher.reserved_fen == 300_000  # 苏南: 25% of ¥12,000
-    assert claim.declarations.count("\n") == len(claims.DECLARATIONS) - 1
+    assert claim.declarations.count("\n") == len(readiness.DECLARATIONS) - 1
 
 
 def test_totals_and_the_requested_voucher_follow_the_claim(client, signed_in, order):
@@ -188,7 +187,7 @@ def test_declarations_must_each_be_ticked_and_the_ticks_are_kept(client, signed_
     response = submit(client, claim, declared=ALL_DECLARED[:2])
     assert response.status_code == 422 and "请逐项确认以下声明" in response.text
     ticked = re.findall(r'<input[^>]*name="declarations"[^>]*>', response.text)
-    assert sum("checked" in box for box in ticked) == 2 and len(ticked) == len(claims.DECLARATIONS)
+    assert sum("checked" in box for box in ticked) == 2 and len(ticked) == len(readiness.DECLARATIONS)
     assert draft_of(order).status == R.DRAFT
 
 
@@ -246,7 +245,8 @@ def material_section(page: str, kind: str) -> str:
 
 
 def test_a_kind_that_holds_one_file_picks_one_and_the_others_several(client, signed_in, order):
-    """合同 and 研发活动证明 hold one file: their pickers take one (no `multiple`), so none is refused after the pick."""
+    """合同 and 研发活动证明 hold one file: their pickers take one (no `multiple`), so none is refused
+    after the pick."""
     start(client, order)
     page = client.get(base(draft_of(order))).text
     for kind, several in (("contract", False), ("rnd_proof", False), ("report", True), ("supplement", True),
@@ -460,7 +460,8 @@ def test_a_pilot_providers_order_says_the_provider_confirms(client, auth, make, 
     auth.login(enterprise)
     start(client, order)
     claim = draft_of(order)
-    assert "服务承诺制试点单位订单：提交后由服务单位确认材料，未发现风险提示的无需平台审核" in client.get(base(claim)).text
+    assert ("服务承诺制试点单位订单：提交后由服务单位确认材料，未发现风险提示的无需平台审核"
+            in client.get(base(claim)).text)
     fill_all(client, claim)
     response = submit(client, claim)
     assert response.status_code == 303

@@ -161,7 +161,8 @@ def test_an_offline_provider_without_its_qualification_file_is_flagged(offline):
 
 
 def test_a_university_needs_no_qualification(offline):
-    offline.provider_unit_type, offline.qualification_file_id, offline.qualification_expires_on = "university", None, None
+    offline.provider_unit_type = "university"
+    offline.qualification_file_id, offline.qualification_expires_on = None, None
     db.session.commit()
     assert flags(offline) == []
 

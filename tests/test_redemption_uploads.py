@@ -19,8 +19,17 @@ from marketplace.uploads.content import PDF_INVALID
 from marketplace.uploads.storage import CHUNK
 
 from .samples import pdf_bytes, png_bytes
-from .test_upload_hostile import HTML, KEY, SCRIPT, UNKNOWN, Endless, files_in, png_with_trailing_script, \
-    stored_count, truncated_jpeg
+from .test_upload_hostile import (
+    HTML,
+    KEY,
+    SCRIPT,
+    UNKNOWN,
+    Endless,
+    files_in,
+    png_with_trailing_script,
+    stored_count,
+    truncated_jpeg,
+)
 
 HX = {"HX-Request": "true"}
 
@@ -106,7 +115,8 @@ def new_files(app, before) -> set:
     (b"%PDF-1.7\n" + HTML, "../../etc/cron.d/job.pdf", PDF_INVALID),
     (b"", "空.pdf", "文件为空"),
 ], ids=["renamed-html", "truncated-jpeg", "png-with-script", "html-behind-a-pdf-header", "empty"])
-def test_a_hostile_material_is_refused_next_to_its_field_and_nothing_is_kept(app, client, claim, before, data, name, message):
+def test_a_hostile_material_is_refused_next_to_its_field_and_nothing_is_kept(app, client, claim, before, data, name,
+                                                                             message):
     response = post_material(client, claim, data, name)
     assert response.status_code == 422
     assert error_of(response.text, "report-files") == f"{name.rsplit('/', 1)[-1]}：{message}"

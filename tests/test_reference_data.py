@@ -48,7 +48,8 @@ def three_fields():
 @pytest.fixture
 def tree():
     top = Category(name="结构分析", position=1)
-    children = [Category(name=name, parent=top, position=n) for n, name in enumerate(("物相与晶型分析", "分子结构分析"))]
+    children = [Category(name=name, parent=top, position=n)
+                for n, name in enumerate(("物相与晶型分析", "分子结构分析"))]
     db.session.add(top)
     db.session.commit()
     return top, children
@@ -178,7 +179,8 @@ def test_reviewer_adds_a_top_level_category_and_a_child(client, signed_in, tree)
     assert response.status_code == 200
     assert "已在“结构分析”下添加服务类别“单晶结构分析”" in response.get_data(as_text=True)
     assert category_tree() == [("结构分析", ["物相与晶型分析", "分子结构分析", "单晶结构分析"]), ("无损检测", [])]
-    assert [row[1:] for row in audit_rows("category")] == [("create", None, "无损检测"), ("create", None, "单晶结构分析")]
+    assert [row[1:] for row in audit_rows("category")] == [("create", None, "无损检测"),
+                                                           ("create", None, "单晶结构分析")]
 
 
 def test_a_child_cannot_get_children_of_its_own(client, signed_in, tree):
@@ -201,7 +203,8 @@ def test_renaming_and_moving_a_child_category(client, signed_in, tree):
     client.post(f"/admin/reference/categories/{children[1].id}/rename", data={"name": "分子结构鉴定"})
     client.post(f"/admin/reference/categories/{children[1].id}/move", data={"direction": "up"})
     assert category_tree() == [("结构分析", ["分子结构鉴定", "物相与晶型分析"])]
-    assert [row[1:] for row in audit_rows("category")] == [("rename", "分子结构分析", "分子结构鉴定"), ("move", "1", "0")]
+    assert [row[1:] for row in audit_rows("category")] == [("rename", "分子结构分析", "分子结构鉴定"),
+                                                           ("move", "1", "0")]
 
 
 def test_a_category_with_children_or_services_is_not_deleted(client, signed_in, tree, make, provider):
@@ -310,7 +313,8 @@ def test_the_policys_eight_kinds_are_filled_in_once(client, signed_in):
     client.post("/admin/reference/kinds/defaults")
     fresh()
     kinds = {kind.name: kind.keywords for kind in db.session.scalars(select(NonEligibleKind))}
-    assert set(kinds) == {"法定认证", "执法检验", "强制检测", "商业检验", "商业拍摄", "医疗服务", "通信计费", "批量商品检验"}
+    assert set(kinds) == {"法定认证", "执法检验", "强制检测", "商业检验", "商业拍摄", "医疗服务", "通信计费",
+                          "批量商品检验"}
     assert kinds["商业检验"] == "自定义"
     assert len(audit_rows("non_eligible_kind")) == 7
 
@@ -340,7 +344,8 @@ def test_a_seller_saving_a_service_of_a_non_eligible_kind_loses_the_voucher_mark
     fresh()
     service = db.session.scalar(select(Service).where(Service.provider_id == shop.id))
     assert not service.voucher_eligible
-    assert "服务内容属于创新券不支持的服务类型（商业检验），已取消创新券标识" in client.get("/seller/services").get_data(as_text=True)
+    assert ("服务内容属于创新券不支持的服务类型（商业检验），已取消创新券标识"
+            in client.get("/seller/services").get_data(as_text=True))
 
 
 # ---------------------------------------------------------------- 服务承诺制试点单位
@@ -378,7 +383,8 @@ def xlsx(*rows) -> bytes:
 
 
 def test_an_excel_registry_is_imported_like_the_same_csv(client, signed_in):
-    rows = [("2025320100000001", "南京甲科技有限公司", kexiao_code(1)), ("2025320100000002", "南京乙科技有限公司", kexiao_code(2))]
+    rows = [("2025320100000001", "南京甲科技有限公司", kexiao_code(1)),
+            ("2025320100000002", "南京乙科技有限公司", kexiao_code(2))]
     data = xlsx(("2025年度科技型中小企业入库名单",), (), ("入库编号", "企业名称", "统一社会信用代码"),
                 (20253201000001, "南京丙科技有限公司", kexiao_code(3)), *rows)
     response = kexiao_upload(client, data, name="名单.xlsx")
@@ -392,8 +398,8 @@ def test_an_excel_registry_is_imported_like_the_same_csv(client, signed_in):
 
 
 def test_bad_rows_of_an_excel_registry_are_listed_by_row_number_and_nothing_is_imported(client, signed_in):
-    data = xlsx(("入库编号", "企业名称", "统一社会信用代码"), ("N1", "甲公司", kexiao_code(1)), ("N2", None, kexiao_code(2)),
-                ("N1", "丙公司", "123"))
+    data = xlsx(("入库编号", "企业名称", "统一社会信用代码"), ("N1", "甲公司", kexiao_code(1)),
+                ("N2", None, kexiao_code(2)), ("N1", "丙公司", "123"))
     response = kexiao_upload(client, data, name="名单.xlsx")
     assert response.status_code == 422
     page = response.get_data(as_text=True)

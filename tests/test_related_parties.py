@@ -11,10 +11,25 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import related_parties
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, ApplicationStatus, BankReceipt, Enterprise, Invoice, Material, Order,
-                                Provider, Redemption, RedemptionServiceLine, RedemptionStatus, ServiceStatus,
-                                ShopStatus, User, VoucherApplication, china_today)
-from marketplace.redemption import claims
+from marketplace.models import (
+    AccountStatus,
+    ApplicationStatus,
+    BankReceipt,
+    Enterprise,
+    Invoice,
+    Material,
+    Order,
+    Provider,
+    Redemption,
+    RedemptionServiceLine,
+    RedemptionStatus,
+    ServiceStatus,
+    ShopStatus,
+    User,
+    VoucherApplication,
+    china_today,
+)
+from marketplace.redemption import claims, readiness
 from marketplace.redemption.flags import EAGER, flags_for
 from marketplace.related_parties import BANK_ACCOUNT, CREDIT_CODE, ID_NUMBER, PHONE, REFUSAL
 from marketplace.validators import make_credit_code
@@ -310,7 +325,7 @@ def offline_claim(make, user: User, credit_code: str = OUTSIDE_CODE, phone: str 
         claim.invoices.append(Invoice(number=f"2632{claim.id:016d}", amount_fen=1_000_000,
                                       file_id=make.stored_png(user, "发票.png").id))
         claim.receipts.append(BankReceipt(amount_fen=1_000_000, file_id=make.stored_png(user).id))
-        claims.refresh_amounts(claim)
+        readiness.refresh_amounts(claim)
     db.session.commit()
     if submit:
         make.advance(claim, RedemptionStatus.SUBMITTED, user)

@@ -7,8 +7,17 @@ from sqlalchemy import func, select
 
 from marketplace.admin import menu, queues
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, ApplicationStatus, CartLine, Message, Order, OrderStatus as S,
-                                RedemptionStatus, Role, ServiceStatus)
+from marketplace.models import (
+    AccountStatus,
+    ApplicationStatus,
+    CartLine,
+    Message,
+    Order,
+    OrderStatus as S,
+    RedemptionStatus,
+    Role,
+    ServiceStatus,
+)
 
 from .browser.page_walk import NOT_PAGES
 

@@ -2,7 +2,7 @@
 stays in step with the catalog. Run on SQLite (FTS5) and on PostgreSQL (tsvector): both must give the hits a
 plain Python reading of the same rules gives, so they give each other's."""
 import re
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 import pytest
 from alembic import command
@@ -10,7 +10,8 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from marketplace.catalog.search import SearchArgs, reindex_instrument, reindex_provider, search
+from marketplace.catalog.search import SearchArgs, search
+from marketplace.catalog.search_index import reindex_instrument, reindex_provider
 from marketplace.catalog.search_tokens import SEPARATOR, Term, query_terms, service_index_text
 from marketplace.config import ROOT
 from marketplace.demo import seed_demo
@@ -21,7 +22,8 @@ HTMX = {"HX-Request": "true"}
 TOTAL = re.compile(r"共找到 <strong>(\d+)</strong>")
 CARD_NAMES = re.compile(r'<h3><a href="/services/\d+">([^<]+)</a>')
 PROPERTY_QUERIES = ["镜", "谱", "测", "电镜", "光谱", "检测", "扫描电镜", "射线衍射", "SU8010", "su80", "8010", "XPS",
-                    "PCR", "ICP", "D8", "JEM-2100F", "XPS深度", "日立", "Thermo", "KRÜSS", "中国矿业大学", "%", "矿业大学 电镜"]
+                    "PCR", "ICP", "D8", "JEM-2100F", "XPS深度", "日立", "Thermo", "KRÜSS", "中国矿业大学", "%",
+                    "矿业大学 电镜"]
 
 
 def names(page: str) -> list[str]:
@@ -53,7 +55,8 @@ def test_queries_become_bigrams_single_characters_and_latin_prefixes():
 
 
 def test_stored_tokens_put_the_title_first_and_keep_model_number_tails():
-    stored = service_index_text("扫描电镜", "观察形貌，日立电镜", "SEM", "场发射扫描电子显微镜", "SU8010", "日立", "中心")
+    stored = service_index_text("扫描电镜", "观察形貌，日立电镜", "SEM", "场发射扫描电子显微镜", "SU8010", "日立",
+                                "中心")
     title, body = (part.split() for part in stored.split(SEPARATOR))
     assert {"扫", "扫描", "电镜", "sem", "su8010", "8010", "显微"} <= set(title)
     assert {"观察", "日立", "中心"} <= set(body) and not set(title) & set(body)
@@ -75,12 +78,12 @@ def catalog(make, provider):
     shop = provider.provider
     return {
         "sem": offer(make, shop, "场发射扫描电镜形貌分析"),
-        "tem": offer(make, shop, "透射电镜高分辨成像", "使用透射电子显微镜观察样品的晶格结构，分辨率高，可出具规范的测试报告。",
-                     instrument=False),
-        "pcr": offer(make, shop, "实时荧光PCR检测", "基于荧光定量聚合酶链式反应的核酸扩增检测服务，适用于基因表达分析。",
-                     instrument=False),
-        "xrd": offer(make, shop, "X射线衍射物相分析", "利用X射线衍射仪测定粉末或块体样品的物相组成与晶型结构，出具分析报告。",
-                     instrument=False),
+        "tem": offer(make, shop, "透射电镜高分辨成像",
+                     "使用透射电子显微镜观察样品的晶格结构，分辨率高，可出具规范的测试报告。", instrument=False),
+        "pcr": offer(make, shop, "实时荧光PCR检测",
+                     "基于荧光定量聚合酶链式反应的核酸扩增检测服务，适用于基因表达分析。", instrument=False),
+        "xrd": offer(make, shop, "X射线衍射物相分析",
+                     "利用X射线衍射仪测定粉末或块体样品的物相组成与晶型结构，出具分析报告。", instrument=False),
     }
 
 
@@ -217,7 +220,8 @@ def test_bad_filter_values_are_ignored_with_a_chinese_note_never_an_error(client
 
 def test_relevance_puts_title_hits_first_then_the_newest(client, make, provider):
     old_title = make.service(provider.provider, name="拉曼光谱")
-    newer_body = offer(make, provider.provider, "红外分析", "可同时提供拉曼光谱与红外光谱联用分析，出具完整报告并解读数据。")
+    newer_body = offer(make, provider.provider, "红外分析",
+                       "可同时提供拉曼光谱与红外光谱联用分析，出具完整报告并解读数据。")
     new_title = make.service(provider.provider, name="共聚焦拉曼光谱")
     old_title.published_at, new_title.published_at = utcnow() - timedelta(days=9), utcnow() - timedelta(days=1)
     db.session.commit()
@@ -230,14 +234,15 @@ def test_price_sorts_put_negotiable_last_both_ways(client, make, provider):
         make.service(provider.provider, name=name, price_fen=fen)
     assert names(get(client, "sort=price_asc"))[:3] == ["低价", "中价", "高价"]
     assert names(get(client, "sort=price_desc"))[:3] == ["高价", "中价", "低价"]
-    assert {*names(get(client, "sort=price_asc"))[3:]} == {*names(get(client, "sort=price_desc"))[3:]} == {"面议甲", "面议乙"}
+    assert ({*names(get(client, "sort=price_asc"))[3:]} == {*names(get(client, "sort=price_desc"))[3:]}
+            == {"面议甲", "面议乙"})
 
 
 def test_twenty_results_a_page_and_the_pager_keeps_the_filters(client, make, provider):
     for n in range(45):
         make.service(provider.provider, name=f"电镜测试{n:02d}", price_fen=100 * (n + 1))
     first, third = get(client, "q=电镜&sort=price_asc"), get(client, "q=电镜&sort=price_asc&page=3")
-    assert len(names(first)) == 20 and names(third) == ["电镜测试40", "电镜测试41", "电镜测试42", "电镜测试43", "电镜测试44"]
+    assert len(names(first)) == 20 and names(third) == [f"电镜测试{n}" for n in range(40, 45)]
     assert "共 3 页" in first and 'href="/services?q=%E7%94%B5%E9%95%9C&amp;sort=price_asc&amp;page=2"' in first
     assert names(get(client, "q=电镜&sort=price_asc&page=99")) == names(third)  # past the end: the last page
 
@@ -313,12 +318,12 @@ def reference_search(services: list[Service], args: SearchArgs) -> list[int]:
                 and (not args.voucher or s.voucher_eligible) and (not args.qualified or s.has_qualification)
                 and (args.field is None or args.field in {f.id for f in s.fields})
                 and (args.category is None or args.category in (s.category_id, category and category.parent_id))
-                and (not args.has_price_range or (s.price_fen is not None
-                                                  and (args.price_min_fen or 0) <= s.price_fen
-                                                  and (args.price_max_fen is None or s.price_fen <= args.price_max_fen))))
+                and (not args.has_price_range
+                     or (s.price_fen is not None and (args.price_min_fen or 0) <= s.price_fen
+                         and (args.price_max_fen is None or s.price_fen <= args.price_max_fen))))
 
     def published(s: Service) -> int:
-        return int(s.published_at.replace(tzinfo=timezone.utc).timestamp()) if s.published_at else 0
+        return int(s.published_at.replace(tzinfo=UTC).timestamp()) if s.published_at else 0
 
     def in_title(s: Service) -> bool:
         return found(set(s.search_tokens.split(SEPARATOR)[0].split()))

@@ -8,14 +8,13 @@ from marketplace.extensions import db
 from marketplace.models import AuditLog, Instrument, InstrumentStatus, ShopStatus
 
 from .conftest import sign_in_as
-
-from .test_seller_services import HTMX, found, fresh, reference, upload  # noqa: F401  (reference is a fixture)
+from .test_seller_services import HTMX, found, fresh, upload
 
 
 def instrument_data(reference, **overrides) -> dict:
-    data = {"name": "场发射扫描电子显微镜", "manufacturer": "日立", "model": "SU8010", "location": "徐州市云龙区实验楼201",
-            "original_value": "1,500,000", "field_id": str(reference["field"]), "status": "available",
-            "description": "冷场发射电子枪，分辨率1.0nm"}
+    data = {"name": "场发射扫描电子显微镜", "manufacturer": "日立", "model": "SU8010",
+            "location": "徐州市云龙区实验楼201", "original_value": "1,500,000", "field_id": str(reference["field"]),
+            "status": "available", "description": "冷场发射电子枪，分辨率1.0nm"}
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -93,7 +92,8 @@ def test_more_than_five_instrument_images_are_refused(client, seller, reference)
 
 
 def test_a_non_image_is_refused_and_the_good_image_is_kept(client, seller, reference):
-    response = post_instrument(client, reference, images=[upload("好图.png"), (io.BytesIO(b"PK\x03\x04zip"), "坏图.jpg")])
+    response = post_instrument(client, reference,
+                               images=[upload("好图.png"), (io.BytesIO(b"PK\x03\x04zip"), "坏图.jpg")])
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "坏图.jpg：图片无法识别，请上传JPG或PNG图片" in page and "好图.png" in page and "SU8010" in page

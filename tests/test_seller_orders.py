@@ -80,7 +80,8 @@ def test_tabs_count_the_providers_orders_by_state_within_each_kind(client, selle
     page = client.get("/seller/orders?kind=cxq").get_data(as_text=True)
     other = client.get("/seller/orders?kind=ord").get_data(as_text=True)
 
-    assert '<option value="cxq">创新券订单（8）</option>' in both and '<option value="ord">非创新券订单（2）</option>' in both
+    assert ('<option value="cxq">创新券订单（8）</option>' in both
+            and '<option value="ord">非创新券订单（2）</option>' in both)
     assert counts(both, "订单状态")["全部订单"] == 10 and counts(both, "订单状态")["订单沟通中"] == 3
     assert counts(page, "订单状态") == {"全部订单": 8, "订单沟通中": 2, "服务中": 1, "审核中": 1, "待补正": 0,
                                       "待兑付": 0, "已兑付": 1, "订单完成": 1, "订单失效": 2}
@@ -370,7 +371,8 @@ def test_the_order_page_offers_only_the_moves_its_state_allows(client, seller, m
     withdrawn_page = client.get(f"/seller/orders/{withdrawn.order_no}").get_data(as_text=True)
 
     assert f"/seller/orders/{serving.order_no}/finish" in serving_page and "/accept" not in serving_page
-    assert "暂无需要您处理的操作" in withdrawn_page and "/seller/orders/" + withdrawn.order_no + "/" not in withdrawn_page
+    assert ("暂无需要您处理的操作" in withdrawn_page
+            and "/seller/orders/" + withdrawn.order_no + "/" not in withdrawn_page)
 
 
 def test_an_order_with_the_price_still_open_shows_it_as_negotiable(client, seller, make, enterprise):

@@ -7,8 +7,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (AuditLog, Category, Field, Instrument, Service, ServiceStatus,
-                                ShopStatus, StoredFile)
+from marketplace.models import AuditLog, Category, Instrument, Service, ServiceStatus, ShopStatus, StoredFile
 from marketplace.seller.service_forms import normalize_tags
 
 from .conftest import sign_in_as
@@ -25,20 +24,6 @@ def image_bytes(size=(300, 200), color=(30, 90, 160), kind="PNG") -> bytes:
 
 def upload(name="图.png", **kwargs):
     return io.BytesIO(image_bytes(**kwargs)), name
-
-
-@pytest.fixture
-def reference(app):
-    """Two fields and part of the category tree, one category excluded from the voucher."""
-    materials, chips = Field(name="新材料", position=1), Field(name="半导体", position=2)
-    micro = Category(name="微区分析", position=1)
-    morphology = Category(name="微观形貌分析", parent=micro, position=1)
-    testing = Category(name="技术检测测试", position=2)
-    commercial = Category(name="商品批量检验", parent=testing, position=1, voucher_excluded=True)
-    db.session.add_all([materials, chips, micro, morphology, testing, commercial])
-    db.session.commit()
-    return {"field": materials.id, "field2": chips.id, "category": morphology.id, "parent": micro.id,
-            "excluded": commercial.id}
 
 
 def form_data(reference, **overrides) -> dict:
@@ -125,9 +110,10 @@ def test_save_and_submit_sends_the_new_service_to_review(client, seller, referen
 
 def test_the_form_offers_every_field_and_categories_grouped_by_parent(client, seller, reference):
     page = client.get("/seller/services/new").get_data(as_text=True)
-    for label in ("服务性质", "服务名称", "仪器名称", "服务描述", "服务类型", "服务周期", "服务是否有资质", "服务展示图",
-                  "仪器图片", "服务类别", "服务领域", "服务价格", "面议", "服务标签", "服务资质描述", "检测标准/方法",
-                  "样品要求", "创新券标识", "仪器共享服务", "检验检测服务", "技术研发服务", "加急服务"):
+    for label in ("服务性质", "服务名称", "仪器名称", "服务描述", "服务类型", "服务周期", "服务是否有资质",
+                  "服务展示图", "仪器图片", "服务类别", "服务领域", "服务价格", "面议", "服务标签", "服务资质描述",
+                  "检测标准/方法", "样品要求", "创新券标识", "仪器共享服务", "检验检测服务", "技术研发服务",
+                  "加急服务"):
         assert label in page, label
     assert re.search(r'<optgroup label="微区分析">\s*<option value="\d+">微观形貌分析</option>', page)
     assert 'enctype="multipart/form-data"' in page and "商品批量检验" in page
@@ -165,7 +151,8 @@ def test_a_description_of_30_to_100_characters_is_accepted(client, seller, refer
     assert len(only_service().description) == length
 
 
-@pytest.mark.parametrize("typed, stored", [("抗疫，电镜、 SEM", "抗疫,电镜,SEM"), ("Raman  spectra;；XPS", "Raman spectra,XPS"),
+@pytest.mark.parametrize("typed, stored", [("抗疫，电镜、 SEM", "抗疫,电镜,SEM"),
+                                           ("Raman  spectra;；XPS", "Raman spectra,XPS"),
                                            ("电镜,电镜, ", "电镜"), ("", "")])
 def test_tags_are_stored_with_ascii_commas(typed, stored):
     assert normalize_tags(typed) == stored

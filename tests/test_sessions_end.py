@@ -3,7 +3,7 @@ remember-me cookie of the account, checked on each request; each sign-in gets a 
 `next` after sign-in stays a same-site path."""
 import queue
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -73,7 +73,7 @@ def test_remember_me_lasts_fourteen_days_not_a_year(app, enterprise):
     response = Auth(client).login(enterprise, remember="y")
     header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", header).group(1))
-    assert abs(expires - datetime.now(timezone.utc) - timedelta(days=14)) < timedelta(minutes=5)
+    assert abs(expires - datetime.now(UTC) - timedelta(days=14)) < timedelta(minutes=5)
 
 
 def signed_in_at(user, issued: datetime) -> str:
@@ -88,7 +88,7 @@ def remembered_since(app, user, issued: datetime):
 
 def test_a_remember_cookie_older_than_remember_days_signs_no_one_in(app, enterprise):
     """The cookie's Expires is only a request to the browser: a copied cookie is refused by the server too."""
-    lasts, now = app.config["REMEMBER_COOKIE_DURATION"], datetime.now(timezone.utc)
+    lasts, now = app.config["REMEMBER_COOKIE_DURATION"], datetime.now(UTC)
     assert is_signed_in(remembered_since(app, enterprise, now - lasts + timedelta(hours=1)))
     assert not is_signed_in(remembered_since(app, enterprise, now - lasts - timedelta(hours=1)))
 
@@ -96,7 +96,7 @@ def test_a_remember_cookie_older_than_remember_days_signs_no_one_in(app, enterpr
 def test_a_session_kept_open_longer_than_remember_days_ends(app, enterprise):
     client = signed_in_client(app, enterprise)
     with client.session_transaction() as session:
-        session["_user_id"] = signed_in_at(enterprise, datetime.now(timezone.utc)
+        session["_user_id"] = signed_in_at(enterprise, datetime.now(UTC)
                                            - app.config["REMEMBER_COOKIE_DURATION"] - timedelta(minutes=1))
     assert not is_signed_in(client)
 

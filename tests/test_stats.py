@@ -57,7 +57,7 @@ def seed_orders(make, enterprise) -> tuple[Provider, Provider]:
     orders = [make.order(enterprise, two_fields) for _ in range(3)]
     make.order(enterprise, two_fields, status=OrderStatus.WITHDRAWN)
     make.order(enterprise, one_field, quantity=2)
-    for order, score in zip(orders, (5, 4)):
+    for order, score in zip(orders, (5, 4), strict=False):
         db.session.add(Rating(order_id=order.id, provider_id=first.id, user_id=enterprise.id, score=score))
     db.session.commit()
     return first, second
@@ -187,7 +187,8 @@ def table_rows(page: str, key: str) -> list[list[str]]:
     """The chart's table as text: body rows, then the 合计 row if any."""
     table = re.search(r"<table.*?</table>", section(page, key), re.S).group(0)
     table = re.sub(r"<caption.*?</caption>", "", table, flags=re.S)
-    rows = [[html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+    rows = [[html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
             for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
     return [row for row in rows if row != ["暂无数据"]]
 
@@ -292,7 +293,8 @@ def test_excel_export_holds_the_same_rows_as_the_table_on_the_page(client, auth,
     assert header == list(report.columns)
     screen = table_rows(page, key)
     assert screen[0] == header
-    assert [[cell_as_screen(value, column) for value, column in zip(row, header)] for row in rows] == screen[1:]
+    assert [[cell_as_screen(value, column) for value, column in zip(row, header, strict=True)]
+            for row in rows] == screen[1:]
     money_columns = [index for index, column in enumerate(header) if column.endswith("（元）")]
     for row in sheet.iter_rows(min_row=4):
         assert all(row[index].number_format == "#,##0.00" for index in money_columns)

@@ -1,8 +1,8 @@
 from datetime import date
-from marketplace import validators
 
 import pytest
 
+from marketplace import validators
 from marketplace.validators import (
     CREDIT_CODE_CHARSET,
     ID_TYPES,
@@ -151,7 +151,8 @@ def test_id_card_with_impossible_birth_date_is_refused(body):
     assert id_number_problem("id_card", make_id_number(body), today=TODAY) == "居民身份证号码中的出生日期不正确"
 
 
-@pytest.mark.parametrize("number", ["110105491231002", ID_CARD_EXAMPLE + "1", "1101051949123100AX", "X1010519491231002"])
+@pytest.mark.parametrize("number", ["110105491231002", ID_CARD_EXAMPLE + "1", "1101051949123100AX",
+                                    "X1010519491231002"])
 def test_id_card_of_wrong_shape_is_refused(number):
     assert id_number_problem("id_card", number) == "居民身份证号码应为18位（最后一位可以是X）"
 
@@ -248,7 +249,8 @@ def test_bank_branch_code_is_twelve_digits(code, message):
 
 @pytest.mark.parametrize("typed, unit, fen", [
     ("408,000", "元", 40_800_000), ("¥1234.5", "元", 123_450), ("15000元", "元", 1_500_000),
-    ("0.01", "元", 1), ("1234.5", "万元", 1_234_500_000), ("0.000001", "万元", 1), (" ", "元", None), ("", "万元", None),
+    ("0.01", "元", 1), ("1234.5", "万元", 1_234_500_000), ("0.000001", "万元", 1), (" ", "元", None),
+    ("", "万元", None),
 ])
 def test_money_typed_in_yuan_or_wan_becomes_integer_fen(typed, unit, fen):
     assert validators.parse_money(typed, unit) == fen

@@ -10,14 +10,21 @@ from sqlalchemy import select
 
 from marketplace import policy
 from marketplace.extensions import db
-from marketplace.models import (ApplicationStatus, AuditLog, RedemptionStatus, StoredFile, User, Voucher,
-                                VoucherApplication, china_today)
+from marketplace.models import (
+    ApplicationStatus,
+    AuditLog,
+    RedemptionStatus,
+    StoredFile,
+    User,
+    Voucher,
+    VoucherApplication,
+    china_today,
+)
 from marketplace.stats import queries
 from marketplace.validators import make_credit_code
 from marketplace.vouchers import lifecycle
 
 from .conftest import sign_in_as
-from .samples import png_upload
 from .test_catalog_pages import section
 from .test_vouchers import form, the_application
 

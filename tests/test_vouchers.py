@@ -10,8 +10,17 @@ from sqlalchemy import func, select
 
 from marketplace import policy
 from marketplace.extensions import db
-from marketplace.models import (AccountStatus, ApplicationStatus, AuditLog, KexiaoEntry, Role, SmsCode, Voucher,
-                                VoucherApplication, china_today)
+from marketplace.models import (
+    AccountStatus,
+    ApplicationStatus,
+    AuditLog,
+    KexiaoEntry,
+    Role,
+    SmsCode,
+    Voucher,
+    VoucherApplication,
+    china_today,
+)
 from marketplace.vouchers import lifecycle
 from marketplace.vouchers.forms import incomplete
 
@@ -77,7 +86,8 @@ def test_a_new_form_is_prefilled_from_the_enterprise_account(client, signed_in):
 
 def test_saving_a_partial_draft_keeps_it_for_later(client, signed_in):
     response = client.post("/me/vouchers/apply", data=form(signed_in, action="save", employees="",
-                                                             financial_statement=None), content_type="multipart/form-data")
+                                                             financial_statement=None),
+                           content_type="multipart/form-data")
     assert response.status_code == 303
     application = the_application(signed_in)
     assert application.status == ApplicationStatus.DRAFT and application.employees is None
@@ -310,7 +320,8 @@ def test_an_unverified_contact_phone_stops_the_submission_and_keeps_the_scan(cli
 def test_a_submit_of_an_application_no_longer_editable_leaves_its_stamped_sheet(client, signed_in, make, status):
     application = make.voucher_application(signed_in, status=status)
     stamped = application.stamped_sheet_file_id
-    response = client.post("/me/vouchers/apply/submit", data={"stamped_sheet": png_upload("另一份.png"), "promise": "y"},
+    response = client.post("/me/vouchers/apply/submit",
+                           data={"stamped_sheet": png_upload("另一份.png"), "promise": "y"},
                            content_type="multipart/form-data")
     application = the_application(signed_in)
     assert (application.status, application.stamped_sheet_file_id) == (status, stamped)
@@ -471,7 +482,8 @@ def test_a_kexiao_number_typed_full_width_still_matches(client, signed_in):
                                credit_code=signed_in.enterprise.credit_code))
     db.session.commit()
     found = client.post("/me/vouchers/apply/check/kexiao_number", headers=HTMX,
-                        data={"kexiao_number": "２０２６３２０１０００８８", "credit_code": signed_in.enterprise.credit_code})
+                        data={"kexiao_number": "２０２６３２０１０００８８",
+                              "credit_code": signed_in.enterprise.credit_code})
     assert f"科技型中小企业库中：{signed_in.enterprise.name}" in found.text
 
 

@@ -16,12 +16,28 @@ from sqlalchemy import func, select
 
 from marketplace.accounts import sessions
 from marketplace.extensions import db
-from marketplace.models import (Base, Cart, CartLine, Complaint, Message, NonEligibleKind, Order, Redemption,
-                                RedemptionStatus, Role, Service, ShopStatus, StoredFile, User, Voucher)
+from marketplace.models import (
+    Base,
+    Cart,
+    CartLine,
+    Complaint,
+    Message,
+    NonEligibleKind,
+    Order,
+    Redemption,
+    RedemptionStatus,
+    Role,
+    Service,
+    ShopStatus,
+    StoredFile,
+    User,
+    Voucher,
+)
 from marketplace.orders import lifecycle as order_lifecycle
 from marketplace.redemption import claims, settlement
 
 from .conftest import CsrfClient, Factory, empty_all_tables
+
 
 @functools.cache
 def url_rules() -> tuple:
@@ -93,7 +109,8 @@ class World:
 
 def build_world() -> World:
     make = Factory()
-    sides = {"own": _side(make, city="南京", provider_city="徐州"), "other": _side(make, city="苏州", provider_city="无锡")}
+    sides = {"own": _side(make, city="南京", provider_city="徐州"),
+             "other": _side(make, city="苏州", provider_city="无锡")}
     individual = make.user(Role.INDIVIDUAL)
     db.session.add(Cart(user_id=individual.id, lines=[CartLine(service_id=sides["own"].service.id, quantity=1)]))
     removed = make.provider()
@@ -130,8 +147,9 @@ def _side(make: Factory, city: str, provider_city: str) -> Side:
     cart = Cart(user_id=enterprise.id, lines=[CartLine(service_id=service.id, quantity=1)])
     db.session.add(cart)
     db.session.commit()
-    return Side(enterprise=enterprise, provider=provider, voucher=voucher, service=service, order=order, paid_claim=paid,
-                publicity_claim=in_publicity, offline_claim=offline, cart_line=cart.lines[0], complaint=complaint,
+    return Side(enterprise=enterprise, provider=provider, voucher=voucher, service=service, order=order,
+                paid_claim=paid, publicity_claim=in_publicity, offline_claim=offline, cart_line=cart.lines[0],
+                complaint=complaint,
                 objection_id=objection.id, private_file=paid.invoices[0].file)
 
 

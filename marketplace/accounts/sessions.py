@@ -6,7 +6,7 @@ device and worker. The sign-in time ends a sign-in after REMEMBER_COOKIE_DURATIO
 and a cookie's Expires binds only an honest browser, so a copied cookie would otherwise work for ever."""
 import secrets
 import time
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from flask import current_app, session
 from flask_login import login_user
@@ -53,7 +53,7 @@ class SessionId(NamedTuple):
         return str(session_version) == self.version and status != AccountStatus.DISABLED
 
 
-def parse(session_id: str) -> Optional[SessionId]:
+def parse(session_id: str) -> SessionId | None:
     """The sign-in a cookie names, or None when it is malformed or older than REMEMBER_COOKIE_DURATION. The caller
     reads the account and asks SessionId.admits() (access.load_user; uploads/early.py on a connection of its own)."""
     user_id, version, nonce = (session_id.split(":") + ["", ""])[:3]

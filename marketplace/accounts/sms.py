@@ -1,7 +1,7 @@
 """Phone verification codes through a pluggable backend; the default backend writes to the log."""
 import secrets
 from datetime import timedelta
-from typing import Optional, Protocol
+from typing import Protocol
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import func, select, update
@@ -70,7 +70,7 @@ def _check_limits(phone: str, purpose: str, ip: str) -> None:
         raise TooSoon("当前网络获取验证码过于频繁，请明天再试或联系省统筹中心")
 
 
-def matching_code(phone: str, purpose: str, code: str) -> Optional[int]:
+def matching_code(phone: str, purpose: str, code: str) -> int | None:
     """The id of the latest unexpired code if `code` is it, or None; wrong guesses are counted (committed) and
     capped. A right code is not used up here: use_code() does that in the transaction of the change it verifies,
     so a save refused for another field leaves it good for the next try.

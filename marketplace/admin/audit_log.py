@@ -8,8 +8,7 @@ keep it so).
 """
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Optional
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, request, url_for
 from sqlalchemy import Select, or_, select
@@ -62,7 +61,7 @@ class Filters:
             found.errors["to"], found.dates["to"] = "结束日期不能早于开始日期", None
         return found
 
-    def _date(self, name: str) -> Optional[date]:
+    def _date(self, name: str) -> date | None:
         text = self.typed[name]
         if not text:
             return None
@@ -110,7 +109,7 @@ def _by_user(text: str):
 
 def china_midnight_utc(day: date) -> datetime:
     """The start of `day` in China time as the naive UTC the log stores (16:00 the day before)."""
-    return datetime.combine(day, time.min, tzinfo=CHINA).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.combine(day, time.min, tzinfo=CHINA).astimezone(UTC).replace(tzinfo=None)
 
 
 @bp.get("/audit")
@@ -124,7 +123,7 @@ def audit():
         422 if filters.errors else 200
 
 
-def object_url(entry: AuditLog) -> Optional[str]:
+def object_url(entry: AuditLog) -> str | None:
     """The reviewer's page of the entry's object, or None where there is none."""
     page = ADMIN_PAGES.get(entry.object_type)
     if page is None or entry.object_id is None:

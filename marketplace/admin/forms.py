@@ -1,13 +1,9 @@
-from wtforms import SelectMultipleField, TextAreaField
-
-from ..forms import Form
-from wtforms.validators import DataRequired, Length
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField, ValidationError, widgets
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, ValidationError, widgets
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from .. import policy
-from ..forms import MoneyField, choices
+from ..forms import Form, MoneyField, choices
 from ..vouchers.forms import CITY_CHOICES
 from ..vouchers.lifecycle import CONFIRM_CITY, current_year
 

@@ -7,7 +7,7 @@ the modules happened to register them: each module names its queue's area and po
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
-from typing import Any, Optional
+from typing import Any
 
 from flask import request
 from sqlalchemy import func, select
@@ -39,13 +39,13 @@ class Queue:
     timestamp: Any                 # the column that says since when an item waits
     where: tuple = field(default_factory=tuple)
     url_args: dict = field(default_factory=dict)
-    area: Optional[str] = None
-    position: Optional[int] = None
+    area: str | None = None
+    position: int | None = None
 
     def placement(self) -> tuple[Area, int]:
         return next((area for area in AREAS if area.title == self.area), OTHER), self.position or 0
 
-    def summary(self) -> tuple[int, Optional[datetime]]:
+    def summary(self) -> tuple[int, datetime | None]:
         """How many wait, and the oldest one's timestamp: one query."""
         count, oldest = db.session.execute(select(func.count(), func.min(self.timestamp)).where(*self.where)).one()
         return count, oldest
@@ -56,9 +56,9 @@ class Summary:
     """One queue as the home shows it: how many wait, and since when the oldest does."""
     queue: Queue
     count: int
-    oldest: Optional[datetime]     # naive UTC, as stored
+    oldest: datetime | None     # naive UTC, as stored
 
-    def waited(self, now: Optional[datetime] = None) -> str:
+    def waited(self, now: datetime | None = None) -> str:
         return waiting_time(self.oldest, now or utcnow()) if self.oldest else ""
 
 
@@ -75,8 +75,8 @@ def waiting_time(since: datetime, now: datetime) -> str:
 QUEUES: list[Queue] = []
 
 
-def register_queue(label: str, endpoint: str, timestamp, *where, area: Optional[str] = None,
-                   position: Optional[int] = None, **url_args) -> None:
+def register_queue(label: str, endpoint: str, timestamp, *where, area: str | None = None,
+                   position: int | None = None, **url_args) -> None:
     """Add a queue to /admin; `area` (one of AREAS' titles) and `position` place it on the home."""
     QUEUES.append(Queue(label, endpoint, timestamp, where, url_args, area, position))
 
@@ -93,7 +93,7 @@ def by_area() -> list[tuple[Area, list[Summary]]]:
 
 # ---------------------------------------------------------------- bulk approval (accounts, listings)
 
-def ticked(rows, checked: Optional[list[int]]) -> set[int]:
+def ticked(rows, checked: list[int] | None) -> set[int]:
     """The ids a pick-list shows ticked: those a refused post sent back, else every row when 全选 (?all=1)."""
     if checked is not None:
         return set(checked)

@@ -11,8 +11,17 @@ from .. import audit, locks, policy
 from ..extensions import db
 from ..forms import Form
 from ..htmx import is_htmx, redirect_htmx, render_either
-from ..models import (Category, Field, Instrument, NonEligibleKind, Provider, Service, ShopStatus, UnitType,
-                      service_fields)
+from ..models import (
+    Category,
+    Field,
+    Instrument,
+    NonEligibleKind,
+    Provider,
+    Service,
+    ShopStatus,
+    UnitType,
+    service_fields,
+)
 from ..pagination import paginate
 from . import bp
 from .queues import selected_ids

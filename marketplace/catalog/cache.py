@@ -9,9 +9,11 @@ least recently used go first); 0 turns the cache off."""
 import sys
 import threading
 from collections import OrderedDict
-from typing import Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 from flask import current_app, g, request
+
 from ..extensions import db
 from ..models import CacheGeneration
 

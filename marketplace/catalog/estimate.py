@@ -10,8 +10,8 @@ from sqlalchemy import select
 from .. import policy
 from ..extensions import db
 from ..models import Role, Voucher, china_today
-from ..vouchers.local import region_for
 from ..validators import whole_number
+from ..vouchers.local import region_for
 
 NOT_ELIGIBLE = "该服务不带创新券标识，不能兑付"
 NEGOTIABLE = "面议服务以实际合同金额计算"

@@ -1,6 +1,6 @@
 """Demo accounts, one for each role the demo walks through, all sharing DEMO_PASSWORD."""
 from datetime import date, datetime, timedelta
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from .. import policy
 from ..models import AccountStatus, Role
@@ -23,8 +23,8 @@ class DemoAccount(NamedTuple):
     role: str
     note: str
     status: str = AccountStatus.ACTIVE
-    enterprise: Optional[DemoEnterprise] = None
-    provider: Optional[str] = None  # name of the shop this account runs
+    enterprise: DemoEnterprise | None = None
+    provider: str | None = None  # name of the shop this account runs
     name: str = ""  # "" -> a generated person's name
 
 

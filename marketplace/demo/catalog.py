@@ -3,7 +3,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from .. import policy
 from ..catalog.search_tokens import service_index_text
@@ -23,7 +23,8 @@ EXTRA_CLAUSES = ("由经验丰富的专职技术人员操作，数据准确可�
 LAB_ROOMS = ("分析测试中心", "实验楼", "检测大楼", "科研楼", "公共技术平台")
 STATUS_WEIGHTS = {ServiceStatus.LISTED: 93, ServiceStatus.PENDING: 3, ServiceStatus.DRAFT: 2,
                   ServiceStatus.REJECTED: 1, ServiceStatus.DELISTED: 1}
-REJECTION_REASONS = ("服务描述与所用仪器不符，请补充检测标准/方法后重新提交。", "价格单位填写不规范，请按样品或机时计价。",
+REJECTION_REASONS = ("服务描述与所用仪器不符，请补充检测标准/方法后重新提交。",
+                     "价格单位填写不规范，请按样品或机时计价。",
                      "服务资质描述缺少证书编号，请补充后重新提交。")
 NO_QUALIFICATION_NOTE = "本服务出具测试数据与分析报告，不加盖资质认定标志。"
 SEED_SAMPLE_REQUIREMENTS = "样品数量、状态及包装要求请在下单前与服务单位确认。"
@@ -43,7 +44,7 @@ class Listing(NamedTuple):
     purpose: str
     category: tuple[str, str]
     unit: str
-    price_fen: Optional[int]
+    price_fen: int | None
     nature: str
     standard: str
     fields: tuple[str, ...]
@@ -51,7 +52,7 @@ class Listing(NamedTuple):
     tags: str
     samples: tuple[str, ...]
     sample_requirements: str
-    instrument: Optional[dict]
+    instrument: dict | None
     seed_listed: bool = False
 
 
@@ -104,7 +105,7 @@ class CatalogBuilder:
                                                                kind.fields[0], kind.group))
         return instruments
 
-    def _listing(self, analysis: Analysis, kind: Optional[Kind], instrument: Optional[dict]) -> Listing:
+    def _listing(self, analysis: Analysis, kind: Kind | None, instrument: dict | None) -> Listing:
         rng = self.rng
         unit = _unit_variant(rng, analysis.unit)
         fields = tuple(rng.sample(kind.fields, rng.randint(1, min(3, len(kind.fields))))) if kind else ("其他",)
@@ -121,7 +122,7 @@ class CatalogBuilder:
     # ------------------------------------------------------------ rows
 
     def _add_instrument(self, shop: Shop, name: str, manufacturer: str, model: str, value_fen: int,
-                        field_name: str, group: Optional[str] = None) -> dict:
+                        field_name: str, group: str | None = None) -> dict:
         rng = self.rng
         row = shop.row
         created = moment_between(rng, row["created_at"], BASE_TIME)
@@ -137,7 +138,8 @@ class CatalogBuilder:
             "original_value_fen": value_fen,
             "field_id": self.reference.field_ids.get(field_name),
             "status": rng.choices(tuple(INSTRUMENT_WEIGHTS), weights=tuple(INSTRUMENT_WEIGHTS.values()))[0],
-            "description": f"{rng.randint(2010, 2024)}年购置的{_brand(manufacturer)} {model}{name}{scope}，面向社会开放共享。",
+            "description": f"{rng.randint(2010, 2024)}年购置的{_brand(manufacturer)} {model}{name}{scope}，"
+                           "面向社会开放共享。",
             "created_at": created,
             "updated_at": created,
         }
@@ -182,7 +184,7 @@ class CatalogBuilder:
         self.next_service_id += 1
 
 
-def _seed_listing(real: RealService, instrument: Optional[dict]) -> Listing:
+def _seed_listing(real: RealService, instrument: dict | None) -> Listing:
     return Listing(
         name=real.name, purpose=real.purpose, category=real.category, unit=real.unit,
         price_fen=None if real.price_yuan is None else real.price_yuan * policy.FEN_PER_YUAN,
@@ -220,7 +222,7 @@ def _opening(rng: random.Random, listing: Listing) -> str:
     return rng.choice([option for option in options if len(option) <= MAX_INTRO])
 
 
-def _name_variant(rng: random.Random, name: str, kind: Optional[Kind], instrument: Optional[dict]) -> str:
+def _name_variant(rng: random.Random, name: str, kind: Kind | None, instrument: dict | None) -> str:
     """Labs word the same analysis differently: some name the model, some the kind of sample."""
     variant = rng.random()
     if instrument and variant < 0.25:

@@ -1,6 +1,6 @@
 """Static demo data: reference lists, Jiangsu geography, and the providers, instruments and services
 named in the seed document (江苏省科技创新券政策解读及服务介绍, 2025-03-27)."""
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from .. import policy
 
@@ -14,12 +14,15 @@ class CategoryGroup(NamedTuple):
 
 
 CATEGORY_TREE = (
-    CategoryGroup("结构分析", ("物相与晶型分析", "分子结构分析", "立体构型分析", "晶体取向分析", "应力与织构分析", "其他")),
+    CategoryGroup("结构分析", ("物相与晶型分析", "分子结构分析", "立体构型分析", "晶体取向分析", "应力与织构分析",
+                           "其他")),
     CategoryGroup("组成分析", ("元素定性分析", "元素定量分析", "组分分离鉴定", "同位素分析", "大分子分析", "其他")),
-    CategoryGroup("表面分析", ("表面元素与组成分析", "表面/薄膜形貌分析", "表面/薄膜物相与晶型", "表面/薄膜性质分析", "其他")),
+    CategoryGroup("表面分析", ("表面元素与组成分析", "表面/薄膜形貌分析", "表面/薄膜物相与晶型", "表面/薄膜性质分析",
+                           "其他")),
     CategoryGroup("微区分析", ("微观形貌分析", "微区结构分析", "微区成分分析", "其他")),
-    CategoryGroup("物化性质", ("粒度/颗粒分析", "硬度/厚度/密度", "熔点/沸点/折光率", "比表面/孔径/孔容", "热学性能分析",
-                           "力学性能分析", "声光电磁性能", "还原/氧化/吸附性能", "流体性能分析", "其他")),
+    CategoryGroup("物化性质", ("粒度/颗粒分析", "硬度/厚度/密度", "熔点/沸点/折光率", "比表面/孔径/孔容",
+                           "热学性能分析", "力学性能分析", "声光电磁性能", "还原/氧化/吸附性能", "流体性能分析",
+                           "其他")),
     CategoryGroup("制备加工", ("材料制备", "测试制样", "非环境条件", "其他")),
     CategoryGroup("其他", ("其他",)),
     # The testing categories shown in the seed's mall screenshots, plus 计量校准 for the 徐州 calibrations.
@@ -41,11 +44,13 @@ CITY_WEIGHTS = {
     "扬州": 4, "镇江": 4, "泰州": 4, "宿迁": 2,
 }
 DISTRICTS = {
-    "南京": ("玄武区", "秦淮区", "建邺区", "鼓楼区", "浦口区", "栖霞区", "雨花台区", "江宁区", "六合区", "溧水区", "高淳区"),
+    "南京": ("玄武区", "秦淮区", "建邺区", "鼓楼区", "浦口区", "栖霞区", "雨花台区", "江宁区", "六合区", "溧水区",
+             "高淳区"),
     "无锡": ("锡山区", "惠山区", "滨湖区", "梁溪区", "新吴区", "江阴市", "宜兴市"),
     "徐州": ("鼓楼区", "云龙区", "贾汪区", "泉山区", "铜山区", "丰县", "沛县", "睢宁县", "新沂市", "邳州市"),
     "常州": ("天宁区", "钟楼区", "新北区", "武进区", "金坛区", "溧阳市"),
-    "苏州": ("虎丘区", "吴中区", "相城区", "姑苏区", "吴江区", "苏州工业园区", "常熟市", "张家港市", "昆山市", "太仓市"),
+    "苏州": ("虎丘区", "吴中区", "相城区", "姑苏区", "吴江区", "苏州工业园区", "常熟市", "张家港市", "昆山市",
+             "太仓市"),
     "南通": ("崇川区", "通州区", "海门区", "如东县", "启东市", "如皋市", "海安市"),
     "连云港": ("连云区", "海州区", "赣榆区", "东海县", "灌云县", "灌南县"),
     "淮安": ("淮安区", "淮阴区", "清江浦区", "洪泽区", "涟水县", "盱眙县", "金湖县"),
@@ -64,7 +69,7 @@ class ProviderProfile(NamedTuple):
     district: str
     address_detail: str  # "" when the seed shows none: a street is generated
     groups: tuple[str, ...]  # instrument groups (see kinds.py) for the generated part of its catalog
-    website: Optional[str] = None
+    website: str | None = None
     is_pilot: bool = False
 
 
@@ -83,7 +88,8 @@ REAL_PROVIDERS = (
     ProviderProfile("南京市产品质量监督检验院", "public_institution", "南京", "江宁区", "宁南街道宁南大道",
                  ("chemistry", "mechanics", "electronics", "software")),
     ProviderProfile("中达检测江苏技术服务有限公司", "third_party", "南京", "雨花台区", "", ("chemistry",)),
-    ProviderProfile("江苏东力检测检验中心有限公司", "third_party", "南京", "雨花台区", "", ("mechanics", "electronics")),
+    ProviderProfile("江苏东力检测检验中心有限公司", "third_party", "南京", "雨花台区", "",
+                    ("mechanics", "electronics")),
     ProviderProfile("苏州苏大卫生与环境检测研究所有限公司", "third_party", "苏州", "姑苏区", "", ("bio", "chemistry")),
     ProviderProfile("无锡中达检测技术有限公司", "third_party", "无锡", "新吴区", "", ("software", "chemistry")),
     ProviderProfile("苏州中达检测技术有限公司", "third_party", "苏州", "吴中区", "", ("semiconductor", "electronics")),
@@ -105,33 +111,40 @@ class RealInstrument(NamedTuple):
 REAL_INSTRUMENTS = (
     RealInstrument("cumt-sem", "中国矿业大学", "扫描电子显微镜", "FEI", "Quanta 250", 280, "新材料"),
     RealInstrument("cumt-tem", "中国矿业大学", "透射电子显微镜", "FEI", "Tecnai G2 F20", 1100, "新材料"),
-    RealInstrument("cumt-xps", "中国矿业大学", "X射线光电子能谱仪", "赛默飞 Thermo Fisher", "ESCALAB 250Xi", 560, "新材料"),
+    RealInstrument("cumt-xps", "中国矿业大学", "X射线光电子能谱仪", "赛默飞 Thermo Fisher", "ESCALAB 250Xi", 560,
+                   "新材料"),
     RealInstrument("cumt-afm", "中国矿业大学", "原子力显微镜", "布鲁克 Bruker", "Dimension Icon", 260, "新材料"),
-    RealInstrument("cumt-bet", "中国矿业大学", "比表面积及孔径分析仪", "麦克默瑞提克 Micromeritics", "ASAP 2460", 85, "新材料"),
+    RealInstrument("cumt-bet", "中国矿业大学", "比表面积及孔径分析仪", "麦克默瑞提克 Micromeritics", "ASAP 2460", 85,
+                   "新材料"),
     RealInstrument("cumt-contact", "中国矿业大学", "接触角测量仪", "克吕士 KRÜSS", "DSA100", 42, "新材料"),
-    RealInstrument("cumt-utm", "中国矿业大学", "微机控制电液伺服万能试验机", "济南试金", "WAW-600B", 65, "高端装备制造"),
+    RealInstrument("cumt-utm", "中国矿业大学", "微机控制电液伺服万能试验机", "济南试金", "WAW-600B", 65,
+                   "高端装备制造"),
     RealInstrument("cumt-rock", "中国矿业大学", "岩石力学测试系统", "美特斯 MTS", "MTS 815", 520, "新能源"),
     RealInstrument("cumt-mla", "中国矿业大学", "无掩膜激光直写光刻系统", "海德堡 Heidelberg", "MLA 150", 460, "半导体"),
-    RealInstrument("xzjc-spark", "徐州市检验检测中心", "火花直读光谱仪", "斯派克 SPECTRO", "SPECTROMAXx", 62, "高端装备制造"),
+    RealInstrument("xzjc-spark", "徐州市检验检测中心", "火花直读光谱仪", "斯派克 SPECTRO", "SPECTROMAXx", 62,
+                   "高端装备制造"),
     RealInstrument("xzjc-cs", "徐州市检验检测中心", "高频红外碳硫分析仪", "力可 LECO", "CS844", 48, "新材料"),
     RealInstrument("xzjc-qpcr", "徐州市检验检测中心", "实时荧光定量PCR仪", "应用生物系统 Applied Biosystems",
                    "QuantStudio 5", 38, "生物医药"),
     RealInstrument("xzmu-cd", "徐州医科大学", "多功能圆二色谱仪", "Applied Photophysics", "Chirascan", 120, "生物医药"),
-    RealInstrument("xzmu-esem", "徐州医科大学", "环境扫描电镜", "赛默飞 Thermo Fisher", "Quanta 250 FEG", 320, "生物医药"),
+    RealInstrument("xzmu-esem", "徐州医科大学", "环境扫描电镜", "赛默飞 Thermo Fisher", "Quanta 250 FEG", 320,
+                   "生物医药"),
     RealInstrument("xzmu-cfe", "徐州医科大学", "冷场发射扫描电镜", "日立 Hitachi", "SU8010", 380, "生物医药"),
-    RealInstrument("xzmu-live", "徐州医科大学", "实时活细胞成像分析系统", "赛多利斯 Sartorius", "IncuCyte S3", 110, "生物医药"),
-    RealInstrument("xzmu-dpcr", "徐州医科大学", "数字PCR仪（微滴发生器和微滴分析仪）", "伯乐 Bio-Rad", "QX200", 60, "生物医药"),
+    RealInstrument("xzmu-live", "徐州医科大学", "实时活细胞成像分析系统", "赛多利斯 Sartorius", "IncuCyte S3", 110,
+                   "生物医药"),
+    RealInstrument("xzmu-dpcr", "徐州医科大学", "数字PCR仪（微滴发生器和微滴分析仪）", "伯乐 Bio-Rad", "QX200", 60,
+                   "生物医药"),
 )
 
 
 class RealService(NamedTuple):
     provider: str
     name: str
-    price_yuan: Optional[int]  # None: 面议
+    price_yuan: int | None  # None: 面议
     category: tuple[str, str]
     fields: tuple[str, ...]
     purpose: str  # opening clause of the description
-    instrument: Optional[str] = None  # RealInstrument.key
+    instrument: str | None = None  # RealInstrument.key
     unit: str = "元/样品"
     nature: str = "testing"
     cycle: str = "5-7个工作日"
@@ -152,8 +165,9 @@ REAL_SERVICES = (
                 nature="instrument_sharing", cycle="预约后3个工作日内"),
     RealService("中国矿业大学", "静态摩擦角、表面张力等测量", 150, (_SURFACE, "表面/薄膜性质分析"), ("新材料",),
                 "测量静态摩擦角、液体表面张力及界面张力等参数", "cumt-contact"),
-    RealService("中国矿业大学", "微-介孔材料的介孔-部分微孔孔径分布测试", 500, (_PHYS, "比表面/孔径/孔容"), ("新材料", "新能源"),
-                "测定微-介孔材料比表面积及介孔、部分微孔孔径分布", "cumt-bet", standard="GB/T 19587-2017"),
+    RealService("中国矿业大学", "微-介孔材料的介孔-部分微孔孔径分布测试", 500, (_PHYS, "比表面/孔径/孔容"),
+                ("新材料", "新能源"), "测定微-介孔材料比表面积及介孔、部分微孔孔径分布", "cumt-bet",
+                standard="GB/T 19587-2017"),
     RealService("中国矿业大学", "材料表面结构原子力显微镜表征", 400, (_SURFACE, "表面/薄膜形貌分析"), ("新材料",),
                 "利用原子力显微镜表征材料表面纳米级三维结构与粗糙度", "cumt-afm", standard="GB/T 31227-2014"),
     RealService("中国矿业大学", "TEM图像及能谱分析", 1100, (_MICRO, "微区成分分析"), ("新材料", "半导体"),
@@ -180,15 +194,15 @@ REAL_SERVICES = (
                 "采用高频燃烧红外吸收法测定金属材料碳、硫含量", "xzjc-cs", standard="GB/T 20123-2006"),
     RealService("徐州市检验检测中心", "数字多用表校准", 1500, (_TESTING, "计量校准"), ("电子信息",),
                 "依据校准规范对数字多用表各功能和量程进行校准", standard="JJF 1587-2016"),
-    RealService("徐州市检验检测中心", "室内装饰装修材料人造板中甲醛释放量检测", 5000, (_TESTING, "技术检测测试"), ("新材料",),
-                "检测人造板及其制品的甲醛释放量是否符合限量要求", standard="GB 18580-2017"),
+    RealService("徐州市检验检测中心", "室内装饰装修材料人造板中甲醛释放量检测", 5000, (_TESTING, "技术检测测试"),
+                ("新材料",), "检测人造板及其制品的甲醛释放量是否符合限量要求", standard="GB 18580-2017"),
     RealService("徐州市检验检测中心", "温度传感器现场校准", 400, (_TESTING, "计量校准"), ("高端装备制造",),
                 "对温度传感器及测温系统进行现场校准并出具校准证书"),
     # Shown as ¥0元/样品 in the seed.
     RealService("徐州市检验检测中心", "室内环境检测（甲醛、苯、TVOC等）", 0, (_TESTING, "技术检测测试"), ("其他",),
                 "检测室内空气中甲醛、苯、TVOC等污染物浓度", standard="GB/T 18883-2022"),
-    RealService("徐州市检验检测中心", "矿用通风机无线多参数测试仪", None, (_TESTING, "性能测试"), ("高端装备制造", "新能源"),
-                "利用无线多参数测试仪现场测试矿用通风机风量、风压和效率"),
+    RealService("徐州市检验检测中心", "矿用通风机无线多参数测试仪", None, (_TESTING, "性能测试"),
+                ("高端装备制造", "新能源"), "利用无线多参数测试仪现场测试矿用通风机风量、风压和效率"),
     RealService("徐州市检验检测中心", "荧光定量PCR位服务", None, (_COMP, "大分子分析"), ("生物医药",),
                 "提供实时荧光定量PCR上机位服务，用于核酸检测与基因表达分析", "xzjc-qpcr",
                 nature="instrument_sharing"),
@@ -219,19 +233,19 @@ REAL_SERVICES = (
                 "依据需求规格说明对软件产品功能的完整性与正确性进行测试", standard=_SOFTWARE_STANDARD),
     RealService("中达检测江苏技术服务有限公司", "食品中农残项目检测", 3000, (_TESTING, "结构、金属理化"), ("其他",),
                 "检测果蔬、茶叶等食品中有机磷、拟除虫菊酯等农药残留", standard="GB 23200.113-2018"),
-    RealService("江苏东力检测检验中心有限公司", "耐用至弯曲疲劳试验", 1000, (_TESTING, "结构、金属理化"), ("高端装备制造",),
-                "对材料及零部件开展反复弯曲疲劳耐久试验", cycle="10-15个工作日"),
-    RealService("南京江北新区生物医药公共服务平台", "结构验证虚拟采集", 3500, (_TESTING, "结构、金属理化"), ("生物医药",),
-                "开展药物分子结构确证所需数据采集与解析"),
+    RealService("江苏东力检测检验中心有限公司", "耐用至弯曲疲劳试验", 1000, (_TESTING, "结构、金属理化"),
+                ("高端装备制造",), "对材料及零部件开展反复弯曲疲劳耐久试验", cycle="10-15个工作日"),
+    RealService("南京江北新区生物医药公共服务平台", "结构验证虚拟采集", 3500, (_TESTING, "结构、金属理化"),
+                ("生物医药",), "开展药物分子结构确证所需数据采集与解析"),
     RealService("苏州苏大卫生与环境检测研究所有限公司", "生物相容性检测服务", 15000, (_TESTING, "结构、金属理化"),
                 ("生物医药",), "开展医疗器械及材料的生物相容性检测", cycle="30-45个自然日",
                 standard=_BIOCOMPATIBILITY_STANDARD),
     RealService("无锡中达检测技术有限公司", "软件产品登记类测试", 2000, (_TESTING, "软件测评"), ("电子信息",),
                 "为软件产品登记、评估提供符合性测试并出具测试报告", standard=_SOFTWARE_STANDARD),
-    RealService("苏州中达检测技术有限公司", "集成电路测试方案及程序开发", 20000, (_TESTING, "集成电路和测试"), ("半导体",),
-                "为芯片提供量产测试方案设计及ATE测试程序开发", nature="rnd", cycle="20-30个工作日"),
-    RealService("江苏东力检测检验中心有限公司", "机械、电器设备性能检测", 5000, (_TESTING, "性能测试"), ("高端装备制造",),
-                "对机械及电器设备开展安全与性能检测"),
+    RealService("苏州中达检测技术有限公司", "集成电路测试方案及程序开发", 20000, (_TESTING, "集成电路和测试"),
+                ("半导体",), "为芯片提供量产测试方案设计及ATE测试程序开发", nature="rnd", cycle="20-30个工作日"),
+    RealService("江苏东力检测检验中心有限公司", "机械、电器设备性能检测", 5000, (_TESTING, "性能测试"),
+                ("高端装备制造",), "对机械及电器设备开展安全与性能检测"),
     RealService("江苏科标医学技术集团有限公司", "生物相容性试验", 15000, (_TESTING, "结构、含量等检测"), ("生物医药",),
                 "开展医疗器械生物学评价所需的细胞毒性、致敏及刺激试验", cycle="55天",
                 standard=_BIOCOMPATIBILITY_STANDARD),

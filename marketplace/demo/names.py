@@ -1,6 +1,6 @@
 """Names of generated providers: real Jiangsu universities and institutes first, then realistic invented units."""
 import random
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 
 class Institution(NamedTuple):
@@ -25,7 +25,8 @@ KNOWN_INSTITUTIONS = (
     Institution("南京农业大学", "university", "南京", "玄武区", "卫岗1号", ("bio", "chemistry")),
     Institution("中国药科大学", "university", "南京", "鼓楼区", "童家巷24号", _MEDICAL),
     Institution("南京工业大学", "university", "南京", "浦口区", "浦珠南路30号", ("chemistry", "physical", "structure")),
-    Institution("南京邮电大学", "university", "南京", "栖霞区", "文苑路9号", ("electronics", "semiconductor", "software")),
+    Institution("南京邮电大学", "university", "南京", "栖霞区", "文苑路9号",
+                ("electronics", "semiconductor", "software")),
     Institution("南京师范大学", "university", "南京", "栖霞区", "文苑路1号", ("chemistry", "structure", "bio")),
     Institution("南京医科大学", "university", "南京", "江宁区", "龙眠大道101号", _MEDICAL),
     Institution("南京林业大学", "university", "南京", "玄武区", "龙蟠路159号", ("physical", "chemistry", "structure")),
@@ -109,7 +110,7 @@ class NamedUnit(NamedTuple):
     name: str
     unit_type: str
     groups: tuple[str, ...]
-    institution: Optional[Institution] = None
+    institution: Institution | None = None
 
 
 class UnitNamer:
@@ -127,14 +128,14 @@ class UnitNamer:
         self.used.add(unit.name)
         return unit
 
-    def _known(self, city: str) -> Optional[NamedUnit]:
+    def _known(self, city: str) -> NamedUnit | None:
         for institution in self._unused_known:
             if institution.city == city and institution.name not in self.used:
                 self._unused_known.remove(institution)
                 return NamedUnit(institution.name, institution.unit_type, institution.groups, institution)
         return None
 
-    def _invented(self, unit_type: str, city: str) -> Optional[NamedUnit]:
+    def _invented(self, unit_type: str, city: str) -> NamedUnit | None:
         for _ in range(_ATTEMPTS if unit_type != "third_party" else _ATTEMPTS * 100):
             template, groups = self._template(unit_type)
             name = template.format(city=city, brand=self._brand())

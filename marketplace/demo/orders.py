@@ -2,14 +2,25 @@
 third-party lab, one the university accepted automatically, and one finished and rated; the 徐州 company
 has one waiting, so the lab's 订单管理 shows something to accept, and two finished ones that `flask seed-demo`
 claims (demo/claims.py: one paid, one waiting for review)."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import policy
-from ..models import (Enterprise, Order, OrderEvent, OrderItem, OrderNumberCounter, OrderStatus, Provider, Rating,
-                      Service, ServiceStatus, utcnow)
+from ..models import (
+    Enterprise,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderNumberCounter,
+    OrderStatus,
+    Provider,
+    Rating,
+    Service,
+    ServiceStatus,
+    utcnow,
+)
 from ..models.base import CHINA
 
 UNIVERSITY, LAB = "中国矿业大学", "江苏科特生物技术检测有限公司"
@@ -44,7 +55,7 @@ def seed_orders(session: Session, enterprise_users: dict[str, int]) -> int:
 
 
 def _number(counters: dict, placed: datetime) -> str:
-    day = placed.replace(tzinfo=timezone.utc).astimezone(CHINA).date()  # stored naive UTC, numbered by China date
+    day = placed.replace(tzinfo=UTC).astimezone(CHINA).date()  # stored naive UTC, numbered by China date
     counters[("CXQ", day)] = counters.get(("CXQ", day), 0) + 1
     return f"CXQ{day:%Y%m%d}{counters[('CXQ', day)]:04d}"
 
@@ -53,7 +64,8 @@ def _order(enterprise, user_id, provider, service, placed, status, order_no) -> 
     quote = service.price_fen * 2
     order = Order(order_no=order_no, buyer_id=user_id, enterprise_id=enterprise.id, provider_id=provider.id,
                   is_voucher=True, status=status, contact_name="演示联系人", contact_phone="13800000000",
-                  quote_fen=quote, estimated_voucher_fen=policy.voucher_amount(quote, policy.region_of(enterprise.city)),
+                  quote_fen=quote,
+                  estimated_voucher_fen=policy.voucher_amount(quote, policy.region_of(enterprise.city)),
                   note="", created_at=placed, updated_at=placed,
                   items=[OrderItem(service_id=service.id, service_name=service.name, unit_price_fen=service.price_fen,
                                    price_unit=service.price_unit, quantity=2)],

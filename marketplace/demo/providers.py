@@ -2,7 +2,6 @@
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Optional
 
 from .. import policy
 from ..models import ShopStatus
@@ -40,7 +39,7 @@ class Qualification:
 class Shop:
     row: dict
     groups: tuple[str, ...]
-    qualification: Optional[Qualification]
+    qualification: Qualification | None
 
     @property
     def id(self) -> int:
@@ -73,7 +72,7 @@ def build_shops(rng: random.Random, identities: Identities, total: int, first_id
     return shops
 
 
-def _real_shop(rng, identities, profile: ProviderProfile, shop_id: int, owner_id: Optional[int]) -> Shop:
+def _real_shop(rng, identities, profile: ProviderProfile, shop_id: int, owner_id: int | None) -> Shop:
     if not profile.address_detail:
         profile = profile._replace(address_detail=_street(rng))
     return _shop(rng, identities, profile, shop_id, ShopStatus.OPEN, owner_id, seed_listed=True)
@@ -108,7 +107,7 @@ def _street(rng: random.Random) -> str:
 
 
 def _shop(rng, identities: Identities, profile: ProviderProfile, shop_id: int, status: str,
-          owner_id: Optional[int], seed_listed: bool = False) -> Shop:
+          owner_id: int | None, seed_listed: bool = False) -> Shop:
     qualification = _qualification(rng, profile.unit_type, seed_listed)
     row = {
         "id": shop_id,
@@ -147,7 +146,7 @@ def _shop(rng, identities: Identities, profile: ProviderProfile, shop_id: int, s
     return Shop(row, profile.groups, qualification)
 
 
-def _qualification(rng: random.Random, unit_type: str, seed_listed: bool) -> Optional[Qualification]:
+def _qualification(rng: random.Random, unit_type: str, seed_listed: bool) -> Qualification | None:
     if unit_type not in QUALIFIED_TYPES and rng.random() >= 0.35:
         return None
     kind = "CMA" if unit_type == "public_institution" else rng.choice(("CMA", "CMA", "CNAS"))
@@ -159,7 +158,7 @@ def _qualification(rng: random.Random, unit_type: str, seed_listed: bool) -> Opt
     return Qualification(kind, number, expires_on)
 
 
-def _intro(profile: ProviderProfile, qualification: Optional[Qualification]) -> str:
+def _intro(profile: ProviderProfile, qualification: Qualification | None) -> str:
     scope = "、".join(GROUP_LABELS[group] for group in profile.groups)
     if profile.unit_type == "third_party":
         accredited = f"通过{qualification.kind}资质认定，" if qualification else ""

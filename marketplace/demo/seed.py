@@ -6,8 +6,23 @@ from sqlalchemy.orm import Session, aliased
 from werkzeug.security import generate_password_hash
 
 from .. import policy
-from ..models import (AccountStatus, Category, CitySetting, Enterprise, Field, Instrument, KexiaoEntry,
-                      NonEligibleKind, Provider, Service, ShopStatus, User, Voucher, VoucherApplication, service_fields)
+from ..models import (
+    AccountStatus,
+    Category,
+    CitySetting,
+    Enterprise,
+    Field,
+    Instrument,
+    KexiaoEntry,
+    NonEligibleKind,
+    Provider,
+    Service,
+    ShopStatus,
+    User,
+    Voucher,
+    VoucherApplication,
+    service_fields,
+)
 from .accounts import DEMO_PASSWORD, build_accounts
 from .catalog import CatalogBuilder, Reference
 from .data import CATEGORY_TREE, FIELDS
@@ -37,7 +52,7 @@ def seed_demo(session: Session, services: int = 2000, seed: int = 20250327) -> d
                         accounts.shop_owners, session.scalars(select(Provider.name)).all())
     catalog = CatalogBuilder(rng, reference, _next_id(session, Instrument), _next_id(session, Service))
     catalog.add_seed_listings({shop.name: shop for shop in shops})
-    for shop, count in zip(shops, _spread(rng, shops, services - len(catalog.services))):
+    for shop, count in zip(shops, _spread(rng, shops, services - len(catalog.services)), strict=True):
         catalog.add_generated(shop, count)
     users = {user["id"]: user for user in accounts.users}
     approved = [e for e in accounts.enterprises if users[e["user_id"]]["status"] == AccountStatus.ACTIVE]

@@ -39,10 +39,10 @@ class User(UserMixin, Timestamped, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), index=True)
     status: Mapped[str] = mapped_column(String(20), default=AccountStatus.PENDING, index=True)
-    status_reason: Mapped[Optional[str]] = mapped_column(Text)
-    approved_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Bumped on password change / forced logout: sessions carry it and stale ones are refused.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -79,12 +79,12 @@ class Enterprise(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     city: Mapped[str] = mapped_column(String(20))
-    district: Mapped[Optional[str]] = mapped_column(String(50))
-    founded_on: Mapped[Optional[date]] = mapped_column(Date)
-    legal_rep_name: Mapped[Optional[str]] = mapped_column(String(50))
-    legal_rep_id_type: Mapped[Optional[str]] = mapped_column(String(20))
-    legal_rep_id_number: Mapped[Optional[str]] = mapped_column(String(30), index=True)
-    kexiao_number: Mapped[Optional[str]] = mapped_column(String(40))
+    district: Mapped[str | None] = mapped_column(String(50))
+    founded_on: Mapped[date | None] = mapped_column(Date)
+    legal_rep_name: Mapped[str | None] = mapped_column(String(50))
+    legal_rep_id_type: Mapped[str | None] = mapped_column(String(20))
+    legal_rep_id_number: Mapped[str | None] = mapped_column(String(30), index=True)
+    kexiao_number: Mapped[str | None] = mapped_column(String(40))
 
     user: Mapped[User] = relationship(back_populates="enterprise")
 
@@ -110,7 +110,7 @@ class SmsCode(Base):
     code_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
-    used_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -119,14 +119,14 @@ class StoredFile(Base):
     __tablename__ = "stored_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     storage_key: Mapped[str] = mapped_column(String(80), unique=True)
     original_name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    width: Mapped[Optional[int]] = mapped_column(Integer)
-    height: Mapped[Optional[int]] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -137,13 +137,13 @@ class AuditLog(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     object_type: Mapped[str] = mapped_column(String(40))
-    object_id: Mapped[Optional[str]] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(60))
-    from_state: Mapped[Optional[str]] = mapped_column(String(40))
-    to_state: Mapped[Optional[str]] = mapped_column(String(40))
-    reason: Mapped[Optional[str]] = mapped_column(Text)
-    ip: Mapped[Optional[str]] = mapped_column(String(45))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(45))
 
-    actor: Mapped[Optional[User]] = relationship()
+    actor: Mapped[User | None] = relationship()

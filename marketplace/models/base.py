@@ -1,5 +1,5 @@
 """Declarative base, shared column helpers and the clock."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -18,10 +18,10 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 def utcnow() -> datetime:
     """Naive UTC: stored the same way on SQLite and PostgreSQL; shown in Asia/Shanghai."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
-def china_today():
+def china_today() -> date:
     return datetime.now(CHINA).date()
 
 

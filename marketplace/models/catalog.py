@@ -3,8 +3,21 @@ import re
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index,
-                        Integer, String, Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from .accounts import StoredFile, User
@@ -45,16 +58,16 @@ class Provider(Timestamped, Base):
     __tablename__ = "providers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     unit_type: Mapped[str] = mapped_column(String(40))
     is_new_rnd: Mapped[bool] = mapped_column(Boolean, default=False)
     intro: Mapped[str] = mapped_column(Text, default="")
     registered_address: Mapped[str] = mapped_column(String(300), default="")
-    founded_on: Mapped[Optional[date]] = mapped_column(Date)
+    founded_on: Mapped[date | None] = mapped_column(Date)
     has_website: Mapped[bool] = mapped_column(Boolean, default=False)
-    website: Mapped[Optional[str]] = mapped_column(String(300))
+    website: Mapped[str | None] = mapped_column(String(300))
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str] = mapped_column(String(30), default="")
     postal_province: Mapped[str] = mapped_column(String(20), default="江苏省")
@@ -69,26 +82,26 @@ class Provider(Timestamped, Base):
     bank_name: Mapped[str] = mapped_column(String(200), default="")
     bank_branch_code: Mapped[str] = mapped_column(String(12), default="")
     bank_account_number: Mapped[str] = mapped_column(String(40), default="")
-    last_year_revenue_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
-    last_year_tax_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
-    last_year_net_profit_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
-    qualification_kind: Mapped[Optional[str]] = mapped_column(String(20))
-    qualification_expires_on: Mapped[Optional[date]] = mapped_column(Date)
-    licence_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    tax_certificate_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    rnd_approval_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    qualification_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    logo_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"), index=True)
+    last_year_revenue_fen: Mapped[int | None] = mapped_column(BigInteger)
+    last_year_tax_fen: Mapped[int | None] = mapped_column(BigInteger)
+    last_year_net_profit_fen: Mapped[int | None] = mapped_column(BigInteger)
+    qualification_kind: Mapped[str | None] = mapped_column(String(20))
+    qualification_expires_on: Mapped[date | None] = mapped_column(Date)
+    licence_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    tax_certificate_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    rnd_approval_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    qualification_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    logo_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ShopStatus.DRAFT, index=True)
-    status_reason: Mapped[Optional[str]] = mapped_column(Text)
-    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    opened_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    removed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    publicity_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("publicity_batches.id"))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    publicity_batch_id: Mapped[int | None] = mapped_column(ForeignKey("publicity_batches.id"))
     is_pilot: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_accept: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    user: Mapped[Optional[User]] = relationship(back_populates="provider")
+    user: Mapped[User | None] = relationship(back_populates="provider")
     services: WriteOnlyMapped["Service"] = relationship(back_populates="provider")
     instruments: WriteOnlyMapped["Instrument"] = relationship(back_populates="provider")
 
@@ -122,7 +135,7 @@ class Category(Base):
     __table_args__ = (UniqueConstraint("parent_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("categories.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))
     position: Mapped[int] = mapped_column(Integer, default=0)
     voucher_excluded: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -173,14 +186,14 @@ class Instrument(Timestamped, Base):
     model: Mapped[str] = mapped_column(String(100), default="")
     location: Mapped[str] = mapped_column(String(300), default="")
     original_value_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    field_id: Mapped[Optional[int]] = mapped_column(ForeignKey("fields.id"))
+    field_id: Mapped[int | None] = mapped_column(ForeignKey("fields.id"))
     status: Mapped[str] = mapped_column(String(20), default=InstrumentStatus.AVAILABLE)
     description: Mapped[str] = mapped_column(Text, default="")
 
     status_label = label("status", InstrumentStatus.LABELS)
 
     provider: Mapped[Provider] = relationship(back_populates="instruments")
-    field: Mapped[Optional[Field]] = relationship()
+    field: Mapped[Field | None] = relationship()
     images: Mapped[list["InstrumentImage"]] = relationship(order_by="InstrumentImage.position",
                                                            cascade="all, delete-orphan")
 
@@ -231,14 +244,14 @@ class Service(Timestamped, Base):
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     nature: Mapped[str] = mapped_column(String(30))
     name: Mapped[str] = mapped_column(String(200))
-    instrument_id: Mapped[Optional[int]] = mapped_column(ForeignKey("instruments.id"), index=True)
+    instrument_id: Mapped[int | None] = mapped_column(ForeignKey("instruments.id"), index=True)
     description: Mapped[str] = mapped_column(String(400))
     service_type: Mapped[str] = mapped_column(String(30), default="普通服务")
     cycle: Mapped[str] = mapped_column(String(50), default="")
     has_qualification: Mapped[bool] = mapped_column(Boolean, default=False)
-    display_image_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"), index=True)
-    category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("categories.id"), index=True)
-    price_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
+    display_image_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    price_fen: Mapped[int | None] = mapped_column(BigInteger)
     price_unit: Mapped[str] = mapped_column(String(20), default="元/样品")
     tags: Mapped[str] = mapped_column(String(200), default="")
     qualification_desc: Mapped[str] = mapped_column(Text, default="")
@@ -246,15 +259,15 @@ class Service(Timestamped, Base):
     sample_requirements: Mapped[str] = mapped_column(Text, default="")
     voucher_eligible: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(20), default=ServiceStatus.DRAFT)
-    status_reason: Mapped[Optional[str]] = mapped_column(Text)
-    published_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
     # CJK bigram + latin word tokens, indexed by FTS5 (SQLite) or a tsvector GIN index (PostgreSQL).
     search_tokens: Mapped[str] = mapped_column(Text, default="")
 
     provider: Mapped[Provider] = relationship(back_populates="services")
-    instrument: Mapped[Optional[Instrument]] = relationship()
-    category: Mapped[Optional[Category]] = relationship()
-    display_image: Mapped[Optional[StoredFile]] = relationship()
+    instrument: Mapped[Instrument | None] = relationship()
+    category: Mapped[Category | None] = relationship()
+    display_image: Mapped[StoredFile | None] = relationship()
     fields: Mapped[list[Field]] = relationship(secondary=service_fields, order_by=Field.position)
     images: Mapped[list["ServiceImage"]] = relationship(order_by="ServiceImage.position",
                                                         cascade="all, delete-orphan")
@@ -297,7 +310,7 @@ class InstrumentBooking(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
-    order_item_id: Mapped[Optional[int]] = mapped_column(ForeignKey("order_items.id"))
+    order_item_id: Mapped[int | None] = mapped_column(ForeignKey("order_items.id"))
     starts_at: Mapped[datetime] = mapped_column(DateTime)
     ends_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), default="held")

@@ -1,5 +1,4 @@
 """Per-city settings the reviewer maintains (省地联动)."""
-from typing import Optional
 
 from sqlalchemy import BigInteger, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,7 +14,7 @@ class CitySetting(Timestamped, Base):
     )
 
     city: Mapped[str] = mapped_column(String(20), primary_key=True)  # short form: 南京, 徐州 …
-    region_override: Mapped[Optional[str]] = mapped_column(String(10))
+    region_override: Mapped[str | None] = mapped_column(String(10))
     # Comma-separated identity codes (kexiao,gaoqi,incubated,talent) that get local matching.
     local_identities: Mapped[str] = mapped_column(String(100), default="kexiao,gaoqi,incubated,talent")
     local_ratio_num: Mapped[int] = mapped_column(Integer)

@@ -2,8 +2,18 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import Enterprise, StoredFile
@@ -30,13 +40,13 @@ class VoucherApplication(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.DRAFT, index=True)
     unit_name: Mapped[str] = mapped_column(String(200), default="")
     credit_code: Mapped[str] = mapped_column(String(18), default="")
-    founded_on: Mapped[Optional[date]] = mapped_column(Date)
+    founded_on: Mapped[date | None] = mapped_column(Date)
     email: Mapped[str] = mapped_column(String(254), default="")
     identity: Mapped[str] = mapped_column(String(20), default="")
     kexiao_number: Mapped[str] = mapped_column(String(40), default="")
     gaoqi_certificate_number: Mapped[str] = mapped_column(String(40), default="")
-    gaoqi_valid_until: Mapped[Optional[date]] = mapped_column(Date)
-    employees: Mapped[Optional[int]] = mapped_column(Integer)
+    gaoqi_valid_until: Mapped[date | None] = mapped_column(Date)
+    employees: Mapped[int | None] = mapped_column(Integer)
     phone: Mapped[str] = mapped_column(String(30), default="")
     legal_rep_name: Mapped[str] = mapped_column(String(50), default="")
     legal_rep_mobile: Mapped[str] = mapped_column(String(20), default="")
@@ -44,7 +54,7 @@ class VoucherApplication(Timestamped, Base):
     legal_rep_id_number: Mapped[str] = mapped_column(String(30), default="")
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str] = mapped_column(String(20), default="")
-    contact_phone_verified_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    contact_phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Asked so that an out-of-province company is told it is not eligible, rather than never asked.
     registered_province: Mapped[str] = mapped_column(String(20), default="江苏省", server_default="江苏省")
     registered_city: Mapped[str] = mapped_column(String(20), default="")
@@ -58,26 +68,26 @@ class VoucherApplication(Timestamped, Base):
     industry: Mapped[str] = mapped_column(String(100), default="")
     product_field: Mapped[str] = mapped_column(String(100), default="")
     supervising_department: Mapped[str] = mapped_column(String(100), default="")
-    revenue_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
+    revenue_fen: Mapped[int | None] = mapped_column(BigInteger)
     bank_account_name: Mapped[str] = mapped_column(String(200), default="")
     bank_name: Mapped[str] = mapped_column(String(200), default="")
     bank_account_number: Mapped[str] = mapped_column(String(40), default="")
-    financial_statement_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    identity_proof_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    relation_proof_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    stamped_sheet_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
-    business_licence_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"), index=True)
+    financial_statement_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    identity_proof_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    relation_proof_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    stamped_sheet_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    business_licence_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), index=True)
     # The registered city the reviewer confirmed from the licence at approval; it sets the voucher's region.
     confirmed_city: Mapped[str] = mapped_column(String(20), default="", server_default="")
-    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    decision_reason: Mapped[Optional[str]] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
     # Form fields the reviewer asked to correct (comma-separated names), highlighted when the form comes back.
     correction_fields: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     enterprise: Mapped[Enterprise] = relationship()
-    stamped_sheet: Mapped[Optional[StoredFile]] = relationship(foreign_keys=[stamped_sheet_file_id])
+    stamped_sheet: Mapped[StoredFile | None] = relationship(foreign_keys=[stamped_sheet_file_id])
     voucher: Mapped[Optional["Voucher"]] = relationship(back_populates="application", uselist=False)
 
     status_label = label("status", ApplicationStatus.LABELS)

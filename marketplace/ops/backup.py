@@ -21,7 +21,6 @@ import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
@@ -104,7 +103,7 @@ def _checksums(folder: Path) -> dict[str, str]:
 
 # ---- restore -----------------------------------------------------------------------------------------------------
 
-def restore(src: Path, manifest: Optional[dict] = None) -> dict:
+def restore(src: Path, manifest: dict | None = None) -> dict:
     """Put the database and the upload folder back as they were in the backup `src`; returns its manifest.
     Nothing changes unless the manifest is there and every file matches its checksum (`manifest`: what
     verified_manifest(src) already answered, so a large backup is not hashed twice)."""

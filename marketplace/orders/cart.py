@@ -5,7 +5,6 @@ voucher estimate and the exclusions known before ordering (SPEC 1.5): services w
 provider (关联方: an identity in common, see related_parties), no voucher this year or none left. Each change answers
 htmx with the cart body and the header badge (out of band), and everyone else with a redirect and a flash message."""
 from dataclasses import dataclass, field, replace
-from typing import Optional
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -16,7 +15,7 @@ from werkzeug.exceptions import NotFound
 from .. import policy, related_parties
 from ..accounts.access import roles_required
 from ..catalog import estimate
-from ..catalog.estimate import Estimate, MAX_QUANTITY
+from ..catalog.estimate import MAX_QUANTITY, Estimate
 from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..ids import as_id
@@ -46,7 +45,7 @@ def may_buy(user) -> bool:
 
 
 @bp.app_template_global()
-def own_shop(service: Service, user) -> Optional[str]:
+def own_shop(service: Service, user) -> str | None:
     """Why `user` may not order from `service`'s shop as its own: "本单位" (its own shop), "关联单位" (the user is a
     provider unit sharing an identity with the shop: related_parties, the comparison claims use); None otherwise."""
     if not user.is_authenticated:
@@ -68,14 +67,14 @@ def check_orderable(service: Service) -> None:
         raise Unavailable(f"「{service.name}」是{whose}店铺的服务，不能向自己下单。")
 
 
-def quantity_of(raw: Optional[str]) -> Optional[int]:
+def quantity_of(raw: str | None) -> int | None:
     """A whole number within 1..MAX_QUANTITY, else None. The digits are counted before int() sees them: Python
     refuses to convert more than 4,300 (a 500), and a long number costs time for nothing."""
     quantity = whole_number((raw or "").strip(), digits=len(str(MAX_QUANTITY)))
     return quantity if quantity is not None and 1 <= quantity <= MAX_QUANTITY else None
 
 
-def lock_cart(user_id: int) -> Optional[int]:
+def lock_cart(user_id: int) -> int | None:
     """Hold the user's cart row until commit. Checkout, adding, changing and removing lines all take it first, so
     each reads the lines the one before left: a line becomes one order, a piece added during a checkout lands in the
     emptied cart instead of vanishing with the ordered line, and a change to a line just ordered finds it gone
@@ -93,7 +92,7 @@ class Group:
     voucher_buyer: bool   # an enterprise: individuals never use vouchers
     related: bool         # 关联方: the enterprise shares an identity with the provider (the buyer is not told which)
     lines: list[CartLine] = field(default_factory=list)
-    estimate: Optional[Estimate] = None
+    estimate: Estimate | None = None
 
     def counts_for_voucher(self, line: CartLine) -> bool:
         return self.voucher_buyer and not self.related and line.service.voucher_eligible
@@ -128,7 +127,7 @@ def priced_total(lines) -> int:
     return sum(line.service.price_fen * line.quantity for line in lines if not line.service.negotiable)
 
 
-def voucher_amount_of(lines) -> Optional[int]:
+def voucher_amount_of(lines) -> int | None:
     """What a voucher estimate is based on: the priced lines' total, None when every line is 面议."""
     return priced_total(lines) if any(not line.service.negotiable for line in lines) else None
 
@@ -146,7 +145,7 @@ def provider_groups(lines, user) -> list[Group]:
     return list(groups.values())
 
 
-def voucher_estimates(user, amounts: list[Optional[int]]) -> tuple[Estimate, list[Estimate]]:
+def voucher_estimates(user, amounts: list[int | None]) -> tuple[Estimate, list[Estimate]]:
     """The enterprise's estimate for each amount (None: 面议) in turn, each counting what the ones before it take
     from this year's balance so that together they never exceed it; and their sum as one summary."""
     base = estimate.estimate_for(user, None)
@@ -170,7 +169,7 @@ def voucher_estimates(user, amounts: list[Optional[int]]) -> tuple[Estimate, lis
 class CartView:
     groups: list[Group]
     unavailable: list[CartLine]    # delisted since, or the shop closed: to be removed before checkout
-    outlook: Optional[Estimate]    # the enterprise's summary estimate; None for individuals
+    outlook: Estimate | None    # the enterprise's summary estimate; None for individuals
 
     @property
     def empty(self) -> bool:
@@ -203,7 +202,7 @@ def cart_view(user) -> CartView:
     if estimate.is_enterprise(user):
         hopeful = [group for group in groups if group.voucher_lines]
         outlook, each = voucher_estimates(user, [voucher_amount_of(group.voucher_lines) for group in hopeful])
-        for group, group_estimate in zip(hopeful, each):
+        for group, group_estimate in zip(hopeful, each, strict=True):
             group.estimate = group_estimate
     return CartView(groups, [line for line in lines if not orderable(line.service)], outlook)
 
@@ -274,7 +273,7 @@ def cart_badge():
     return {"cart_count": count}
 
 
-def _add(service: Service, quantity: int) -> Optional[int]:
+def _add(service: Service, quantity: int) -> int | None:
     """Add to the line of `service` (created if missing) in one statement, so two quick clicks cannot collide;
     the line's new quantity, or None when it would pass MAX_QUANTITY."""
     db.session.execute(on_conflict_insert(Cart).values(user_id=current_user.id)
@@ -299,7 +298,7 @@ def _own_line(line_id: int) -> CartLine:
     return line
 
 
-def _body_context(errors: Optional[dict] = None, typed: Optional[dict] = None) -> dict:
+def _body_context(errors: dict | None = None, typed: dict | None = None) -> dict:
     return {"view": cart_view(current_user), "errors": errors or {}, "typed": typed or {},
             "max_quantity": MAX_QUANTITY}
 

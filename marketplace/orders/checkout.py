@@ -7,7 +7,6 @@ amount (线上报价; empty while a 面议 price is negotiated) and note; a vouc
 asks the buyer to confirm the declarations of SPEC 1.5 the platform cannot check itself."""
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Optional
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -27,8 +26,19 @@ from ..ids import id_arg
 from ..models import CartLine, Order, OrderItem, Provider, Service, utcnow
 from ..validators import phone_problem
 from . import bp, lifecycle
-from .cart import (BUYER_ROLES, QUANTITY_RANGE, Group, Unavailable, cart_lines, check_orderable, lock_cart,
-                   priced_total, provider_groups, quantity_of, voucher_estimates)
+from .cart import (
+    BUYER_ROLES,
+    QUANTITY_RANGE,
+    Group,
+    Unavailable,
+    cart_lines,
+    check_orderable,
+    lock_cart,
+    priced_total,
+    provider_groups,
+    quantity_of,
+    voucher_estimates,
+)
 from .numbers import next_order_no
 
 
@@ -54,8 +64,10 @@ def _declaration(text: str) -> BooleanField:
 
 class VoucherOrderForm(OrderForm):
     """What the platform cannot check of SPEC 1.5, the buyer of a voucher order declares."""
-    declares_innovation = _declaration("本次服务用于本企业的科技创新活动，不属于法定认证、执法检验、强制检测、商业检验等")
-    declares_unrelated = _declaration("本企业与该服务单位无直接股权关系，非同一法定代表人，无同一股东同时持有双方50%以上股份")
+    declares_innovation = _declaration("本次服务用于本企业的科技创新活动，"
+                                       "不属于法定认证、执法检验、强制检测、商业检验等")
+    declares_unrelated = _declaration("本企业与该服务单位无直接股权关系，非同一法定代表人，"
+                                      "无同一股东同时持有双方50%以上股份")
     declares_direct = _declaration("该服务由该服务单位直接提供，不存在第三方接单后转包")
     declares_unfunded = _declaration("本次服务费用不使用政府财政资金支付")
 
@@ -73,7 +85,7 @@ class Planned:
     is_voucher: bool
     lines: list[CartLine]
     form: OrderForm
-    estimate: Optional[Estimate] = None  # 拟兑创新券 of a voucher order
+    estimate: Estimate | None = None  # 拟兑创新券 of a voucher order
 
     @property
     def provider(self):
@@ -92,7 +104,7 @@ class Planned:
         """What the order keeps as 拟兑创新券 (0 while the amount is open, and for non-voucher orders)."""
         return (self.estimate.voucher_fen or 0) if self.estimate else 0
 
-    def amount_problem(self) -> Optional[str]:
+    def amount_problem(self) -> str | None:
         """Missing, not positive, over the ceiling (ORDER_MAX_FEN), or far from the listed prices and not confirmed
         (ORDER_CONFIRM_FACTOR): each a reason to show the page again."""
         amount = self.form.amount.data
@@ -116,7 +128,7 @@ class Planned:
 @dataclass
 class Checkout:
     orders: list[Planned]
-    outlook: Optional[Estimate]   # the enterprise's voucher standing and total 拟兑创新券; None for individuals
+    outlook: Estimate | None   # the enterprise's voucher standing and total 拟兑创新券; None for individuals
     args: dict                    # 立即购买's service_id and quantity (kept in the URL); empty for the cart
     cart_lines: list[CartLine]    # removed from the cart once ordered
 
@@ -232,7 +244,7 @@ def _buy_now(service_id: int, placing: bool) -> list[CartLine]:
     return [CartLine(service=service, quantity=quantity)]
 
 
-def _just_placed(*where) -> Optional[Order]:
+def _just_placed(*where) -> Order | None:
     """The buyer's newest order placed within JUST_PLACED that matches `where`, if any."""
     return db.session.scalar(select(Order).where(Order.buyer_id == current_user.id,
                                                  Order.created_at >= utcnow() - JUST_PLACED, *where)
@@ -249,13 +261,13 @@ def _planned(group: Group, is_voucher: bool, lines: list[CartLine]) -> Planned:
     return Planned(key, group, is_voucher, lines, form)
 
 
-def _estimate(orders: list[Planned]) -> Optional[Estimate]:
+def _estimate(orders: list[Planned]) -> Estimate | None:
     """Each voucher order's 拟兑创新券 for its amount, taken in turn from this year's balance; the summary."""
     if not estimate.is_enterprise(current_user):
         return None
     voucher_orders = [planned for planned in orders if planned.is_voucher]
     outlook, each = voucher_estimates(current_user, [planned.form.amount.data for planned in voucher_orders])
-    for planned, order_estimate in zip(voucher_orders, each):
+    for planned, order_estimate in zip(voucher_orders, each, strict=True):
         planned.estimate = order_estimate
     return outlook
 

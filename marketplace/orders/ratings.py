@@ -1,6 +1,7 @@
 """A provider's rating as the shop page and the reviewer show it: the average score and how many ratings."""
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, NamedTuple, Optional
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -11,7 +12,7 @@ ONE_DECIMAL = Decimal("0.1")
 
 
 class ShopRating(NamedTuple):
-    average: Optional[Decimal]     # one decimal, e.g. Decimal("4.5"); None before the first rating
+    average: Decimal | None     # one decimal, e.g. Decimal("4.5"); None before the first rating
     count: int
 
 

@@ -3,8 +3,8 @@
 The requested voucher is never typed in: it is computed from the eligible spend (the least of the contract amount,
 the invoice and receipt totals, the 实际服务金额 the provider confirmed and the 可兑付服务费 of a mixed contract) and
 what is left of the year's voucher, by the policy module."""
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 from sqlalchemy import select
 
@@ -26,13 +26,13 @@ QUALIFICATION_FREE = frozenset({"university", "institute", "soe", "public_instit
 
 @dataclass(frozen=True)
 class Amounts:
-    contract_fen: Optional[int]
+    contract_fen: int | None
     invoices_fen: int
     receipts_fen: int
     eligible_fen: int     # the least of contract, invoices, receipts, confirmed amount and eligible fee
     requested_fen: int    # what the voucher pays towards it, within the remaining balance
-    confirmed_fen: Optional[int] = None     # 实际服务金额 the provider confirmed (online claims)
-    eligible_fee_fen: Optional[int] = None  # 可兑付服务费 of a mixed contract (None: the whole contract)
+    confirmed_fen: int | None = None     # 实际服务金额 the provider confirmed (online claims)
+    eligible_fee_fen: int | None = None  # 可兑付服务费 of a mixed contract (None: the whole contract)
 
     @property
     def requested_in_words(self) -> str:
@@ -44,13 +44,13 @@ class Amounts:
         return self.confirmed_fen is not None and claimed_fen(self.contract_fen, self.invoices_fen) > self.confirmed_fen
 
 
-def claimed_fen(contract_fen: Optional[int], invoices_fen: int) -> int:
+def claimed_fen(contract_fen: int | None, invoices_fen: int) -> int:
     """What the enterprise's papers say was spent: the larger of the contract and the invoice total."""
     return max(contract_fen or 0, invoices_fen)
 
 
-def amounts(contract_fen: Optional[int], invoice_fens: Iterable[int], receipt_fens: Iterable[int],
-            voucher: Optional[Voucher], confirmed_fen: Optional[int] = None, eligible_fee_fen: Optional[int] = None,
+def amounts(contract_fen: int | None, invoice_fens: Iterable[int], receipt_fens: Iterable[int],
+            voucher: Voucher | None, confirmed_fen: int | None = None, eligible_fee_fen: int | None = None,
             own_reserved_fen: int = 0) -> Amounts:
     """The claim's totals and the voucher it may request; `own_reserved_fen` (what the claim itself holds reserved)
     counts as still available."""
@@ -96,25 +96,27 @@ def amount_problems(found: Amounts, receipt_count: int, invoice_count: int) -> l
     return problems
 
 
-def is_mixed(contract_fen: Optional[int], eligible_fee_fen: Optional[int]) -> bool:
+def is_mixed(contract_fen: int | None, eligible_fee_fen: int | None) -> bool:
     """Only part of the contract (its 可兑付服务费) is eligible: a 补充协议 must say which part."""
     return eligible_fee_fen is not None and contract_fen is not None and eligible_fee_fen < contract_fen
 
 
-def supplement_problems(contract_fen: Optional[int], eligible_fee_fen: Optional[int], counts: dict[str, int]) -> list[Problem]:
+def supplement_problems(contract_fen: int | None, eligible_fee_fen: int | None,
+                        counts: dict[str, int]) -> list[Problem]:
     if is_mixed(contract_fen, eligible_fee_fen) and not counts.get("supplement"):
         return [Problem("supplement", "可兑付服务费低于合同金额：请上传双方约定该部分费用的补充协议（PDF）")]
     return []
 
 
 def repeated_within(numbers: Iterable[str]) -> set[str]:
-    seen, repeated = set(), set()
+    seen: set[str] = set()
+    repeated: set[str] = set()
     for number in map(invoice_numbers.canonical, numbers):
         (repeated if number in seen else seen).add(number)
     return repeated
 
 
-def used_elsewhere(numbers: Iterable[str], redemption_id: Optional[int]) -> set[str]:
+def used_elsewhere(numbers: Iterable[str], redemption_id: int | None) -> set[str]:
     """Invoice numbers already claimed in another submitted claim (anyone's; drafts do not count), compared in
     their canonical form, which is the one stored."""
     wanted = {invoice_numbers.canonical(n) for n in numbers} - {""}
@@ -127,7 +129,7 @@ def used_elsewhere(numbers: Iterable[str], redemption_id: Optional[int]) -> set[
     return set(db.session.scalars(stmt))
 
 
-def invoice_problems(numbers: list[str], redemption_id: Optional[int], explained: bool) -> list[Problem]:
+def invoice_problems(numbers: list[str], redemption_id: int | None, explained: bool) -> list[Problem]:
     """Each invoice in a real format (one typed before the formats were enforced must be corrected), once per claim;
     one claimed elsewhere only with an explanation under 其他材料."""
     problems = [Problem("invoices", f"发票号码 {n}：{invoice_numbers.problem(n)}") for n in numbers

@@ -12,7 +12,6 @@ The accepted formats (`problem`): a 20-digit 数电发票 number, or an older �
 followed by its 8-digit 发票号码 (typed together or apart), stored as 18 or 20 digits.
 """
 import unicodedata
-from typing import Optional
 
 MISSING_MESSAGE = "请填写发票号码"
 FORMAT_MESSAGE = "发票号码应为20位数电发票号码，或10位/12位发票代码加8位发票号码"
@@ -31,7 +30,7 @@ _LOOK_ALIKES = str.maketrans("АВЕЅІЈКМНОРСТУХԀҺԚԜҮ" "ΑΒΕ�
                              "ABESIJKMHOPCTYXDHQWY" "ABEZHIKMNOPTYX")
 
 
-def canonical(text: Optional[str]) -> str:
+def canonical(text: str | None) -> str:
     """`text` as invoice numbers are stored and compared; any text has one (formats are `problem`'s business)."""
     folded = unicodedata.normalize("NFKC", text or "").upper().translate(_LOOK_ALIKES)
     kept = "".join(_kept(character) for character in folded)
@@ -47,7 +46,7 @@ def _kept(character: str) -> str:
     return character if digit is None else str(digit)
 
 
-def problem(text: Optional[str]) -> Optional[str]:
+def problem(text: str | None) -> str | None:
     """Why `text` is not an invoice number of an accepted format, or None. Nothing visible is a missing number."""
     number = canonical(text)
     if not number:

@@ -13,6 +13,7 @@ from . import bp
 from .instrument_forms import InstrumentForm, InstrumentStatusForm
 from .services import current_provider, writable_provider
 
+
 def own_instrument(instrument_id: int) -> Instrument:
     instrument = db.session.scalar(select(Instrument).where(Instrument.id == instrument_id)
                                    .options(joinedload(Instrument.field),
@@ -84,7 +85,7 @@ def instrument_edit(instrument_id: int):
     form = InstrumentForm(data=_form_data(instrument))
     if not form.validate_on_submit():
         return _render_form(form, instrument, provider)
-    _apply(form, instrument)  # a renamed instrument's services are reindexed on flush (catalog.search)
+    _apply(form, instrument)  # a renamed instrument's services are reindexed on flush (catalog.search_index)
     db.session.commit()
     flash(f"已保存仪器「{instrument.name}」。", "success")
     return redirect(url_for("seller.instruments"), 303)

@@ -3,8 +3,16 @@ import re
 from functools import cached_property
 
 from sqlalchemy import select
-from wtforms import (BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
-                     TextAreaField, ValidationError)
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 

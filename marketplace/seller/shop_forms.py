@@ -99,7 +99,8 @@ class ShopProfileForm(Form):
 class ShopApplicationForm(ShopProfileForm):
     """The whole 开店申请, editable while the application is a draft or was rejected."""
     name = StringField("服务单位名称", validators=[Optional(), Length(max=200)])
-    credit_code = StringField("统一社会信用代码", validators=[Optional(), problem_check(validators.credit_code_problem)])
+    credit_code = StringField("统一社会信用代码",
+                              validators=[Optional(), problem_check(validators.credit_code_problem)])
     licence = _document("licence")
     unit_type = SelectField("服务单位类型", choices=choices(UnitType.LABELS.items(), "请选择"), validators=[Optional()])
     is_new_rnd = YesNoField("是否为新型研发机构")
@@ -109,7 +110,8 @@ class ShopApplicationForm(ShopProfileForm):
     has_website = YesNoField("是否有自建网站")
     website = StringField("自建网站方式/网址", validators=[Optional(), Length(max=300)])
     legal_rep_name = StringField("法定代表人姓名", validators=[Optional(), Length(max=50)])
-    legal_rep_phone = StringField("法定代表人手机号码", validators=[Optional(), problem_check(validators.mobile_problem)])
+    legal_rep_phone = StringField("法定代表人手机号码",
+                                  validators=[Optional(), problem_check(validators.mobile_problem)])
     legal_rep_id_type = SelectField("证件类型", choices=choices(validators.ID_TYPES.items(), "请选择"),
                                     validators=[Optional()])
     legal_rep_id_number = StringField("证件号码", validators=[Optional(), Length(max=30)])

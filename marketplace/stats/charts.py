@@ -5,8 +5,8 @@ One drawing serves every chart on the statistics page: one series is a plain bar
 with a legend; bars run up (`horizontal=False`, for months) or across (for long category names such as cities and
 providers). Every bar is a <rect class="bar"> carrying data-label, data-series and data-value (the exact integer),
 and a <title> tooltip. All text is escaped."""
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from markupsafe import Markup, escape
 

@@ -27,7 +27,7 @@ def workbook_bytes(report: Report, year: int) -> bytes:
     spreadsheet.append(sheet, list(report.columns))
     for row in report.rows + ([report.total] if report.total else []):
         spreadsheet.append(sheet, [_value(cell) for cell in row])
-        for cell, value in zip(sheet[sheet.max_row], row):
+        for cell, value in zip(sheet[sheet.max_row], row, strict=False):
             if isinstance(value, Money):
                 cell.number_format = MONEY_FORMAT
     sheet["A1"].font = Font(bold=True, size=13)

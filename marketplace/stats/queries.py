@@ -14,14 +14,24 @@ Definitions the page and the workbooks share:
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import case, func, select
 
 from .. import policy
 from ..extensions import db
-from ..models import (Field, Order, OrderItem, OrderStatus, PaymentBatch, Provider, Redemption, RedemptionStatus,
-                      Voucher, VoucherApplication, service_fields)
+from ..models import (
+    Field,
+    Order,
+    OrderItem,
+    OrderStatus,
+    PaymentBatch,
+    Provider,
+    Redemption,
+    RedemptionStatus,
+    Voucher,
+    VoucherApplication,
+    service_fields,
+)
 from ..orders.ratings import ratings_for
 from ..redemption.export import city_of
 from ..vouchers.local import VOUCHER_CITY
@@ -75,7 +85,7 @@ class ProviderRank:
     provider_id: int
     name: str
     order_count: int
-    rating_average: Optional[Decimal]
+    rating_average: Decimal | None
     rating_count: int
 
 

@@ -1,9 +1,9 @@
 """Each chart of the statistics page as one report: its title, how its numbers are defined, the table behind it
 and the chart drawn from the same rows. The page and the Excel export both read a Report, so what the reviewer
 sees is what is exported."""
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Optional, Sequence, Union
 
 from markupsafe import Markup
 
@@ -18,7 +18,7 @@ class Money:
     fen: int
 
 
-Cell = Union[str, int, Money, Decimal, None]
+Cell = str | int | Money | Decimal | None
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Report:
     note: str
     columns: tuple[str, ...]
     rows: list[tuple[Cell, ...]]
-    total: Optional[tuple[Cell, ...]]
+    total: tuple[Cell, ...] | None
     chart: Markup
 
 
@@ -46,7 +46,8 @@ def cities(year: int) -> Report:
     table = [(row.city, row.issued_count, Money(row.issued_fen), Money(row.disbursed_fen), Money(row.approved_fen),
               Money(row.reserved_fen), Money(row.remaining_fen)) for row in rows]
     chart = _money_chart("创新券发放与使用（按城市）", [row.city for row in rows],
-                         ("发放总额", [row.issued_fen for row in rows]), ("已兑付", [row.disbursed_fen for row in rows]))
+                         ("发放总额", [row.issued_fen for row in rows]),
+                         ("已兑付", [row.disbursed_fen for row in rows]))
     return Report("cities", "创新券发放与使用（按城市）",
                   f"{year}年度创新券，按申请表注册地所在市统计；已兑付指已拨付到企业的金额，审核通过待拨付与审核中预占的金额单列。",
                   ("城市", "发放张数", "发放总额（元）", "已兑付（元）", "审核通过待拨付（元）", "审核中预占（元）",
@@ -57,7 +58,7 @@ def months(year: int) -> Report:
     rows = queries.vouchers_by_month(year)
     labels = [f"{row.month}月" for row in rows]
     table = [(label, row.issued_count, Money(row.issued_fen), row.paid_count, Money(row.paid_fen))
-             for label, row in zip(labels, rows)]
+             for label, row in zip(labels, rows, strict=True)]
     chart = _money_chart("创新券发放与使用（按月）", labels, ("发放金额", [row.issued_fen for row in rows]),
                          ("兑付金额", [row.paid_fen for row in rows]), horizontal=False)
     return Report("months", "创新券发放与使用（按月）",
@@ -76,7 +77,8 @@ def claims(year: int) -> Report:
 def fields(year: int) -> Report:
     rows = queries.orders_by_field(year)
     table = [(row.field, row.order_count, Money(row.quote_fen)) for row in rows]
-    chart = _count_chart("订单与金额按领域", [row.field for row in rows], "订单数", [row.order_count for row in rows], "单")
+    chart = _count_chart("订单与金额按领域", [row.field for row in rows], "订单数",
+                         [row.order_count for row in rows], "单")
     return Report("fields", "订单与金额按领域",
                   f"{year}年下单的订单（不含已撤回、已拒绝、已失效），按所购服务的领域统计；一个订单涉及几个领域就在每个领域各计一次"
                   "（金额计其全部报价），故各领域相加可能大于订单总数；面议未报价的订单金额计 0。",
@@ -98,7 +100,8 @@ def local(year: int) -> Report:
     rows = queries.local_matching_by_city(year)
     table = [(row.city, row.paid_count, Money(row.provincial_fen), Money(row.local_fen)) for row in rows]
     chart = _money_chart("地方配套（按城市）", [row.city for row in rows],
-                         ("省创新券", [row.provincial_fen for row in rows]), ("地方配套", [row.local_fen for row in rows]))
+                         ("省创新券", [row.provincial_fen for row in rows]),
+                         ("地方配套", [row.local_fen for row in rows]))
     return Report("local", "地方配套（按城市）",
                   f"{year}年度创新券已兑付的申请，按注册地所在市：已拨付的省创新券与该市应承担的地方配套（通常次年拨付）。",
                   ("城市", "已兑付笔数", "省创新券（元）", "地方配套（元）"), table, _total(table), chart)
@@ -146,6 +149,6 @@ def _count_chart(title: str, labels: Sequence[str], name: str, values: list[int]
 
 def _total(table: list[tuple[Cell, ...]]) -> tuple[Cell, ...]:
     """合计: the label column says so; counts and amounts add up."""
-    columns = list(zip(*table))
+    columns = list(zip(*table, strict=True))
     return ("合计", *[Money(sum(cell.fen for cell in column)) if isinstance(column[0], Money) else sum(column)
                       for column in columns[1:]])

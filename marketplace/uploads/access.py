@@ -5,7 +5,7 @@ area registers, e.g. the provider of an order reading its buyer's materials:
     @uploads.access.register
     def provider_reads_order_materials(user, stored_file) -> bool: ...
 """
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import or_, select
 

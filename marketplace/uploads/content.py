@@ -6,11 +6,11 @@ polyglot payload). PDFs are not rewritten: that would break the signatures of el
 The work is bounded, as uploads come from strangers: an image whose header promises more than MAX_PIXELS, or
 full-size copies of more than MAX_DECODED_BYTES, is refused before it is decoded (a 190 KB PNG can hold 7000×7000
 RGBA pixels: over 500 MB to decode); scaling down to MAX_SIDE adds at most 4 × MAX_SIDE × (√MAX_PIXELS + MAX_SIDE)
-bytes (170 MB; a 40-megapixel photo peaked at 319 MB in all),
-at most DECODES_AT_ONCE images are decoded at a time in a process (parallel uploads queue instead of multiplying
-the memory, but for at most WAIT_SECONDS: then 503, rather than a pile of waiting threads), and a PDF is read by pypdf in a helper process with a time and memory limit (pdf_probe.py) and may
-have at most MAX_PDF_PAGES pages. examine() does all of it once per upload, before the request touches the database
-(see early.py); a field then only picks what it accepts."""
+bytes (170 MB; a 40-megapixel photo peaked at 319 MB in all), at most DECODES_AT_ONCE images are decoded at a time
+in a process (parallel uploads queue instead of multiplying the memory, but for at most WAIT_SECONDS: then 503,
+rather than a pile of waiting threads), and a PDF is read by pypdf in a helper process with a time and memory
+limit (pdf_probe.py) and may have at most MAX_PDF_PAGES pages. examine() does all of it once per upload, before
+the request touches the database (see early.py); a field then only picks what it accepts."""
 import io
 import mmap
 import os

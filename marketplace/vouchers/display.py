@@ -5,7 +5,6 @@ the three can never disagree on what was applied for.
 """
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
 
 from sqlalchemy import select
 
@@ -23,8 +22,8 @@ FILES = {
     "relation_proof": ("relation_proof_file_id", "人才与企业关系证明"),
     "stamped_sheet": ("stamped_sheet_file_id", "加盖公章的申请信息表"),
 }
-IDENTITY_PROOF_LABELS = {"incubated": "孵化证明或入孵协议", "talent": "人才项目获得者证明", "gaoqi": "高新技术企业证书（可选）",
-                         "kexiao": "科技型中小企业入库证明（可选）"}
+IDENTITY_PROOF_LABELS = {"incubated": "孵化证明或入孵协议", "talent": "人才项目获得者证明",
+                         "gaoqi": "高新技术企业证书（可选）", "kexiao": "科技型中小企业入库证明（可选）"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def _address(*parts: Optional[str]) -> str:
+def _address(*parts: str | None) -> str:
     return "".join(part for part in parts if part) or "—"
 
 
@@ -89,7 +88,8 @@ def sections(a: VoucherApplication) -> list[Section]:
         ]),
         Section("联系人", [
             Row("contact_name", "姓名", _text(a.contact_name)),
-            Row("contact_phone", "手机号码", _text(a.contact_phone) + ("（已验证）" if a.contact_phone_verified_at else "")),
+            Row("contact_phone", "手机号码",
+                _text(a.contact_phone) + ("（已验证）" if a.contact_phone_verified_at else "")),
         ]),
         Section("地址与行业", [
             Row("registered_city", "注册地址", _address(a.registered_province, _city(a.registered_city),
@@ -123,7 +123,7 @@ def file_label(a: VoucherApplication, name: str) -> str:
     return FILES[name][1]
 
 
-def attachment(a: VoucherApplication, name: str) -> Optional[Attachment]:
+def attachment(a: VoucherApplication, name: str) -> Attachment | None:
     """One of the application's files (a FILES name), or None when it is not uploaded."""
     file_id = getattr(a, FILES[name][0])
     stored = db.session.get(StoredFile, file_id) if file_id else None

@@ -41,15 +41,17 @@ def identity_proof_problems(application: VoucherApplication, today: date) -> lis
         if application.gaoqi_valid_until is None:
             problems.append(Problem("gaoqi_valid_until", "请填写高新技术企业证书有效期"))
         elif application.gaoqi_valid_until < today:
-            problems.append(Problem("gaoqi_valid_until", f"高新技术企业证书已于{application.gaoqi_valid_until.isoformat()}"
-                                                         "过期，须在有效期内才能以高新技术企业身份申领"))
+            problems.append(Problem("gaoqi_valid_until",
+                                    f"高新技术企业证书已于{application.gaoqi_valid_until.isoformat()}"
+                                    "过期，须在有效期内才能以高新技术企业身份申领"))
         return problems
     if identity == "incubated" and not application.identity_proof_file_id:
         return [Problem("identity_proof", "入孵化器企业须上传孵化证明或入孵协议")]
     if identity == "talent":
         problems = []
         if not application.identity_proof_file_id:
-            problems.append(Problem("identity_proof", "人才企业须上传人才项目获得者证明（县级以上人才计划或省科技副总）"))
+            problems.append(Problem("identity_proof",
+                                    "人才企业须上传人才项目获得者证明（县级以上人才计划或省科技副总）"))
         if not application.relation_proof_file_id:
             problems.append(Problem("relation_proof", "人才企业须上传人才与企业关系证明（创办、合作或任职）"))
         return problems

@@ -42,7 +42,8 @@ class ApplicationForm(Form):
     credit_code = _text("统一社会信用代码", 18, problem_check(validators.credit_code_problem))
     business_licence = _document("business_licence")
     founded_on = DateField("成立时间", validators=[Optional()])
-    email = _text("电子邮箱", 254, Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="电子邮箱格式不正确，例如 name@example.com"))
+    email = _text("电子邮箱", 254,
+                  Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="电子邮箱格式不正确，例如 name@example.com"))
     identity = SelectField("企业身份", choices=choices(policy.ENTERPRISE_IDENTITIES.items(), "请选择"),
                            validators=[Optional()])
     kexiao_number = _text("科技型中小企业入库编号", 40)

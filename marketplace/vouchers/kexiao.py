@@ -1,6 +1,5 @@
 """The 科技型中小企业 registry the reviewer imports (CSV in /admin/kexiao), matched to applications."""
 import unicodedata
-from typing import Optional
 
 from sqlalchemy import select
 
@@ -14,7 +13,7 @@ def normalize_number(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip().upper()
 
 
-def registry_entry(year: int, number: str = "", credit_code: str = "") -> Optional[KexiaoEntry]:
+def registry_entry(year: int, number: str = "", credit_code: str = "") -> KexiaoEntry | None:
     """The year's row for this credit code, else for this 入库编号 — whoever it belongs to (the reviewer's
     check uses it to point out a number that belongs to another company)."""
     code = validators.normalize_credit_code(credit_code)
@@ -27,7 +26,7 @@ def registry_entry(year: int, number: str = "", credit_code: str = "") -> Option
     return None
 
 
-def kexiao_match(year: int, number: str = "", credit_code: str = "") -> Optional[KexiaoEntry]:
+def kexiao_match(year: int, number: str = "", credit_code: str = "") -> KexiaoEntry | None:
     """The applicant's own registry row: found by its credit code, or by number when that row names no other
     company (typing another company's number matches nothing)."""
     entry = registry_entry(year, number, credit_code)

@@ -1,7 +1,6 @@
 """省地联动 (SPEC 1.3): each city's rule, from the reviewer's settings or the policy defaults."""
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Optional
 
 from sqlalchemy import func
 
@@ -81,7 +80,7 @@ class LocalOffer:
         return self.rule.amount(provincial_fen)
 
 
-def local_offer(voucher: Voucher) -> Optional[LocalOffer]:
+def local_offer(voucher: Voucher) -> LocalOffer | None:
     """What the enterprise's city may add to this voucher, or None when its type gets no local money."""
     application = voucher.application
     rule = city_rule(voucher_city(application))

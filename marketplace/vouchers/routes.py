@@ -5,7 +5,6 @@ then the stamped scan is uploaded and the application submitted. An application 
 through the signed-in enterprise, so no id in a URL can open another enterprise's.
 """
 import io
-from typing import Optional
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -18,8 +17,16 @@ from ..accounts import sms
 from ..accounts.access import roles_required
 from ..errors import render_error
 from ..extensions import db
-from ..models import (ApplicationStatus, Enterprise, Order, Redemption, RedemptionStatus, VoucherApplication,
-                      china_today, utcnow)
+from ..models import (
+    ApplicationStatus,
+    Enterprise,
+    Order,
+    Redemption,
+    RedemptionStatus,
+    VoucherApplication,
+    china_today,
+    utcnow,
+)
 from . import bp, display, lifecycle
 from .eligibility import application_problems
 from .forms import INDUSTRIES, PRODUCT_FIELDS, SMS_PURPOSE, ApplicationForm, SubmitForm, incomplete
@@ -197,7 +204,7 @@ def _save(application: VoucherApplication, form: ApplicationForm, action: str):
     return redirect(url_for("vouchers.apply"), 303)
 
 
-def _locked_for_saving(application: VoucherApplication) -> Optional[VoucherApplication]:
+def _locked_for_saving(application: VoucherApplication) -> VoucherApplication | None:
     """The application to save the input into, row-locked until commit; None when it is no longer editable.
 
     Taken after the form is checked, because checking commits (uploads, the SMS code). A first save also queues on
@@ -217,7 +224,7 @@ def _locked_for_saving(application: VoucherApplication) -> Optional[VoucherAppli
     return application if stored.id == application.id else db.session.get(VoucherApplication, stored.id)
 
 
-def _contact_code(form: ApplicationForm) -> Optional[int]:
+def _contact_code(form: ApplicationForm) -> int | None:
     """The SMS code typed for the contact phone if it is right (not yet used up: the save uses it), else None."""
     phone = (form.contact_phone.data or "").strip()
     return sms.matching_code(phone, SMS_PURPOSE, form.sms_code.data or "")

@@ -2,16 +2,23 @@
 
 Every signed-in account can open it (a pending one reads here that it waits for approval); see desks.py for where
 each role lands and what its header offers."""
-from typing import Optional
-
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import (ApplicationStatus, Order, OrderStatus, Redemption, RedemptionStatus, User, Voucher,
-                      VoucherApplication, china_today)
+from ..models import (
+    ApplicationStatus,
+    Order,
+    OrderStatus,
+    Redemption,
+    RedemptionStatus,
+    User,
+    Voucher,
+    VoucherApplication,
+    china_today,
+)
 from ..orders import lifecycle
 from ..orders.messages import unread_count
 from .desks import SELLER, Todo, desk_of
@@ -45,7 +52,7 @@ def home():
                            todos=buyer_todos(current_user, counts, application), recent=recent)
 
 
-def buyer_todos(user: User, counts: dict[str, int], application: Optional[VoucherApplication]) -> list[Todo]:
+def buyer_todos(user: User, counts: dict[str, int], application: VoucherApplication | None) -> list[Todo]:
     """What waits now: orders with the provider or in service, the provider's 申请取消 to answer, claims sent back
     for correction (online on the order, offline in 线下订单申请兑付), a voucher application sent back, unread
     messages on the orders the user bought."""
@@ -69,7 +76,7 @@ def buyer_todos(user: User, counts: dict[str, int], application: Optional[Vouche
     return todos
 
 
-def _this_years_voucher() -> tuple[Optional[Voucher], Optional[VoucherApplication]]:
+def _this_years_voucher() -> tuple[Voucher | None, VoucherApplication | None]:
     """The enterprise's voucher of this year and its application (either may be missing)."""
     enterprise = current_user.enterprise
     if enterprise is None:

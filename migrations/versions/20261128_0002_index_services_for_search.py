@@ -16,8 +16,8 @@ objects around it.
 PostgreSQL: `services.search_vector`, generated from the tokens (title weighted A), with a GIN index. It is
 built from the token lists directly (no text-search parser), so it does not depend on the database locale.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from marketplace.catalog.search_tokens import service_index_text
 
@@ -70,17 +70,21 @@ TRIGGERS = {
                                             f"BEGIN {_unindex('id = old.id')} END",
     "service_search_service_update": f"AFTER UPDATE OF {SERVICE_COLUMNS} ON services BEGIN {_index('id = new.id')} END",
     "service_search_service_delete": f"BEFORE DELETE ON services BEGIN {_unindex('id = old.id')} END",
-    "service_search_provider_before_update": f"BEFORE UPDATE OF {PROVIDER_COLUMNS} ON providers "
-                                             f"BEGIN {_unindex('id IN (SELECT id FROM services WHERE provider_id = old.id)')} END",
-    "service_search_provider_update": f"AFTER UPDATE OF {PROVIDER_COLUMNS} ON providers "
-                                      f"BEGIN {_index('id IN (SELECT id FROM services WHERE provider_id = new.id)')} END",
-    "service_search_field_before_insert": f"BEFORE INSERT ON service_fields BEGIN {_unindex('id = new.service_id')} END",
+    "service_search_provider_before_update":
+        f"BEFORE UPDATE OF {PROVIDER_COLUMNS} ON providers "
+        f"BEGIN {_unindex('id IN (SELECT id FROM services WHERE provider_id = old.id)')} END",
+    "service_search_provider_update":
+        f"AFTER UPDATE OF {PROVIDER_COLUMNS} ON providers "
+        f"BEGIN {_index('id IN (SELECT id FROM services WHERE provider_id = new.id)')} END",
+    "service_search_field_before_insert": f"BEFORE INSERT ON service_fields "
+                                          f"BEGIN {_unindex('id = new.service_id')} END",
     "service_search_field_insert": f"AFTER INSERT ON service_fields BEGIN {_index('id = new.service_id')} END",
     "service_search_field_before_update": f"BEFORE UPDATE ON service_fields "
                                           f"BEGIN {_unindex('id IN (old.service_id, new.service_id)')} END",
     "service_search_field_update": f"AFTER UPDATE ON service_fields "
                                    f"BEGIN {_index('id IN (old.service_id, new.service_id)')} END",
-    "service_search_field_before_delete": f"BEFORE DELETE ON service_fields BEGIN {_unindex('id = old.service_id')} END",
+    "service_search_field_before_delete": f"BEFORE DELETE ON service_fields "
+                                          f"BEGIN {_unindex('id = old.service_id')} END",
     "service_search_field_delete": f"AFTER DELETE ON service_fields BEGIN {_index('id = old.service_id')} END",
 }
 
@@ -92,7 +96,8 @@ SEARCH_VECTOR = "array_to_tsvector(array_remove(string_to_array(replace(search_t
 def upgrade() -> None:
     _retokenize_services()
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"ALTER TABLE services ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({SEARCH_VECTOR}) STORED")
+        op.execute("ALTER TABLE services ADD COLUMN search_vector tsvector "
+                   f"GENERATED ALWAYS AS ({SEARCH_VECTOR}) STORED")
         op.execute("CREATE INDEX ix_services_search_vector ON services USING gin (search_vector)")
         return
     op.execute(SOURCE_VIEW)

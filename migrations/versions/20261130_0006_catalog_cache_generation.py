@@ -2,9 +2,10 @@
 
 Workers keep rendered catalog pages (marketplace/catalog/cache.py) under the current token of the row
 `cache_generations.name = 'catalog'`. Triggers on every table the search and home pages show (services,
-providers, instruments, categories, fields, service_fields) set a fresh random token in the same transaction as the change, so no write
-path can forget to invalidate and a reader never sees a new token with old data. A random token rather than a
-counter: a database restored from a backup or emptied by a test never brings an old token back with other data.
+providers, instruments, categories, fields, service_fields) set a fresh random token in the same transaction
+as the change, so no write path can forget to invalidate and a reader never sees a new token with old data.
+A random token rather than a counter: a database restored from a backup or emptied by a test never brings an
+old token back with other data.
 
 SQLite: row triggers (one writer at a time). PostgreSQL: deferred constraint triggers, so the token row is
 locked only at commit, after every other row the transaction touches (no lock-order deadlocks).
@@ -14,9 +15,8 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30 17:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'

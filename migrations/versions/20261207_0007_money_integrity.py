@@ -17,9 +17,8 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-07 18:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007'
 down_revision = '0006'
@@ -44,14 +43,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('cancel_requested_by', sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column('cancel_requested_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('cancel_reason', sa.Text(), nullable=True))
-        batch_op.create_check_constraint(op.f('ck_orders_final_amount_positive'), 'final_amount_fen IS NULL OR final_amount_fen > 0')
+        batch_op.create_check_constraint(op.f('ck_orders_final_amount_positive'),
+                                         'final_amount_fen IS NULL OR final_amount_fen > 0')
     for statement in CONFIRMED_BEFORE:
         op.execute(statement)
 
     with op.batch_alter_table('redemptions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('eligible_fee_fen', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('referral_reason', sa.Text(), nullable=True))
-        batch_op.create_check_constraint(op.f('ck_redemptions_eligible_fee_positive'), 'eligible_fee_fen IS NULL OR eligible_fee_fen > 0')
+        batch_op.create_check_constraint(op.f('ck_redemptions_eligible_fee_positive'),
+                                         'eligible_fee_fen IS NULL OR eligible_fee_fen > 0')
 
     with op.batch_alter_table('voucher_applications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('business_licence_file_id', sa.Integer(), nullable=True))
@@ -64,7 +65,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('voucher_applications', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('fk_voucher_applications_business_licence_file_id_stored_files'), type_='foreignkey')
+        batch_op.drop_constraint(op.f('fk_voucher_applications_business_licence_file_id_stored_files'),
+                                 type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_voucher_applications_business_licence_file_id'))
         batch_op.drop_column('confirmed_city')
         batch_op.drop_column('business_licence_file_id')

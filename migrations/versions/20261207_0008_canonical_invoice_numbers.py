@@ -12,8 +12,8 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07 20:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from marketplace.redemption.invoice_numbers import canonical
 

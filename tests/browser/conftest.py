@@ -7,6 +7,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from marketplace.workbench.desks import desk_of
+
 from ..conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"

@@ -104,7 +104,7 @@ def crawl(app, client, starts: list[str], limit: int = 400, per_endpoint: int = 
         visits[endpoint] += 1
         result.seen.add(url)
         response = client.get(url)
-        if response.status_code != 200 or not response.mimetype == "text/html":
+        if response.status_code != 200 or response.mimetype != "text/html":
             continue
         html = response.get_data(as_text=True)
         if not html.lstrip().lower().startswith("<!doctype html"):

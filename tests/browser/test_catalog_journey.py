@@ -38,7 +38,8 @@ def test_provider_lists_a_service_that_anyone_then_finds_by_a_two_character_word
     page.goto(live_server + "/seller/services/new")
     page.check("input[name=nature][value=instrument_sharing]")
     page.fill("[name=name]", "冷场发射扫描电镜形貌观察")
-    page.fill("[name=description]", "采用冷场发射扫描电子显微镜观察金属、陶瓷与高分子材料的表面微观形貌，并提供分析报告。")
+    page.fill("[name=description]",
+              "采用冷场发射扫描电子显微镜观察金属、陶瓷与高分子材料的表面微观形貌，并提供分析报告。")
     page.fill("[name=cycle]", "5-7个工作日")
     page.check("input[name=has_qualification][value='0']")
     page.select_option("[name=category_id]", label="微观形貌分析")

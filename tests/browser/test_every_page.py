@@ -77,7 +77,8 @@ def test_every_page_fits_a_phone_and_has_no_serious_axe_finding(walked_once, dem
 
 
 # The pages the issue asked to see drawn: (role, endpoint, name of the picture).
-DRAWN = [("enterprise", "orders.my_orders", "my-orders"), ("enterprise", "redemption.order_claim", "claim-under-review"),
+DRAWN = [("enterprise", "orders.my_orders", "my-orders"),
+         ("enterprise", "redemption.order_claim", "claim-under-review"),
          ("enterprise", "redemption.claim", "claim-editor"),
          ("provider", "seller.orders", "seller-orders"), ("reviewer", "admin.home", "admin-home")]
 

@@ -84,7 +84,7 @@ def test_every_page_labels_list_cells_and_fields_repeats_no_id_and_steps_heading
     found = {}
     for role in ROLES:
         client = signed_in_client(demo, role)
-        for endpoint, url in crawl(demo, client, ROLES[role][1]).pages.items():
+        for url in crawl(demo, client, ROLES[role][1]).pages.values():
             markup = Markup()
             markup.feed(client.get(url).get_data(as_text=True))
             markup.close()
@@ -161,7 +161,8 @@ def test_the_offline_claims_service_lines_are_a_stacked_form_on_a_phone(demo, li
             field = names.nth(i).bounding_box()
             assert field["width"] >= 0.8 * box["width"] and field["x"] + field["width"] <= box["x"] + box["width"]
         assert names.nth(0).bounding_box()["y"] < names.nth(1).bounding_box()["y"]
-        assert remove["x"] + remove["width"] <= box["x"] + box["width"] and remove["y"] < names.nth(0).bounding_box()["y"]
+        assert remove["x"] + remove["width"] <= box["x"] + box["width"]
+        assert remove["y"] < names.nth(0).bounding_box()["y"]
         page.set_viewport_size(DESK)  # a desk: one line per service, the two boxes side by side
         assert names.nth(0).bounding_box()["y"] == names.nth(1).bounding_box()["y"]
     finally:

@@ -35,7 +35,7 @@ def test_each_role_signs_in_to_its_workbench_with_its_header_and_a_folded_menu_o
     menu = phone.locator("details.side-fold")
     assert menu.locator("summary").is_visible() and not menu.locator("nav.side-menu").is_visible()
     assert fits_the_phone(phone) and fits_the_phone(phone, "nav.main-nav")
-    for label in ("首页", "科研仪器共享", "创新券", "政策解读", "公示"):   # the whole main nav shows, none scrolled away
+    for label in ("首页", "科研仪器共享", "创新券", "政策解读", "公示"):  # the whole main nav, none scrolled away
         link = phone.locator(f"nav.main-nav a:has-text('{label}')")
         assert link.is_visible() and link.evaluate(f"a => a.getBoundingClientRect().right <= {PHONE['width']}")
     menu.locator("summary").click()
