@@ -35,6 +35,7 @@ def create_app(test_config: Mapping | None = None) -> "Flask":
     errors.init_app(app)
     security.init_app(app)
 
+    from . import views  # noqa: F401  every route module attaches itself to its blueprint
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .api import bp as api_bp

@@ -6,8 +6,9 @@ What counts as an edge A -> B (both under marketplace/), read from the source wi
   in the wrong home is moved rather than imported late.
 - not those under `if TYPE_CHECKING:`, which never run.
 - `from pkg import name` is an edge to the module pkg.name when there is one, else to pkg (its __init__).
-  Relative imports are resolved; `import a.b.c` names a.b.c alone, not the parent packages Python also runs
-  (or every module would depend on marketplace/__init__.py).
+  Relative imports are resolved. Importing a.b.c is also an edge to the package a.b, whose __init__ Python runs
+  first (so a blueprint package's __init__ must not import its views: create_app imports them through views.py),
+  but not to marketplace/__init__.py, which every module is inside.
 - a module importing its own parent package (`from . import bp` in a blueprint's routes) is not counted.
   Python has run that package's __init__ before the module in any case, so the edge adds nothing, and
   counting it would flag every blueprint: its __init__ makes `bp` and then imports its routes at the bottom
@@ -61,10 +62,18 @@ def import_graph(root: Path = PACKAGE) -> dict[str, dict[str, int]]:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for node in _runtime_imports(tree):
             for target in _targets(node, name, path.name == "__init__.py", modules):
-                own_parent = name.startswith(target + ".")
-                if target in modules and target != name and not own_parent:
-                    graph[name].setdefault(target, node.lineno)
+                for reached in _with_packages_run(target):
+                    own_parent = name.startswith(reached + ".")
+                    if reached in modules and reached != name and not own_parent:
+                        graph[name].setdefault(reached, node.lineno)
     return graph
+
+
+def _with_packages_run(target: str) -> list[str]:
+    """`target` and the packages Python runs before it: importing marketplace.vouchers.lifecycle runs
+    marketplace/vouchers/__init__.py first (the root package, which every module is inside, adds nothing)."""
+    parts = target.split(".")
+    return [".".join(parts[:end]) for end in range(2, len(parts))] + [target]
 
 
 def tangles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
@@ -137,7 +146,9 @@ def test_the_graph_sees_function_level_and_relative_imports():
     graph = import_graph()
     assert len(graph) > 100
     assert "marketplace.config" in graph["marketplace"]  # inside create_app()
-    assert "marketplace.admin.routes" in graph["marketplace.admin"]  # `from . import ..., routes` at the bottom
+    assert "marketplace.admin.routes" in graph["marketplace.views"]  # `from .admin import (..., routes as ...)`
+    assert "marketplace.admin" in graph["marketplace.views"]  # the package Python runs before its module
+    assert "marketplace.vouchers" in graph["marketplace.related_parties"]  # via `from .vouchers.lifecycle import`
     assert "marketplace.admin" not in graph["marketplace.admin.routes"]  # `from . import bp`: own package
     assert "marketplace.policy" in graph["marketplace.admin.payments"]  # `from .. import policy`
 
@@ -147,12 +158,19 @@ def test_a_planted_loop_is_reported_with_each_step(tmp_path):
     (root / "orders").mkdir(parents=True)
     (root / "__init__.py").write_text("")
     (root / "errors.py").write_text("def render():\n    from .orders.messages import tidy\n")
-    (root / "orders" / "__init__.py").write_text("from flask import Blueprint\nbp = 1\nfrom . import messages\n")
+    (root / "orders" / "__init__.py").write_text("from flask import Blueprint\nbp = 1\n")
     (root / "orders" / "messages.py").write_text("from . import bp\nfrom .. import errors\n")
+    (root / "policy.py").write_text("from .billing import rates\n")  # billing/__init__ runs first, importing
+    (root / "billing").mkdir()  # its views, which import policy: the loop a blueprint's __init__ used to make
+    (root / "billing" / "__init__.py").write_text("from . import views\n")
+    (root / "billing" / "views.py").write_text("from .. import policy\n")
+    (root / "billing" / "rates.py").write_text("")
     (root / "orders" / "feedback.py").write_text("from typing import TYPE_CHECKING\n"
                                                  "if TYPE_CHECKING:\n    from .. import errors\n")
     graph = import_graph(root)
-    assert tangles(graph) == [["marketplace.errors", "marketplace.orders.messages"]]
-    assert describe(graph, tangles(graph)[0]).splitlines()[1:] == [
+    found = sorted(tangles(graph))
+    assert found == [["marketplace.billing", "marketplace.billing.views", "marketplace.policy"],
+                     ["marketplace.errors", "marketplace.orders.messages"]]
+    assert describe(graph, found[1]).splitlines()[1:] == [
         "  marketplace.errors -> marketplace.orders.messages (line 2)",
         "  marketplace.orders.messages -> marketplace.errors (line 2)"]

@@ -3,5 +3,3 @@ portals. No login, no cookies, GET only; every answer may be cached for a minute
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from . import routes  # noqa: E402,F401

@@ -17,7 +17,3 @@ The balance of the voucher is moved only through `ledger`."""
 from flask import Blueprint
 
 bp = Blueprint("redemption", __name__)
-
-from . import access, editor, offline  # noqa: E402,F401
-
-bp.add_app_template_global(editor.editor_url, "claim_url")  # {{ claim_url(claim) }}: where the enterprise opens it

@@ -5,7 +5,3 @@ The reviewer's side lives in `admin/vouchers.py`; the transitions both sides use
 from flask import Blueprint
 
 bp = Blueprint("vouchers", __name__, url_prefix="/me/vouchers")
-
-from . import local, routes  # noqa: E402,F401
-
-bp.add_app_template_global(local.voucher_city, "voucher_city")  # {{ voucher_city(voucher.application) }}
