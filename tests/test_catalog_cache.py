@@ -2,17 +2,18 @@
 search costs no search, and every change, through the app or straight in the database, is seen by the next
 request of every worker."""
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, select, text
 
 from marketplace import create_app
 from marketplace.catalog.cache import RenderedPieces, catalog_token, weigh
+from marketplace.demo import seed_demo
+from marketplace.demo.seed import new_catalog_token
 from marketplace.extensions import db
 from marketplace.models import CacheGeneration, Category, Field, Instrument, Service, ShopStatus, utcnow
 
-from .conftest import TEST_CONFIG
+from .conftest import TEST_CONFIG, queries_sent
 
 HTMX = {"HX-Request": "true"}
 CARD_TITLE = re.compile(r'<h3><a href="/services/\d+">([^<]+)</a>')
@@ -24,30 +25,14 @@ def titles(client, query: str = "q=电镜", htmx: bool = False) -> list[str]:
     return CARD_TITLE.findall(response.get_data(as_text=True))
 
 
-@contextmanager
-def statements():
-    """The queries the app sends while the block runs (transaction control left out)."""
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.split(" ", 1)[0] not in ("BEGIN", "COMMIT", "ROLLBACK"):
-            sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def test_a_repeated_search_sends_no_query_but_the_token_read(client, make, provider):
     """The token is read on the driver connection directly (catalog_token), so the engine sees no query at all."""
     make.service(provider.provider, name="场发射电镜形貌")
     for htmx in (False, True):
-        with statements() as sent:
+        with queries_sent() as sent:
             assert titles(client, htmx=htmx) == ["场发射电镜形貌"]
         assert sent  # the first time, a search
-        with statements() as sent:
+        with queries_sent() as sent:
             assert titles(client, htmx=htmx) == ["场发射电镜形貌"]
         assert sent == []
 
@@ -55,19 +40,20 @@ def test_a_repeated_search_sends_no_query_but_the_token_read(client, make, provi
 def test_a_new_query_searches_but_reuses_the_cards_other_queries_rendered(client, make, provider):
     make.service(provider.provider, name="场发射电镜形貌")
     assert titles(client, "q=电镜") == ["场发射电镜形貌"]
-    with statements() as sent:
+    with queries_sent() as sent:
         assert titles(client, "q=形貌", htmx=True) == ["场发射电镜形貌"]
     assert sent  # searched
-    assert not any("stored_files" in s for s in sent), sent  # but loaded no card (their images come with them)
+    # but loaded no card (their images come with them)
+    assert not any("stored_files" in q.statement for q in sent), sent.listing()
 
 
 def test_with_the_cache_off_every_search_searches(app, client, make, provider):
     app.config["CATALOG_CACHE_MB"] = 0
     make.service(provider.provider, name="场发射电镜形貌")
     titles(client)
-    with statements() as sent:
+    with queries_sent() as sent:
         assert titles(client) == ["场发射电镜形貌"]
-    assert any("services" in s for s in sent)
+    assert any("services" in q.statement for q in sent)
 
 
 def _rename_service(service):
@@ -162,6 +148,41 @@ def test_the_token_changes_when_a_catalog_change_commits_and_only_then(app, make
     assert catalog_token() not in (before, None)
 
 
+def test_seeding_the_demo_catalog_sets_a_new_token(app):
+    db.session.execute(text("INSERT INTO cache_generations (name, token) VALUES ('catalog', 1)"))
+    db.session.commit()
+    seed_demo(db.session, services=60)
+    assert catalog_token() not in (1, None)
+
+
+def test_rows_of_a_bulk_load_leave_the_token_to_the_loader_and_only_that_transaction(app, make, provider,
+                                                                                      database_url):
+    """PostgreSQL (migration 0010): with cxq.bulk_load on, the row triggers skip and queue nothing; the loader sets
+    the token once (new_catalog_token). The setting ends with its transaction, so the next change bumps again."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps its row triggers on during bulk loads")
+    service = make.service(provider.provider)
+    before = catalog_token()
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("SELECT set_config('cxq.bulk_load', 'on', true)"))
+        conn.execute(text("UPDATE services SET name = '批量的名字' WHERE id = :id"), {"id": service.id})
+    db.session.commit()
+    assert catalog_token() == before
+    with engine.begin() as conn:
+        conn.execute(text("SELECT set_config('cxq.bulk_load', 'on', true)"))
+        conn.execute(text("UPDATE services SET name = '批量的名字二' WHERE id = :id"), {"id": service.id})
+        new_catalog_token(conn)
+    db.session.commit()
+    after_load = catalog_token()
+    assert after_load not in (before, None)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE services SET name = '提交的名字' WHERE id = :id"), {"id": service.id})
+    engine.dispose()
+    db.session.commit()
+    assert catalog_token() not in (after_load, None)
+
+
 def test_writes_outside_the_catalog_keep_the_token(client, make, provider, enterprise):
     service = make.service(provider.provider)
     before = catalog_token()
@@ -214,9 +235,9 @@ def test_the_home_page_keeps_its_catalog_part_and_counts_deals_and_new_instrumen
     service = make.service(provider.provider, name="场发射电镜形貌")
     first = home_counts(client)
     assert first == {"入驻服务单位": 1, "入驻共享仪器": 1, "发布服务项目": 1, "促成服务交易": 0}
-    with statements() as sent:
+    with queries_sent() as sent:
         assert home_counts(client) == first
-    assert not any("FROM services" in s or "FROM instruments" in s for s in sent), sent
+    assert not any("FROM services" in q.statement or "FROM instruments" in q.statement for q in sent), sent.listing()
     make.order(enterprise, service, accepted_at=utcnow())
     assert home_counts(client)["促成服务交易"] == 1
     db.session.add(Instrument(provider=provider.provider, name="X射线衍射仪", original_value_fen=0))

@@ -12,6 +12,7 @@ from marketplace import policy, validators
 from marketplace.catalog.search_tokens import tokens
 from marketplace.demo import DEMO_PASSWORD, seed_demo
 from marketplace.demo.data import DISTRICTS
+from marketplace.extensions import db
 from marketplace.models import (
     AccountStatus,
     Base,
@@ -280,6 +281,17 @@ def test_a_seeded_catalog_is_not_seeded_again(small):
     assert (again["services"], again["providers"]) == (summary["services"], summary["providers"])
     assert catalog_rows(session) == before
     assert count(session, User) == len(summary["logins"])
+
+
+def test_the_app_database_is_seeded_with_the_same_rows_as_a_fresh_sqlite_file(app, tmp_path):
+    """PostgreSQL loads the big tables with COPY, past SQLAlchemy's column defaults; the rows must not differ."""
+    reference = fresh_session(tmp_path / "reference.db")
+    seed_demo(reference, services=120, seed=5)
+    seed_demo(db.session, services=120, seed=5)
+    for table in (Service.__table__, Instrument.__table__, Provider.__table__, service_fields):
+        query = (select(*(column for column in table.columns if column.name != "updated_at"))
+                 .order_by(*table.primary_key.columns))
+        assert db.session.execute(query).all() == reference.execute(query).all(), table.name
 
 
 # ---------------------------------------------------------------- accounts
