@@ -397,3 +397,27 @@ def test_the_migration_retokenizes_and_indexes_existing_services(tmp_path):
         assert conn.scalar(text("SELECT count(*) FROM service_search_newest WHERE service_search_newest MATCH :m"),
                            {"m": match}) == 1
     engine.dispose()
+
+
+# ---------------------------------------------------------------- counting and paging at size
+
+def test_a_page_past_the_end_answers_the_last_page_from_one_search(app, make, provider):
+    for n in range(5):
+        offer(make, provider.provider, f"电镜检测{n}")
+    every = all_hits(SearchArgs(q="电镜"))
+    hits = search(SearchArgs(q="电镜"), 9_980, 2)
+    assert (hits.total, hits.offset, hits.ids) == (5, 4, every[4:])
+    assert search(SearchArgs(q="没有的词"), 40, 20).offset == 0
+
+
+def test_postgresql_stops_counting_at_the_bound_and_the_page_says_so(app, client, make, provider):
+    app.config.update(SEARCH_COUNT_BOUND=3, PER_PAGE=2)
+    for n in range(5):
+        offer(make, provider.provider, f"电镜检测{n}")
+    page = get(client, "q=电镜&page=9")
+    if db.is_sqlite:  # FTS5 counts from its index: exact
+        assert "共找到 <strong>5</strong>" in page and "共 3 页" in page
+        return
+    assert "共找到 <strong>3+</strong>" in page and "共 2 页" in page
+    assert len(names(page)) == 2 and '<span aria-current="page">2</span>' in page  # the last page, full
+    assert search(SearchArgs(q="电镜"), 0, 2).more

@@ -95,7 +95,10 @@ def _paging_fields(page: Page, endpoint: str, params: dict) -> dict:
     if page.has_next:
         wanted = dict(params, page=page.page + 1, per_page=None if page.per_page == DEFAULT_PER_PAGE else page.per_page)
         next_url = url_for(endpoint, _external=True, **wanted)
-    return {"page": page.page, "per_page": page.per_page, "total": page.total, "pages": page.pages, "next": next_url}
+    fields = {"page": page.page, "per_page": page.per_page, "total": page.total, "pages": page.pages, "next": next_url}
+    if getattr(page, "more", False):  # a search counted only up to its bound: total and pages are lower bounds
+        fields["total_is_lower_bound"] = True
+    return fields
 
 
 # ---------------------------------------------------------------- rows as JSON

@@ -70,16 +70,18 @@ def listed_services() -> Select:
             .options(*_card_options()))
 
 
-def search_ids(args: SearchArgs, page: int, per_page: int) -> Page:
+@dataclass
+class SearchPage(Page):
+    more: bool = False  # more hits than `total` ("1,000+"): the count stopped at search.COUNT_BOUND
+
+
+def search_ids(args: SearchArgs, page: int, per_page: int) -> SearchPage:
     """One page of the ids of the services matching `args`, in the asked order; past the last page, the last."""
     hits = search(args, (page - 1) * per_page, per_page)
-    if not hits.ids and hits.total:
-        page = -(-hits.total // per_page)
-        hits = search(args, (page - 1) * per_page, per_page)
-    return Page(hits.ids, page, per_page, hits.total)
+    return SearchPage(hits.ids, hits.offset // per_page + 1, per_page, hits.total, hits.more)
 
 
-def search_services(args: SearchArgs, page: int, per_page: int) -> Page:
+def search_services(args: SearchArgs, page: int, per_page: int) -> SearchPage:
     """search_ids() with the services themselves, ready for their cards."""
     ids = search_ids(args, page, per_page)
     rows = services_by_id(ids.items)

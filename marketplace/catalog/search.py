@@ -7,8 +7,12 @@ and filtering never leave the index. The rowid of each table *is* a sort key (so
 `service_search_newest` is ordered by publish time, `service_search_price` by price with 面议 above every
 price, so a page is read straight from the index in order, whatever the number of hits.
 
-PostgreSQL: the stored column `services.search_vector` (the tokens as lexemes) with a GIN index; filters and
-sorts are plain SQL. Both databases return the same hits in the same order.
+PostgreSQL (migration 0011): the narrow table `service_search_rows`, one short row per visible service with the
+tokens as a tsvector (GIN), the title's tokens, the filter columns and the same two integer sort keys (b-trees), so
+a page never reads the wide `services` row. Counts stop at COUNT_BOUND (the page says "1,000+"); relevance is two
+runs as on SQLite (title hits, then the rest), each walked in newest-key order.
+Both databases return the same hits in the same order; a page past the last one answers the last one, found with
+the counts at hand rather than by searching again.
 
 A query without any indexable token (punctuation only, say) falls back to a substring scan; the app setting
 SEARCH_SUBSTRING_SCAN forces that scan everywhere (the benchmark's baseline). What keeps the index current (the
@@ -16,13 +20,12 @@ tokens on every flush, bulk loads, Alembic's view of it) is search_index.py."""
 from dataclasses import dataclass, field as dataclass_field
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, literal, literal_column, or_, select, text
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, text
 
 from ..extensions import db
 from ..models import Category, Instrument, Provider, Service, ServiceStatus, ShopStatus, service_fields
-from .search_index import NEWEST_INDEX, PRICE_INDEX, SEARCH_VECTOR
-from .search_tokens import SEPARATOR, Term, query_terms
+from .search_index import NEWEST_INDEX, PRICE_INDEX, SEARCH_ROWS
+from .search_tokens import Term, query_terms
 
 RELEVANCE, NEWEST, PRICE_ASC, PRICE_DESC = "relevance", "newest", "price_asc", "price_desc"
 
@@ -32,6 +35,7 @@ PUBLISH_SECOND = "COALESCE(CAST(strftime('%s', published_at) AS INTEGER), 0)"  #
 SORT_DIRECTLY = 5000  # hits in a price range sorted by publish time directly up to this many
 EVERYTHING = 'facets : "all"'  # every indexed service carries the facet token "all"
 MAX_KEY = 2 ** 63 - 1
+COUNT_BOUND = 1000  # PostgreSQL counts hits up to here: "1,000+" and 50 pages say enough (SEARCH_COUNT_BOUND)
 
 
 @dataclass
@@ -72,14 +76,24 @@ def _yuan_text(fen: int | None) -> str | None:
 class Hits:
     total: int
     ids: list[int] = dataclass_field(default_factory=list)  # one page of service ids, in order
+    offset: int = 0  # where the page starts: the asked offset, or the last page's start when that is past the end
+    more: bool = False  # more hits than `total` (PostgreSQL stops counting at COUNT_BOUND)
 
 
 def search(args: SearchArgs, offset: int, limit: int) -> Hits:
+    """One page of hits from `offset`; an offset past the last hit gives the last page."""
     terms = query_terms(args.q)
     scan = current_app.config.get("SEARCH_SUBSTRING_SCAN", False) or bool(args.q and not terms)
-    if db.is_sqlite and not scan:
+    if scan:
+        return _scan_search(args, offset, limit)
+    if db.is_sqlite:
         return _FtsSearch(args, terms, _category_ids(args.category)).page(offset, limit)
-    return _sql_search(args, terms, scan, offset, limit)
+    return _RowSearch(args, terms).page(offset, limit)
+
+
+def _within(offset: int, limit: int, total: int) -> int:
+    """`offset`, or the start of the last page when it is past the last hit."""
+    return offset if offset < total else max(total - 1, 0) // limit * limit
 
 
 def _category_ids(category_id: int | None) -> list[int]:
@@ -153,14 +167,14 @@ class _FtsSearch:
         self.price_keys = _price_keys(args)
 
     def page(self, offset: int, limit: int) -> Hits:
-        hits = Hits(0)
-        for segment in self.segments():
-            count = segment.count()
-            start = max(offset - hits.total, 0)
+        segments = [(segment, segment.count()) for segment in self.segments()]
+        hits = Hits(sum(count for _, count in segments))
+        hits.offset = offset = _within(offset, limit, hits.total)
+        for segment, count in segments:
             wanted = limit - len(hits.ids)
-            if wanted > 0 and start < count:
-                hits.ids += segment.ids(start, wanted, count)
-            hits.total += count
+            if wanted > 0 and offset < count:
+                hits.ids += segment.ids(offset, wanted, count)
+            offset = max(offset - count, 0)
         return hits
 
     def segments(self) -> list[_Segment]:
@@ -220,15 +234,89 @@ def _price_keys(args: SearchArgs) -> tuple[int, int] | None:
     return low * SPAN, high * SPAN + SPAN - 1
 
 
-# ---------------------------------------------------------------- PostgreSQL, and the substring scan
+# ---------------------------------------------------------------- PostgreSQL: the narrow table
 
-def _sql_search(args: SearchArgs, terms: list[Term], scan: bool, offset: int, limit: int) -> Hits:
+class _RowSearch:
+    """Hits from `service_search_rows`: one condition on its columns, read in the order of a sort key's index."""
+
+    def __init__(self, args: SearchArgs, terms: list[Term]):
+        self.args, self.terms = args, terms
+        self.params: dict = {}
+        self.filters = self._filters()
+        self.condition = " AND ".join(self._matching() + self.filters) or "TRUE"
+
+    def page(self, offset: int, limit: int) -> Hits:
+        bound = current_app.config.get("SEARCH_COUNT_BOUND", COUNT_BOUND)
+        counted = self._count(self.condition, bound + 1)
+        hits = Hits(min(counted, bound), more=counted > bound)
+        hits.offset = offset = _within(offset, limit, hits.total)
+        runs = self._runs()
+        for number, (condition, order) in enumerate(runs, 1):
+            found = self._ids(condition, order, offset, limit - len(hits.ids))
+            hits.ids += found
+            if len(hits.ids) == limit or number == len(runs):
+                break
+            run_hits = offset + len(found) if found else self._count(condition, offset)  # no more than offset
+            offset = max(offset - run_hits, 0)
+        return hits
+
+    def _runs(self) -> list[tuple[str, str]]:
+        sort = self.args.sort
+        if sort == PRICE_ASC:
+            return [(self.condition, "price_key")]
+        if sort == PRICE_DESC:  # as the index ix_service_search_rows_price_desc: prices high to low, then 面议
+            return [(self.condition, f"(price_key >= {NEGOTIABLE_KEY * SPAN}), price_key DESC")]
+        if sort == RELEVANCE and self.terms:
+            in_title = "title @@ CAST(:query AS tsquery)"  # the title's tokens are among the tokens
+            return [(" AND ".join([in_title, *self.filters]), "newest_key DESC"),
+                    (f"{self.condition} AND NOT {in_title}", "newest_key DESC")]
+        return [(self.condition, "newest_key DESC")]
+
+    def _matching(self) -> list[str]:
+        if not self.terms:
+            return []
+        self.params["query"] = " & ".join(f"'{t.text}'" + (":*" if t.prefix else "") for t in self.terms)
+        return ["tokens @@ CAST(:query AS tsquery)"]
+
+    def _filters(self) -> list[str]:
+        args, where = self.args, []
+        for column, value in (("city", args.city), ("district", args.district)):
+            if value:
+                where.append(f"{column} = :{column}")
+                self.params[column] = value
+        where += [name for name, wanted in (("voucher", args.voucher), ("qualified", args.qualified)) if wanted]
+        if args.field is not None:
+            where.append(":field = ANY (field_ids)")
+            self.params["field"] = args.field
+        if args.category is not None:
+            where.append("category_id = ANY (:categories)")
+            self.params["categories"] = _category_ids(args.category)
+        price_keys = _price_keys(args)
+        if price_keys:
+            where.append("price_key BETWEEN :low AND :high")
+            self.params["low"], self.params["high"] = price_keys
+        return where
+
+    def _count(self, condition: str, bound: int) -> int:
+        return db.session.scalar(text(f"SELECT count(*) FROM (SELECT 1 FROM {SEARCH_ROWS} WHERE {condition} "
+                                      "LIMIT :bound) AS hits"), {**self.params, "bound": bound})
+
+    def _ids(self, condition: str, order: str, offset: int, limit: int) -> list[int]:
+        return list(db.session.scalars(text(f"SELECT service_id FROM {SEARCH_ROWS} WHERE {condition} "
+                                            f"ORDER BY {order} LIMIT :limit OFFSET :offset"),
+                                       {**self.params, "limit": limit, "offset": offset}))
+
+
+# ---------------------------------------------------------------- the substring scan
+
+def _scan_search(args: SearchArgs, offset: int, limit: int) -> Hits:
     stmt = _filtered(args)
     if args.q:
-        stmt = stmt.where(substring_match(args.q) if scan else _vector_matches(terms))
-    total = db.session.scalar(stmt.with_only_columns(func.count()))
-    ids = db.session.scalars(stmt.order_by(*_sql_order(args.sort, terms, scan)).limit(limit).offset(offset))
-    return Hits(total or 0, list(ids))
+        stmt = stmt.where(substring_match(args.q))
+    total = db.session.scalar(stmt.with_only_columns(func.count())) or 0
+    offset = _within(offset, limit, total)
+    ids = db.session.scalars(stmt.order_by(*_scan_order(args.sort)).limit(limit).offset(offset))
+    return Hits(total, list(ids), offset)
 
 
 def _filtered(args: SearchArgs) -> Select:
@@ -254,26 +342,12 @@ def _filtered(args: SearchArgs) -> Select:
     return stmt
 
 
-def _vector_matches(terms: list[Term]) -> ColumnElement[bool]:
-    query = " & ".join(f"'{t.text}'" + (":*" if t.prefix else "") for t in terms)
-    return literal_column(f"services.{SEARCH_VECTOR}").bool_op("@@")(cast(literal(query), TSQUERY))
-
-
-def _in_title(terms: list[Term]) -> ColumnElement[bool]:
-    """Every term among the title tokens, read from the stored text (the row has it; the vector is TOASTed)."""
-    title = literal(" ") + func.split_part(Service.search_tokens, SEPARATOR, 1)
-    return and_(*(title.like(f"% {t.text}%" if t.prefix else f"% {t.text} %") for t in terms))
-
-
-def _sql_order(sort: str, terms: list[Term], scan: bool) -> list:
+def _scan_order(sort: str) -> list:
     if sort == PRICE_ASC:
         return [Service.price_fen.is_(None), Service.price_fen.asc(), Service.id.asc()]
     if sort == PRICE_DESC:
         return [Service.price_fen.is_(None), Service.price_fen.desc(), Service.id.desc()]
-    newest = [_published_second().desc().nulls_last(), Service.id.desc()]
-    if sort == RELEVANCE and terms and not scan:
-        return [_in_title(terms).desc(), *newest]
-    return newest
+    return [_published_second().desc().nulls_last(), Service.id.desc()]
 
 
 def _published_second():

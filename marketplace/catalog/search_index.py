@@ -11,6 +11,7 @@ from .search_tokens import service_index_text
 
 NEWEST_INDEX, PRICE_INDEX = "service_search_newest", "service_search_price"  # SQLite: the FTS5 tables
 SEARCH_VECTOR, SEARCH_VECTOR_INDEX = "search_vector", "ix_services_search_vector"  # PostgreSQL
+SEARCH_ROWS = "service_search_rows"  # PostgreSQL: the narrow table the search reads, kept by triggers (0011)
 
 # What a service's tokens are made of, and an instrument's part of them.
 SERVICE_TEXT = ("name", "description", "tags", "instrument_id", "instrument", "provider_id", "provider")
@@ -98,7 +99,7 @@ def bulk_indexing(session: Session):
     gets fresh planner statistics."""
     if session.get_bind().dialect.name != "sqlite":
         yield
-        session.execute(text("ANALYZE services, providers, service_fields"))  # plans for the new data at once
+        session.execute(text(f"ANALYZE services, providers, service_fields, {SEARCH_ROWS}"))  # plans for the new data
         session.commit()
         return
     triggers = session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
@@ -118,9 +119,16 @@ def bulk_indexing(session: Session):
         session.commit()
 
 
+def refresh_search_rows(session: Session) -> None:
+    """PostgreSQL, at the end of a bulk load (whose rows skip the triggers of migration 0011): every visible
+    service's search row rebuilt at once."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT service_search_refresh(ARRAY(SELECT id FROM services))"))
+
+
 def include_name(name: str | None, type_: str, _parents: dict) -> bool:
     """Alembic: the search index is not part of the models (FTS5 tables and their shadow tables on SQLite,
-    the generated tsvector column and its GIN index on PostgreSQL)."""
+    the generated tsvector column, its GIN index and the narrow table `service_search_rows` on PostgreSQL)."""
     if type_ == "table":
         return not (name or "").startswith("service_search_")
     return name not in (SEARCH_VECTOR, SEARCH_VECTOR_INDEX)
