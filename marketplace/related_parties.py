@@ -132,6 +132,14 @@ def latest_applications(enterprise_ids: Iterable[int], settled: bool = False) ->
     return {application.enterprise_id: application for application in found}
 
 
+def latest_settled_id(enterprise_id: int):
+    """of_buyer's application as a scalar subquery of its id: the enterprise's latest it can no longer edit (for a
+    query that loads it beside other rows)."""
+    return (select(VoucherApplication.id)
+            .where(VoucherApplication.enterprise_id == enterprise_id, VoucherApplication.status.not_in(EDITABLE))
+            .order_by(VoucherApplication.year.desc(), VoucherApplication.id.desc()).limit(1).scalar_subquery())
+
+
 # ---------------------------------------------------------------- comparing
 
 def shared(first: Identities, second: Identities) -> tuple[str, ...]:

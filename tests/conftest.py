@@ -5,7 +5,10 @@ import os
 import queue
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import pytest
 from alembic import command
@@ -13,7 +16,7 @@ from alembic.config import Config as AlembicConfig
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, settings
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from werkzeug.datastructures import FileStorage
 from werkzeug.security import generate_password_hash
 
@@ -173,6 +176,39 @@ def client(app) -> CsrfClient:
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+class Query(NamedTuple):
+    statement: str
+    parameters: tuple
+
+
+class QueryLog(list[Query]):
+    """The statements sent while queries_sent() recorded."""
+
+    def listing(self) -> str:
+        """Numbered, one a line, for a failure message: `assert len(sent) <= 9, sent.listing()` (pytest cuts a
+        message that is not a string to 240 characters)."""
+        lines = (f"{n:3}. {' '.join(query.statement.split())[:400]}" for n, query in enumerate(self, 1))
+        return "\n".join([f"{len(self)} queries:", *lines])
+
+
+@contextmanager
+def queries_sent() -> Iterator[QueryLog]:
+    """Every SQL statement the app sends on db.engine while the block runs, with its parameters' values (transaction
+    control left out). One counter for every test that guards a query count, so an N+1 shows the same way anywhere."""
+    sent = QueryLog()
+
+    def record(_conn, _cursor, statement, parameters, *_args):
+        if statement.split(" ", 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+            sent.append(Query(statement, tuple(values)))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 class Factory:

@@ -5,7 +5,6 @@ from datetime import date
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import event
 
 from marketplace.catalog import routes
 from marketplace.extensions import db
@@ -23,6 +22,8 @@ from marketplace.models import (
     china_today,
     utcnow,
 )
+
+from .conftest import queries_sent
 
 HX = {"HX-Request": "true"}
 THIS_YEAR = china_today().year
@@ -361,14 +362,9 @@ def test_local_page_pages_providers_and_services_separately(client, make, monkey
 
 def test_local_page_queries_do_not_grow_with_the_number_of_providers(client, make, app):
     def statements_for(url):
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with queries_sent() as sent:
             client.get(url)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return len(sent)
 
     xuzhou_catalog(make)
     few = statements_for("/local/徐州")

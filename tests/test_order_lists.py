@@ -5,11 +5,13 @@ the seed's state names, and a query count that does not grow with the rows."""
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Order, OrderStatus, Redemption, RedemptionStatus, Role
 from marketplace.redemption import settlement
+
+from .conftest import queries_sent
 
 S, R = OrderStatus, RedemptionStatus
 HTMX = {"HX-Request": "true"}
@@ -210,6 +212,36 @@ def test_filters_answer_htmx_with_the_list_and_its_form_as_the_url_says(client, 
     assert '全部订单 <span class="count">1</span>' in fragment.text
 
 
+@pytest.mark.parametrize("path", LISTS)
+def test_every_tab_and_kind_counts_the_rows_it_lists_under_each_filter(app, client, make, enterprise, service,
+                                                                       as_reader, path):
+    """The counts come from one grouped query and the page's total from its tab's count (issue 18): each must still
+    be the number of rows the tab or kind lists, with the kind and the 兑付状态 narrowing the tabs, not the kinds."""
+    app.config["PER_PAGE"] = 100
+    make.voucher(enterprise)
+    make.order(enterprise, service)
+    make.order(enterprise, service, status=S.IN_SERVICE)
+    make.order(enterprise, service, is_voucher=False)
+    make.order(enterprise, service, is_voucher=False, status=S.COMPLETED)
+    for status in (R.PAID, R.SUBMITTED, R.SUBMITTED, R.REJECTED):
+        claimed_order(make, enterprise, service, status)
+    as_reader(path)
+
+    for kind in ("", "cxq", "ord"):
+        for pay in ("", "none", "submitted", "paid"):
+            args = {"kind": kind, "pay": pay}
+            page = client.get(path, query_string=args).text
+            tabs = dict(re.findall(r'id="order-tab-(\w+)"[^>]*>[^<]*<span class="count">(\d+)</span>', page))
+            kinds = dict(re.findall(r'<option value="(cxq|ord|)"[^>]*>[^<（]*（(\d+)）</option>', page))
+            assert tabs and len(kinds) == 3, (args, page)
+            for tab, count in tabs.items():
+                listed = rows(client.get(path, query_string={**args, "tab": tab}).text)
+                assert int(count) == len(listed), (args, tab)
+            for key, count in kinds.items():
+                listed = rows(client.get(path, query_string={"kind": key}).text)
+                assert int(count) == len(listed), (args, key)
+
+
 # ---------------------------------------------------------------- the money columns
 
 @pytest.mark.parametrize("path", LISTS)
@@ -353,18 +385,9 @@ def test_lists_and_order_pages_use_the_seeds_state_names(client, make, enterpris
 # ---------------------------------------------------------------- queries
 
 def queries_for(client, path: str) -> int:
-    count = 0
-
-    def counted(*_args):
-        nonlocal count
-        count += 1
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    try:
+    with queries_sent() as sent:
         assert client.get(path).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counted)
-    return count
+    return len(sent)
 
 
 def buyers_of_every_kind(make, service, **order_fields) -> None:

@@ -3,12 +3,14 @@ claim, and a whole queue page is flagged with a fixed number of queries."""
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Material, Redemption, RedemptionServiceLine, RedemptionStatus, ShopStatus, china_today
 from marketplace.redemption import claims
 from marketplace.redemption.flags import EAGER, flags, flags_for
+
+from .conftest import queries_sent
 
 R = RedemptionStatus
 MID_YEAR = datetime(china_today().year, 6, 1, 2, 0)  # UTC; a submission date far from year end
@@ -232,17 +234,6 @@ def test_three_claims_of_one_enterprise_at_year_end_are_a_cluster(make, claimant
 
 # ---------------------------------------------------------------- cost
 
-def count_queries(work) -> int:
-    seen = []
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        work()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
-
-
 def test_flagging_a_page_costs_the_same_queries_for_two_claims_or_six(make, claimant):
     for n in range(6):
         submitted_on(make.claim(claimant, amount_fen=100_000), datetime(2025, 12, 20, 3, n))
@@ -250,6 +241,8 @@ def test_flagging_a_page_costs_the_same_queries_for_two_claims_or_six(make, clai
     def flag_page(size):
         db.session.expire_all()
         page = db.session.scalars(select(Redemption).options(*EAGER).order_by(Redemption.id).limit(size)).all()
-        return count_queries(lambda: flags_for(page))
+        with queries_sent() as sent:
+            flags_for(page)
+        return len(sent)
 
     assert flag_page(2) == flag_page(6) <= 3

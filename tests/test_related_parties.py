@@ -6,7 +6,7 @@ placeholder values identify no one."""
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from marketplace import related_parties
@@ -35,10 +35,10 @@ from marketplace.related_parties import BANK_ACCOUNT, CREDIT_CODE, ID_NUMBER, PH
 from marketplace.validators import make_credit_code
 from marketplace.vouchers import lifecycle as voucher_lifecycle
 
+from .conftest import queries_sent
 from .test_cart import add, fresh
 from .test_catalog_pages import section
 from .test_checkout import DECLARATIONS, filled
-from .test_redemption_flags import count_queries
 from .test_shop_application import application, send
 
 KINDS = [CREDIT_CODE, ID_NUMBER, BANK_ACCOUNT, PHONE]
@@ -255,24 +255,10 @@ def test_only_an_application_the_enterprise_can_no_longer_edit_counts_against_a_
     assert (REFUSAL in client.get("/cart").text) is refused
 
 
-def statements(work) -> list[tuple[str, list]]:
-    """Every SQL statement `work` runs, with its parameters' values."""
-    seen = []
-
-    def listener(_connection, _cursor, statement, parameters, *_):
-        seen.append((statement, list(parameters.values() if isinstance(parameters, dict) else parameters)))
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        work()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return seen
-
-
 def test_the_service_page_checks_related_parties_without_loading_the_providers_account_again(
         client, buyer, provider, listed_service):
-    seen = statements(lambda: client.get(f"/services/{listed_service.id}"))
+    with queries_sent() as seen:
+        client.get(f"/services/{listed_service.id}")
     account_loads = [values for statement, values in seen
                      if re.search(r"FROM users\s+WHERE users\.id = ", statement) and provider.id in values]
     assert account_loads == []
@@ -371,9 +357,10 @@ def test_flagging_offline_claims_costs_one_query_for_the_providers_they_name_how
         db.session.expire_all()
         page = db.session.scalars(select(Redemption).options(*EAGER).order_by(Redemption.id).limit(size)).all()
         found = {}
-        queries = count_queries(lambda: found.update(flags_for(page)))
+        with queries_sent() as sent:
+            found.update(flags_for(page))
         assert all("related_party" in [flag.code for flag in found[claim.id]] for claim in page)
-        return queries
+        return len(sent)
 
     assert flag_page(2) == flag_page(6)
 
@@ -478,8 +465,9 @@ def test_checking_a_page_of_accounts_costs_the_same_queries_for_two_or_six(make)
         page = db.session.scalars(select(User).where(User.id.in_([u.id for u in users[:size]])).order_by(User.id)
                                   .options(joinedload(User.enterprise), joinedload(User.provider))).all()
         relations = {}
-        queries = count_queries(lambda: relations.update(related_parties.of_accounts(page)))
+        with queries_sent() as sent:
+            relations.update(related_parties.of_accounts(page))
         assert all(relations[user.id] for user in page)
-        return queries
+        return len(sent)
 
     assert check(2) == check(6) <= 4

@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 import openpyxl
 import pytest
-from sqlalchemy import event
 
 from marketplace.extensions import db
 from marketplace.models import Field, OrderStatus, Provider, Rating, Redemption, RedemptionStatus, china_today
@@ -19,7 +18,7 @@ from marketplace.stats import queries
 from marketplace.stats.queries import CityMatching, CityVouchers, FieldOrders, MonthFlow, ProviderRank, StatusClaims
 from marketplace.stats.reports import REPORTS
 
-from .conftest import NOT_REVIEWERS, sign_in_as
+from .conftest import NOT_REVIEWERS, queries_sent, sign_in_as
 
 HTMX = {"HX-Request": "true"}
 YEAR = china_today().year
@@ -327,18 +326,10 @@ def test_only_reviewers_see_statistics(client, auth, make, who, status, path):
 
 def test_statistics_read_in_a_few_queries_whatever_the_data(client, auth, reviewer, claims_world, orders_world):
     """No query per row: the signed-in user, the years, and ten grouped queries for the six charts."""
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
     auth.login(reviewer)
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with queries_sent() as sent:
         client.get(f"/admin/stats?year={YEAR}")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) <= 12
+    assert len(sent) <= 12, sent.listing()
 
 
 # ---------------------------------------------------------------- units (issue 16)

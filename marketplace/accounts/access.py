@@ -3,11 +3,13 @@ from functools import wraps
 
 from flask import make_response, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.orm import joinedload
 
 from ..errors import forbidden
 from ..extensions import db, login_manager
 from ..htmx import is_htmx, redirect_htmx
-from ..models import User
+from ..models import Cart, CartLine, User
 from . import sessions
 
 PENDING_DETAIL = "您的账号尚在审核中（通常1-2个工作日），审核通过后即可下单、申领创新券和开店。"
@@ -19,11 +21,24 @@ def load_user(session_id: str):
     nobody once its session_version has moved on (logout, 退出所有设备, a password change, a suspension), once the
     sign-in is older than REMEMBER_COOKIE_DURATION, nor while the account is disabled."""
     signed_in = sessions.parse(session_id)
-    user = None if signed_in is None else db.session.get(User, signed_in.user_id)
-    if user is None or not signed_in.admits(user.session_version, user.status):
+    if signed_in is None:
         return None
+    # One query a request: the account with what the header and most views ask of it (its enterprise or provider
+    # unit, the pieces in its cart).
+    row = db.session.execute(select(User, cart_pieces(User.id)).where(User.id == signed_in.user_id)
+                             .options(joinedload(User.enterprise), joinedload(User.provider))).first()
+    if row is None or not signed_in.admits(row.User.session_version, row.User.status):
+        return None
+    user = row.User
     user.sign_in_nonce = signed_in.nonce
+    user.cart_pieces = row[1]  # the badge of a GET (orders/cart.py), which changes no cart
     return user
+
+
+def cart_pieces(user_id) -> ScalarSelect:
+    """How many pieces the cart of `user_id` (a value or a correlated column) holds: the header's 购物车 badge."""
+    return (select(func.coalesce(func.sum(CartLine.quantity), 0)).join(Cart, Cart.id == CartLine.cart_id)
+            .where(Cart.user_id == user_id).scalar_subquery())
 
 
 @login_manager.unauthorized_handler

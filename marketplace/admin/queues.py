@@ -10,7 +10,7 @@ from itertools import groupby
 from typing import Any
 
 from flask import request
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select, union_all
 
 from ..extensions import db
 from ..ids import as_id
@@ -82,13 +82,26 @@ def register_queue(label: str, endpoint: str, timestamp, *where, area: str | Non
 
 
 def by_area() -> list[tuple[Area, list[Summary]]]:
-    """Every queue's summary (one query each), grouped by area in AREAS' order, then by position;
+    """Every queue's summary (all in one query), grouped by area in AREAS' order, then by position;
     queues of no known area come last, in the order they registered."""
     areas = AREAS + [OTHER]
     placed = sorted(((*queue.placement(), index, queue) for index, queue in enumerate(QUEUES)),
                     key=lambda item: (areas.index(item[0]), item[1], item[2]))
-    return [(area, [Summary(queue, *queue.summary()) for *_, queue in items])
+    summaries = all_summaries(QUEUES)
+    return [(area, [Summary(queue, *summaries[index]) for _area, _position, index, queue in items])
             for area, items in groupby(placed, key=lambda item: item[0])]
+
+
+def all_summaries(queues: list[Queue]) -> list[tuple[int, datetime | None]]:
+    """Each queue's count and oldest timestamp, in the order given, from one query: the queues' own selects joined
+    by UNION ALL, each row tagged with its queue's place in the list."""
+    if not queues:
+        return []
+    parts = [select(literal_column(str(index)).label("queue"), func.count().label("waiting"),
+                    func.min(queue.timestamp).label("oldest")).where(*queue.where)
+             for index, queue in enumerate(queues)]
+    rows = {index: (count, oldest) for index, count, oldest in db.session.execute(union_all(*parts))}
+    return [rows[index] for index in range(len(queues))]
 
 
 # ---------------------------------------------------------------- bulk approval (accounts, listings)

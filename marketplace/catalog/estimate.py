@@ -7,9 +7,9 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
-from .. import policy
+from .. import policy, related_parties
 from ..extensions import db
-from ..models import Role, Voucher, china_today
+from ..models import Enterprise, Role, Voucher, VoucherApplication, china_today
 from ..validators import whole_number
 from ..vouchers.local import region_for
 
@@ -45,6 +45,28 @@ class Estimate:
         return self.remaining_fen is not None
 
 
+@dataclass(frozen=True)
+class Buyer:
+    """A signed-in enterprise as its estimate sees it, from one query (buyer_of): this year's voucher (None until it
+    holds one) and what it holds for the related-party check (related_parties.of_buyer)."""
+    voucher: Voucher | None
+    identities: related_parties.Identities
+
+    def related_to(self, provider) -> bool:
+        return bool(related_parties.shared(self.identities, related_parties.of_provider(provider)))
+
+
+def buyer_of(user) -> Buyer:
+    """The signed-in enterprise's voucher of this year and its latest settled application, in one query."""
+    enterprise = user.enterprise
+    row = db.session.execute(
+        select(Enterprise.id, Voucher, VoucherApplication).select_from(Enterprise)
+        .outerjoin(Voucher, (Voucher.enterprise_id == Enterprise.id) & (Voucher.year == china_today().year))
+        .outerjoin(VoucherApplication, VoucherApplication.id == related_parties.latest_settled_id(enterprise.id))
+        .where(Enterprise.id == enterprise.id)).one()
+    return Buyer(row[1], related_parties.of_enterprise(enterprise, row[2]))
+
+
 def is_enterprise(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.ENTERPRISE and user.enterprise)
 
@@ -65,13 +87,14 @@ def refusal_of(service) -> str:
     return "" if service.voucher_eligible else NOT_ELIGIBLE
 
 
-def estimate_for(user, amount_fen: int | None, refusal: str = "") -> Estimate:
+def estimate_for(user, amount_fen: int | None, refusal: str = "", buyer: Buyer | None = None) -> Estimate:
     """The signed-in enterprise's own estimate: its region, this year's remaining balance and the cap; with a
     `refusal` (why the voucher cannot pay) no amount. Without a voucher for this year yet, the full cap is assumed
-    (and the template invites it to apply)."""
+    (and the template invites it to apply). `buyer`: the voucher already loaded (buyer_of), else one query."""
     enterprise = user.enterprise
     year = china_today().year
-    voucher = db.session.scalar(select(Voucher).where(Voucher.enterprise_id == enterprise.id, Voucher.year == year))
+    voucher = buyer.voucher if buyer else db.session.scalar(
+        select(Voucher).where(Voucher.enterprise_id == enterprise.id, Voucher.year == year))
     region = voucher.region if voucher else region_for(enterprise.city)
     cap = policy.annual_cap(region)
     remaining = (policy.remaining_fen(voucher.total_fen, voucher.reserved_fen, voucher.approved_fen,

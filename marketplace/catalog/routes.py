@@ -6,8 +6,8 @@ from dataclasses import replace
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import policy, related_parties
 from ..errors import not_found
@@ -45,9 +45,8 @@ def _home_catalog() -> tuple[queries.Counters, Markup]:
 
 @bp.get("/services/<int:service_id>")
 def service_detail(service_id: int):
-    service = _visible_service(service_id)
+    service, counts = _visible_service(service_id)
     quantity = estimate.parse_quantity(request.args.get("quantity"))
-    counts = showcase.shop_counts([service.provider_id])[service.provider_id]
     return render_template("catalog/service_detail.html", service=service, provider=service.provider,
                            tags=[t for t in _TAG_SEPARATORS.split(service.tags or "") if t], counts=counts,
                            quantity=quantity, **_estimates(service, quantity))
@@ -56,7 +55,7 @@ def service_detail(service_id: int):
 @bp.get("/services/<int:service_id>/estimate")
 def service_estimate(service_id: int):
     """The estimate fragment for a quantity; without htmx, the detail page showing that quantity."""
-    service = _visible_service(service_id)
+    service, _counts = _visible_service(service_id)
     quantity = estimate.parse_quantity(request.args.get("quantity"))
     if not is_htmx():
         return redirect(url_for("catalog.service_detail", service_id=service.id, quantity=quantity))
@@ -64,15 +63,25 @@ def service_estimate(service_id: int):
                            **_estimates(service, quantity))
 
 
-def _visible_service(service_id: int) -> Service:
-    service = db.session.scalar(
-        select(Service).where(Service.id == service_id)
-        .options(joinedload(Service.provider).joinedload(Provider.user), joinedload(Service.instrument),
-                 joinedload(Service.category).joinedload(Category.parent), selectinload(Service.fields),
-                 selectinload(Service.images)))
+def _visible_service(service_id: int) -> tuple[Service, showcase.ShopCounts]:
+    """The listed service with all its page shows, and its shop's counts, in three queries: the service with the
+    counts beside it, its fields, its images. (Fields joined in would cost one query less but, as a LEFT JOIN of
+    service_fields JOIN fields, make SQLite read all of service_fields: 16 ms at 35,000 services.)"""
+    sibling = aliased(Service)
+    listed = (select(func.count(sibling.id))
+              .where(sibling.provider_id == Service.provider_id, sibling.status == ServiceStatus.LISTED)
+              .scalar_subquery())  # the shop is open, or the page is not found
+    instruments = select(func.count(Instrument.id)).where(Instrument.provider_id == Service.provider_id)
+    stmt = (select(Service, listed, instruments.scalar_subquery())
+            .where(Service.id == service_id)
+            .options(joinedload(Service.provider).joinedload(Provider.user), joinedload(Service.instrument),
+                     joinedload(Service.category).joinedload(Category.parent), selectinload(Service.fields),
+                     selectinload(Service.images)))
+    row = db.session.execute(stmt).unique().first()
+    service = row[0] if row else None
     if service is None or service.status != ServiceStatus.LISTED or service.provider.status != ShopStatus.OPEN:
         raise not_found("该服务不存在或已下架。")
-    return service
+    return service, showcase.ShopCounts(*row[1:])
 
 
 def _estimates(service: Service, quantity: int) -> dict:
@@ -81,9 +90,9 @@ def _estimates(service: Service, quantity: int) -> dict:
     amount = estimate.quote_fen(service.price_fen, quantity)
     refusal = estimate.refusal_of(service)
     if estimate.is_enterprise(current_user):
-        refusal = refusal or related_parties.refusal(related_parties.buyer_related(current_user.enterprise,
-                                                                                   service.provider))
-        return {"estimate": estimate.estimate_for(current_user, amount, refusal), "regions": []}
+        buyer = estimate.buyer_of(current_user)  # its voucher and application in one query
+        refusal = refusal or related_parties.refusal(buyer.related_to(service.provider))
+        return {"estimate": estimate.estimate_for(current_user, amount, refusal, buyer), "regions": []}
     return {"estimate": None, "regions": estimate.by_region(amount, refusal)}
 
 

@@ -1,6 +1,6 @@
 """我的订单 (/me/orders): the buyer's tabs, one order with its timeline, withdrawing it before acceptance, and
 申请取消 after it (asking, answering the provider's request, taking one's own back)."""
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -9,7 +9,6 @@ from ..errors import render_error
 from ..extensions import db
 from ..htmx import is_htmx, render_either
 from ..models import Order
-from ..pagination import paginate
 from ..redemption import claims
 from . import bp, feedback_panel, lifecycle, listing, messages
 from .numbers import ORDER_NO_MAX
@@ -26,9 +25,8 @@ def my_orders():
     stmt = (select(Order).where(mine, *filters.where(), lifecycle.in_tab(filters.tab))
             .options(selectinload(Order.items), selectinload(Order.provider))
             .order_by(Order.created_at.desc(), Order.id.desc()))
-    page = paginate(stmt, current_app.config["PER_PAGE"])
     return render_either("orders/my_orders.html", "orders/partials/my_order_list.html", may_withdraw=_may_withdraw,
-                         **listing.list_context(filters, mine, page))
+                         **listing.list_context(filters, mine, stmt))
 
 
 def _may_withdraw(order: Order) -> bool:

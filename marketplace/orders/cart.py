@@ -8,12 +8,12 @@ from dataclasses import dataclass, field, replace
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
 from .. import policy, related_parties
-from ..accounts.access import roles_required
+from ..accounts.access import cart_pieces, roles_required
 from ..catalog import estimate
 from ..catalog.estimate import MAX_QUANTITY, Estimate
 from ..extensions import db
@@ -268,9 +268,10 @@ def cart_remove(line_id: int):
 def cart_badge():
     if not may_buy(current_user):
         return {"cart_count": 0}
-    count = db.session.scalar(select(func.coalesce(func.sum(CartLine.quantity), 0)).join(Cart)
-                              .where(Cart.user_id == current_user.id))
-    return {"cart_count": count}
+    loaded = getattr(current_user, "cart_pieces", None)  # with the user, by accounts/access.py
+    if request.method == "GET" and loaded is not None:  # no GET changes a cart
+        return {"cart_count": loaded}
+    return {"cart_count": db.session.scalar(select(cart_pieces(current_user.id)))}
 
 
 def _add(service: Service, quantity: int) -> int | None:

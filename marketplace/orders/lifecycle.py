@@ -388,8 +388,12 @@ def tabs_for(with_claims: bool) -> dict:
 
 def tab_counts(*where) -> dict[str, int]:
     """How many orders matching `where` fall in each of BUYER_TABS (one grouped query)."""
-    by_status = dict(db.session.execute(select(Order.status, func.count()).where(*where)
-                                        .group_by(Order.status)).all())
+    return counts_by_tab(dict(db.session.execute(select(Order.status, func.count()).where(*where)
+                                                 .group_by(Order.status)).all()))
+
+
+def counts_by_tab(by_status: dict[str, int]) -> dict[str, int]:
+    """How many of the orders counted by status fall in each of BUYER_TABS."""
     return {key: sum(n for status, n in by_status.items() if states is None or status in states)
             for key, (_label, states) in BUYER_TABS.items()}
 

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import request, url_for
-from sqlalchemy import func, select
+from flask import current_app, request, url_for
+from sqlalchemy import Select, func, select
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..models import Order, Redemption, RedemptionStatus
+from ..pagination import Page, page_number
 from . import lifecycle
 from .numbers import ORDER_NO_MAX
 
@@ -103,12 +104,22 @@ def payout_is(key: str):
     return Order.id.in_(select(Redemption.order_id).where(Redemption.status.in_(states)))
 
 
-def kind_counts(*where) -> dict[str, int]:
-    """How many orders matching `where` are of each kind, and of both ("")."""
-    by_voucher = dict(db.session.execute(select(Order.is_voucher, func.count()).where(*where)
-                                         .group_by(Order.is_voucher)).all())
-    counts = {kind: by_voucher.get(kind == "cxq", 0) for kind in KINDS}
-    return {"": sum(counts.values()), **counts}
+def list_counts(filters: OrderFilters, owner) -> tuple[dict[str, int], dict[str, int]]:
+    """The 订单状态 tabs' counts (within the kind, the 兑付状态 and the search) and the kinds' counts (within the search
+    alone, and of both: ""), from one query grouped by status, kind and whether the order is in the 兑付状态."""
+    paid = payout_is(filters.pay) if filters.pay else Order.id.is_not(None)
+    orders = select(Order.status, Order.is_voucher, paid.label("paid")).where(owner, *filters.searched()).subquery()
+    grouped = db.session.execute(select(orders.c.status, orders.c.is_voucher, orders.c.paid, func.count())
+                                 .group_by(orders.c.status, orders.c.is_voucher, orders.c.paid))
+    voucher = None if not filters.kind else filters.kind == "cxq"
+    by_status: dict[str, int] = {}
+    by_voucher: dict[bool, int] = {}
+    for status, is_voucher, in_payout, count in grouped:
+        by_voucher[bool(is_voucher)] = by_voucher.get(bool(is_voucher), 0) + count
+        if in_payout and voucher in (None, bool(is_voucher)):
+            by_status[status] = by_status.get(status, 0) + count
+    kinds = {kind: by_voucher.get(kind == "cxq", 0) for kind in KINDS}
+    return lifecycle.counts_by_tab(by_status), {"": sum(kinds.values()), **kinds}
 
 
 def claims_by_order(orders: Iterable[Order]) -> dict[int, Redemption]:
@@ -130,12 +141,16 @@ def payout_label(order: Order, claim: Redemption | None) -> str:
     return claim.status_label
 
 
-def list_context(filters: OrderFilters, owner, page) -> dict:
-    """What both lists' templates need beside the page of orders: `owner` is the WHERE clause of whose they are."""
+def list_context(filters: OrderFilters, owner, stmt: Select) -> dict:
+    """What both lists' templates need: `owner` is the WHERE clause of whose orders they are, `stmt` the orders of
+    the chosen tab, of which `page` holds one page; its count is the tab's (no count query of its own)."""
+    tab_counts, kind_counts = list_counts(filters, owner)
+    per_page, number = current_app.config["PER_PAGE"], page_number()
+    rows = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    page = Page(rows, number, per_page, tab_counts[filters.tab])
     return dict(filters=filters, page=page, back=request.full_path.rstrip("?"), kinds=KINDS, payouts=PAYOUT,
                 decided=DECIDED, payout_label=payout_label, claims=claims_by_order(page.items), tabs=filters.tabs,
-                tab_counts=lifecycle.tab_counts(owner, *filters.where()),
-                kind_counts=kind_counts(owner, *filters.searched()))
+                tab_counts=tab_counts, kind_counts=kind_counts)
 
 
 def back_to(endpoint: str) -> str:

@@ -27,7 +27,6 @@ from ..orders import lifecycle, listing
 from ..orders.feedback_panel import feedback_context
 from ..orders.messages import thread_context
 from ..orders.numbers import ORDER_NO_MAX
-from ..pagination import paginate
 from ..redemption import claims, ledger, readiness
 from . import bp
 from .shop import my_provider
@@ -126,12 +125,11 @@ def orders():
             .options(joinedload(Order.enterprise), joinedload(Order.buyer).joinedload(User.provider),
                      selectinload(Order.items))
             .order_by(Order.created_at.desc(), Order.id.desc()))
-    page = paginate(stmt, current_app.config["PER_PAGE"])
+    shown = listing.list_context(filters, sold_by(provider), stmt)
     return render_either("seller/orders.html", "seller/partials/order_list.html", provider=provider,
                          actions_for=actions_for, row_actions=ROW_ACTIONS,
                          accept_days=current_app.config["ORDER_ACCEPT_DAYS"],
-                         referred=claims.referred(order.id for order in page.items),
-                         **listing.list_context(filters, sold_by(provider), page))
+                         referred=claims.referred(order.id for order in shown["page"].items), **shown)
 
 
 # ---------------------------------------------------------------- one order
