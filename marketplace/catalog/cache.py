@@ -5,7 +5,9 @@ category or field changes (migration 0006). A piece is kept under the token read
 first request after a change, in any worker, reads the new token and renders afresh; no write path has to
 remember to invalidate anything. Only GET requests use the cache: a request that changes the catalog must never
 store what its own uncommitted transaction shows. CATALOG_CACHE_MB bounds the memory of each worker's pieces (the
-least recently used go first); 0 turns the cache off."""
+least recently used go first); 0 turns the cache off. CATALOG_CACHE_PAGES false keeps the pieces every query shares
+(service cards, filter lists) but no whole page (rendered_page): each request then runs its search, as a query no
+one made before does on a warm worker, which is what `make bench` times."""
 import sys
 import threading
 from collections import OrderedDict
@@ -83,6 +85,11 @@ def rendered(key: tuple, render: Callable[[], T]) -> T:
     if pieces is None:
         return render()
     return pieces.get((token, *key), render)
+
+
+def rendered_page(key: tuple, render: Callable[[], T]) -> T:
+    """rendered() for a whole page or search answer, which CATALOG_CACHE_PAGES false leaves unkept."""
+    return rendered(key, render) if current_app.config.get("CATALOG_CACHE_PAGES", True) else render()
 
 
 def rendered_each(keys: list[tuple], render_missing: Callable[[list[tuple]], dict]) -> list:

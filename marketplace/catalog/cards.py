@@ -12,6 +12,6 @@ def service_cards(ids: list[int]) -> list[Markup]:
 
 def _render_cards(keys: list[tuple]) -> dict[tuple, Markup]:
     card = get_template_attribute("macros.html", "service_card")
-    services = queries.services_by_id([service_id for _, service_id in keys])
+    services = queries.card_services_by_id([service_id for _, service_id in keys])
     # A service gone between the search and this load shows no card (the catalog token has moved on with it).
     return {key: Markup(card(services[key[1]])) if key[1] in services else Markup("") for key in keys}

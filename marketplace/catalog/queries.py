@@ -2,8 +2,8 @@
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Integer, Select, func, literal, select
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ..extensions import db
 from ..models import Category, Field, Instrument, Order, OrderStatus, Provider, Service, ServiceStatus, ShopStatus
@@ -54,9 +54,20 @@ class Choice(NamedTuple):
 
 
 def filter_choices() -> tuple[list[Choice], list[Choice]]:
-    """The fields, and the category tree, as plain values."""
-    return ([Choice(f.id, f.name) for f in fields()],
-            [Choice(top.id, top.name, tuple(Choice(c.id, c.name) for c in top.children)) for top in category_tree()])
+    """The fields, and the category tree, as plain values: one query for both lists (a search no one made before
+    may list them before the cache has them), ordered as fields() and category_tree() order them."""
+    rows = db.session.execute(
+        select(literal(0).label("kind"), Field.id, Field.name, literal(None, Integer).label("parent_id"),
+               Field.position)
+        .union_all(select(literal(1), Category.id, Category.name, Category.parent_id, Category.position))
+        .order_by("kind", "position", "id")).all()
+    children: dict[int, list[Choice]] = {}
+    for row in rows:
+        if row.kind and row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append(Choice(row.id, row.name))
+    return ([Choice(row.id, row.name) for row in rows if not row.kind],
+            [Choice(row.id, row.name, tuple(children.get(row.id, ()))) for row in rows
+             if row.kind and row.parent_id is None])
 
 
 def _card_options() -> tuple:
@@ -92,6 +103,17 @@ def services_by_id(ids: list[int]) -> dict[int, Service]:
     """Services with what their cards show. By primary key alone: callers pass ids of visible services, and a
     status filter here would tempt SQLite's planner into scanning the status index."""
     return {s.id: s for s in db.session.scalars(select(Service).where(Service.id.in_(ids)).options(*_card_options()))}
+
+
+def card_services_by_id(ids: list[int]) -> dict[int, Service]:
+    """services_by_id() with only the columns a service card (macros.html service_card) shows: the card needs no
+    description, standards or search tokens, nor the image row (its id is on the service)."""
+    return {s.id: s for s in db.session.scalars(
+        select(Service).where(Service.id.in_(ids)).options(
+            load_only(Service.name, Service.display_image_id, Service.voucher_eligible, Service.price_fen,
+                      Service.price_unit, Service.provider_id, Service.category_id),
+            joinedload(Service.provider).load_only(Provider.name, Provider.city, Provider.district, Provider.is_pilot),
+            joinedload(Service.category).load_only(Category.name)))}
 
 
 def districts(city: str) -> list[str]:

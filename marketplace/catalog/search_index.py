@@ -10,7 +10,6 @@ from ..models import Instrument, Provider, Service
 from .search_tokens import service_index_text
 
 NEWEST_INDEX, PRICE_INDEX = "service_search_newest", "service_search_price"  # SQLite: the FTS5 tables
-SEARCH_VECTOR, SEARCH_VECTOR_INDEX = "search_vector", "ix_services_search_vector"  # PostgreSQL
 SEARCH_ROWS = "service_search_rows"  # PostgreSQL: the narrow table the search reads, kept by triggers (0011)
 
 # What a service's tokens are made of, and an instrument's part of them.
@@ -128,7 +127,5 @@ def refresh_search_rows(session: Session) -> None:
 
 def include_name(name: str | None, type_: str, _parents: dict) -> bool:
     """Alembic: the search index is not part of the models (FTS5 tables and their shadow tables on SQLite,
-    the generated tsvector column, its GIN index and the narrow table `service_search_rows` on PostgreSQL)."""
-    if type_ == "table":
-        return not (name or "").startswith("service_search_")
-    return name not in (SEARCH_VECTOR, SEARCH_VECTOR_INDEX)
+    the narrow table `service_search_rows` on PostgreSQL)."""
+    return type_ != "table" or not (name or "").startswith("service_search_")

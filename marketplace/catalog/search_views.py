@@ -37,7 +37,7 @@ def services():
     fragment = is_htmx()
     config = current_app.config
     key = ("services", fragment, request.query_string, config["PER_PAGE"], config.get("SEARCH_SUBSTRING_SCAN"))
-    args, content = cache.rendered(key, lambda: _search_content(fragment))
+    args, content = cache.rendered_page(key, lambda: _search_content(fragment))
     if fragment:
         return content
     return render_template("catalog/services.html", args=args, content=content)
