@@ -2,7 +2,8 @@
 never one query per provider."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ScalarSelect, Select, case, func, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Field, Instrument, Provider, Service, ServiceStatus, ShopStatus, service_fields
@@ -17,22 +18,28 @@ class ShopCounts:
     instruments: int = 0
 
 
+def listed_services_of(provider_id) -> ScalarSelect:
+    """How many listed services `provider_id` (a value or a correlated column) has: its shop's 服务 tab."""
+    sibling = aliased(Service)  # never correlated away by an outer query on services
+    return (select(func.count(sibling.id))
+            .where(sibling.provider_id == provider_id, sibling.status == ServiceStatus.LISTED).scalar_subquery())
+
+
+def instruments_of(provider_id) -> ScalarSelect:
+    """How many instruments `provider_id` (a value or a correlated column) shows: its shop's 仪器 tab."""
+    instrument = aliased(Instrument)
+    return select(func.count(instrument.id)).where(instrument.provider_id == provider_id).scalar_subquery()
+
+
 def shop_counts(provider_ids) -> dict[int, ShopCounts]:
-    """Listed services and instruments per provider, in two grouped queries."""
+    """Listed services (none while the shop is not open) and instruments per provider, in one query."""
     ids = list(provider_ids)
     counts = {pid: ShopCounts() for pid in ids}
-    if not ids:
-        return counts
-    services = (select(Service.provider_id, func.count(Service.id)).join(Service.provider)
-                .where(Service.provider_id.in_(ids), Service.status == ServiceStatus.LISTED,
-                       Provider.status == ShopStatus.OPEN)
-                .group_by(Service.provider_id))
-    for provider_id, n in db.session.execute(services):
-        counts[provider_id].services = n
-    instruments = (select(Instrument.provider_id, func.count(Instrument.id))
-                   .where(Instrument.provider_id.in_(ids)).group_by(Instrument.provider_id))
-    for provider_id, n in db.session.execute(instruments):
-        counts[provider_id].instruments = n
+    if ids:
+        rows = db.session.execute(select(Provider.id, Provider.status, listed_services_of(Provider.id),
+                                         instruments_of(Provider.id)).where(Provider.id.in_(ids)))
+        for provider_id, status, services, instruments in rows:
+            counts[provider_id] = ShopCounts(services if status == ShopStatus.OPEN else 0, instruments)
     return counts
 
 
